@@ -1,0 +1,175 @@
+// Package defaults holds the secure defaults every securestacks construct
+// starts from: KMS keys with rotation, encrypted, versioned, TLS-only buckets
+// with access logs, and encrypted log groups with retention.
+//
+// Each function merges in the same order: our secure defaults, then the
+// caller's props (a caller value wins where the caller set one), then the
+// values a construct requires (encryption, TLS, public-access block), which
+// always win.
+package defaults
+
+import (
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awss3"
+	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/jsii-runtime-go"
+
+	"github.com/securestacks/securestacks/internal/nag"
+)
+
+// LogRetention is the default retention of every log group: one year, the
+// shortest period the NIST 800-53 R5 and HIPAA packs accept.
+const LogRetention = awslogs.RetentionDays_ONE_YEAR
+
+// Key returns a symmetric KMS key. Defaults: rotation on, removal policy
+// RETAIN (data encrypted under a deleted key is lost), pending window 30 days.
+func Key(scope constructs.Construct, id string, props *awskms.KeyProps) awskms.Key {
+	p := awskms.KeyProps{}
+	if props != nil {
+		p = *props
+	}
+	if p.EnableKeyRotation == nil && (p.KeySpec == "" || p.KeySpec == awskms.KeySpec_SYMMETRIC_DEFAULT) {
+		p.EnableKeyRotation = jsii.Bool(true)
+	}
+	if p.RemovalPolicy == "" {
+		p.RemovalPolicy = awscdk.RemovalPolicy_RETAIN
+	}
+	if p.PendingWindow == nil {
+		p.PendingWindow = awscdk.Duration_Days(jsii.Number(30))
+	}
+	return awskms.NewKey(scope, jsii.String(id), &p)
+}
+
+// LogsKey returns a KMS key that CloudWatch Logs in this stack's region may use
+// to encrypt log groups of this account.
+func LogsKey(scope constructs.Construct, id string) awskms.Key {
+	key := Key(scope, id, &awskms.KeyProps{Description: jsii.String("Encrypts CloudWatch Logs log groups")})
+	stack := awscdk.Stack_Of(scope)
+	key.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid:        jsii.String("AllowCloudWatchLogs"),
+		Principals: &[]awsiam.IPrincipal{awsiam.NewServicePrincipal(jsii.String("logs."+*stack.Region()+"."+*stack.UrlSuffix()), nil)},
+		Actions:    jsii.Strings("kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"),
+		Resources:  jsii.Strings("*"),
+		Conditions: &map[string]any{
+			"ArnLike": map[string]any{
+				"kms:EncryptionContext:aws:logs:arn": "arn:" + *stack.Partition() + ":logs:" + *stack.Region() + ":" + *stack.Account() + ":log-group:*",
+			},
+		},
+	}), jsii.Bool(true))
+	return key
+}
+
+// LogGroup returns a log group. Defaults: retention LogRetention, removal
+// policy RETAIN, and encryption with a new LogsKey when EncryptionKey is nil.
+func LogGroup(scope constructs.Construct, id string, props *awslogs.LogGroupProps) awslogs.LogGroup {
+	p := awslogs.LogGroupProps{}
+	if props != nil {
+		p = *props
+	}
+	if p.Retention == "" {
+		p.Retention = LogRetention
+	}
+	if p.RemovalPolicy == "" {
+		p.RemovalPolicy = awscdk.RemovalPolicy_RETAIN
+	}
+	if p.EncryptionKey == nil {
+		p.EncryptionKey = LogsKey(scope, id+"Key")
+	}
+	return awslogs.NewLogGroup(scope, jsii.String(id), &p)
+}
+
+// Bucket returns an S3 bucket. Defaults: SSE-KMS with a new key (bucket keys
+// on), versioning, EventBridge notifications, noncurrent versions expiring
+// after 90 days, and server access logs to a new AccessLogsBucket. Always:
+// public access blocked, TLS enforced, objects owned by the bucket owner.
+func Bucket(scope constructs.Construct, id string, props *awss3.BucketProps) awss3.Bucket {
+	p := awss3.BucketProps{}
+	if props != nil {
+		p = *props
+	}
+	if p.EncryptionKey == nil && p.Encryption == "" {
+		p.EncryptionKey = Key(scope, id+"Key", &awskms.KeyProps{Description: jsii.String("Encrypts the objects of bucket " + id)})
+	}
+	if p.Encryption == "" {
+		p.Encryption = awss3.BucketEncryption_KMS
+	}
+	if p.BucketKeyEnabled == nil {
+		p.BucketKeyEnabled = jsii.Bool(true)
+	}
+	if p.Versioned == nil {
+		p.Versioned = jsii.Bool(true)
+	}
+	if p.EventBridgeEnabled == nil {
+		p.EventBridgeEnabled = jsii.Bool(true)
+	}
+	if p.LifecycleRules == nil {
+		p.LifecycleRules = &[]*awss3.LifecycleRule{{
+			Id:                                  jsii.String("expire-noncurrent-versions"),
+			NoncurrentVersionExpiration:         awscdk.Duration_Days(jsii.Number(90)),
+			AbortIncompleteMultipartUploadAfter: awscdk.Duration_Days(jsii.Number(7)),
+		}}
+	}
+	if p.RemovalPolicy == "" {
+		p.RemovalPolicy = awscdk.RemovalPolicy_RETAIN
+	}
+	if p.ServerAccessLogsBucket == nil {
+		p.ServerAccessLogsBucket = AccessLogsBucket(scope, id+"AccessLogs")
+		if p.ServerAccessLogsPrefix == nil {
+			p.ServerAccessLogsPrefix = jsii.String(id + "/")
+		}
+	}
+	forceBucketSecurity(&p)
+	b := awss3.NewBucket(scope, jsii.String(id), &p)
+	nag.Suppress(b, nag.Rule{
+		ID:     "NIST.800.53.R5-S3BucketReplicationEnabled",
+		Reason: "Cross-region replication is an organisation-level disaster-recovery decision; the bucket is versioned and RETAINed so no object is lost on stack deletion",
+	}, nag.Rule{
+		ID:     "HIPAA.Security-S3BucketReplicationEnabled",
+		Reason: "Cross-region replication is an organisation-level disaster-recovery decision; the bucket is versioned and RETAINed so no object is lost on stack deletion",
+	})
+	return b
+}
+
+// AccessLogsBucket returns the target bucket for S3 server access logs. S3
+// log delivery supports only SSE-S3 on the target, so it is SSE-S3, not KMS.
+// Defaults: versioned, logs expire after 365 days, RETAIN. Always: public
+// access blocked and TLS enforced.
+func AccessLogsBucket(scope constructs.Construct, id string) awss3.Bucket {
+	p := awss3.BucketProps{
+		Encryption:         awss3.BucketEncryption_S3_MANAGED,
+		Versioned:          jsii.Bool(true),
+		EventBridgeEnabled: jsii.Bool(true),
+		RemovalPolicy:      awscdk.RemovalPolicy_RETAIN,
+		LifecycleRules: &[]*awss3.LifecycleRule{{
+			Id:                          jsii.String("expire-access-logs"),
+			Expiration:                  awscdk.Duration_Days(jsii.Number(365)),
+			NoncurrentVersionExpiration: awscdk.Duration_Days(jsii.Number(30)),
+		}},
+	}
+	forceBucketSecurity(&p)
+	b := awss3.NewBucket(scope, jsii.String(id), &p)
+	const isTarget = "This bucket is the server access log target; logging it into itself would loop and logging it elsewhere only moves the question"
+	const sseS3 = "S3 server access log delivery supports only SSE-S3 on the target bucket, so SSE-KMS is not possible here"
+	const replication = "Cross-region replication of access logs is an organisation-level decision; the bucket is versioned and RETAINed"
+	nag.Suppress(b,
+		nag.Rule{ID: "AwsSolutions-S1", Reason: isTarget},
+		nag.Rule{ID: "NIST.800.53.R5-S3BucketLoggingEnabled", Reason: isTarget},
+		nag.Rule{ID: "HIPAA.Security-S3BucketLoggingEnabled", Reason: isTarget},
+		nag.Rule{ID: "NIST.800.53.R5-S3DefaultEncryptionKMS", Reason: sseS3},
+		nag.Rule{ID: "HIPAA.Security-S3DefaultEncryptionKMS", Reason: sseS3},
+		nag.Rule{ID: "NIST.800.53.R5-S3BucketReplicationEnabled", Reason: replication},
+		nag.Rule{ID: "HIPAA.Security-S3BucketReplicationEnabled", Reason: replication},
+	)
+	return b
+}
+
+func forceBucketSecurity(p *awss3.BucketProps) {
+	p.BlockPublicAccess = awss3.BlockPublicAccess_BLOCK_ALL()
+	p.EnforceSSL = jsii.Bool(true)
+	p.MinimumTLSVersion = jsii.Number(1.2)
+	p.ObjectOwnership = awss3.ObjectOwnership_BUCKET_OWNER_ENFORCED
+	p.PublicReadAccess = jsii.Bool(false)
+}

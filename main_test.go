@@ -1,0 +1,164 @@
+package main
+
+import (
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/jsii-runtime-go"
+
+	"github.com/securestacks/securestacks/internal/nag"
+	"github.com/securestacks/securestacks/stacks"
+)
+
+// cdkJSONContext returns the context of cdk.json (feature flags and
+// environments), so tests synthesize with the same flags as `cdk synth`.
+func cdkJSONContext(t *testing.T) map[string]any {
+	t.Helper()
+	b, err := os.ReadFile("cdk.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		Context map[string]any `json:"context"`
+	}
+	if err := json.Unmarshal(b, &doc); err != nil {
+		t.Fatalf("cdk.json: %v", err)
+	}
+	return doc.Context
+}
+
+// newApp returns an App with the cdk.json context plus extra, bundling skipped
+// (the GoFunction tests cover bundling), writing into a temporary directory.
+func newApp(t *testing.T, extra map[string]any) awscdk.App {
+	t.Helper()
+	ctx := cdkJSONContext(t)
+	ctx["aws:cdk:bundling-stacks"] = []any{}
+	for k, v := range extra {
+		ctx[k] = v
+	}
+	return awscdk.NewApp(&awscdk.AppProps{Context: &ctx, Outdir: jsii.String(t.TempDir())})
+}
+
+func TestSandboxSynthesizesEveryStackNagClean(t *testing.T) {
+	// GIVEN the app with the cdk.json context and no env selected
+	app := newApp(t, nil)
+	// WHEN every system stack is built with the three nag packs and synthesized
+	built, err := stacks.BuildApp(app)
+	if err != nil {
+		t.Fatal(err)
+	}
+	nag.ApplyPacks(app)
+	app.Synth(nil)
+	// THEN there is one Sandbox-<System> stack per system, each without an
+	// unsuppressed nag error, and each pack wrote its CSV report
+	if len(built) != len(stacks.Systems()) {
+		t.Fatalf("built %d stacks for %d systems", len(built), len(stacks.Systems()))
+	}
+	for i, stack := range built {
+		want := "Sandbox-" + stacks.Systems()[i].Name
+		if got := *stack.StackName(); got != want {
+			t.Errorf("stack %d is named %q, want %q", i, got, want)
+		}
+		if errs := nag.Errors(stack); len(errs) > 0 {
+			t.Errorf("%s has %d unsuppressed nag errors:\n%s", want, len(errs), strings.Join(errs, "\n"))
+		}
+		for _, pack := range nag.Packs {
+			report := filepath.Join(*app.Outdir(), pack+"-"+want+"-NagReport.csv")
+			if _, err := os.Stat(report); err != nil {
+				t.Errorf("missing nag report %s", report)
+			}
+		}
+	}
+}
+
+func TestAllEnvironmentsAreSynthesizedWithTheirAccountAndRegion(t *testing.T) {
+	// GIVEN a multi-environment config selected with env=all
+	app := newApp(t, map[string]any{
+		"env": "all",
+		"environments": map[string]any{
+			"prod": map[string]any{"account": "123456789012", "region": "eu-west-1", "tags": map[string]any{"cost-centre": "sec"}},
+			"eu-staging": map[string]any{"account": "210987654321", "region": "eu-central-1"},
+		},
+	})
+	// WHEN the app is built
+	built, err := stacks.BuildApp(app)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// THEN every environment has every system, named <Env>-<System>, pinned to
+	// its account and region
+	var names []string
+	for _, s := range built {
+		names = append(names, *s.StackName())
+		if strings.HasPrefix(*s.StackName(), "Prod-") && (*s.Account() != "123456789012" || *s.Region() != "eu-west-1") {
+			t.Errorf("%s is in %s/%s", *s.StackName(), *s.Account(), *s.Region())
+		}
+	}
+	for _, prefix := range []string{"EuStaging-", "Prod-", "Sandbox-"} {
+		for _, sys := range stacks.Systems() {
+			if !slices.Contains(names, prefix+sys.Name) {
+				t.Errorf("missing stack %s%s in %v", prefix, sys.Name, names)
+			}
+		}
+	}
+}
+
+func TestBadConfigIsOneLineError(t *testing.T) {
+	cases := []struct {
+		name string
+		ctx  map[string]any
+		want string
+	}{
+		{"unknown env", map[string]any{"env": "nope"}, `config: env: unknown environment "nope"`},
+		{"account", map[string]any{"env": "prod", "environments": map[string]any{"prod": map[string]any{"account": "42", "region": "eu-west-1"}}}, "config: environments.prod.account: expected a 12-digit AWS account id"},
+		{"region", map[string]any{"env": "prod", "environments": map[string]any{"prod": map[string]any{"account": "123456789012", "region": "mars-1"}}}, "config: environments.prod.region: expected an AWS region"},
+		{"unknown key", map[string]any{"environments": map[string]any{"sandbox": map[string]any{"regoin": "eu-west-1"}}}, "config: environments.sandbox.regoin: unknown key"},
+		{"wrong type", map[string]any{"environments": map[string]any{"sandbox": map[string]any{"tags": "x"}}}, "config: environments.sandbox.tags: expected an object"},
+		{"missing required", map[string]any{"env": "prod", "environments": map[string]any{"prod": map[string]any{"account": "123456789012"}}}, "config: environments.prod.region: missing required key"},
+		{"env not a string", map[string]any{"env": 3}, "config: env: expected an environment name or all"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			// GIVEN a context with one defect WHEN the app is built
+			_, err := stacks.BuildApp(newApp(t, tc.ctx))
+			// THEN one line names the key and what was expected
+			if err == nil || !strings.HasPrefix(err.Error(), tc.want) || strings.Contains(err.Error(), "\n") {
+				t.Fatalf("error = %v, want one line starting %q", err, tc.want)
+			}
+		})
+	}
+}
+
+func TestAppBinaryPrintsOneLineAndExitsNonZeroOnBadConfig(t *testing.T) {
+	// GIVEN the app binary, run the way the CDK CLI runs it
+	bin := filepath.Join(t.TempDir(), "app")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	for _, ctx := range []string{
+		`{"env":"staging"}`,
+		`{"environments":{"sandbox":{"account":12}}}`,
+	} {
+		cmd := exec.Command(bin)
+		cmd.Env = append(os.Environ(), "CDK_CONTEXT_JSON="+ctx, "CDK_OUTDIR="+t.TempDir())
+		var stderr strings.Builder
+		cmd.Stderr = &stderr
+		// WHEN it runs with bad config
+		err := cmd.Run()
+		// THEN it exits 1 with exactly one line on stderr: no Go or jsii trace
+		exit, ok := err.(*exec.ExitError)
+		if !ok || exit.ExitCode() != 1 {
+			t.Fatalf("context %s: err = %v, want exit status 1", ctx, err)
+		}
+		lines := strings.Split(strings.TrimRight(stderr.String(), "\n"), "\n")
+		if len(lines) != 1 || !strings.HasPrefix(lines[0], "securestacks: config: ") {
+			t.Fatalf("context %s: stderr = %q, want one 'securestacks: config: ...' line", ctx, stderr.String())
+		}
+	}
+}
