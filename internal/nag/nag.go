@@ -103,14 +103,18 @@ func knownPack(id string) bool {
 }
 
 // Errors returns the unsuppressed error findings of every rule pack on stack,
-// one "path: message" line each. Tests call it after building a stack; an empty
-// result means the stack is nag-clean.
+// one "path: message" line each. It synthesizes the stack's app first, since
+// the packs run as aspects during synthesis. Tests call it after building a
+// stack; an empty result means the stack is nag-clean.
 func Errors(stack awscdk.Stack) []string {
-	found := assertions.Annotations_FromStack(stack).FindError(jsii.String("*"), assertions.Match_AnyValue())
-	out := make([]string, 0, len(*found))
-	for _, m := range *found {
-		msg := fmt.Sprint(m.Entry.Data)
-		out = append(out, fmt.Sprintf("%s: %s", *m.Id, firstLine(msg)))
+	assertions.Template_FromStack(stack, nil)
+	var out []string
+	for _, c := range *stack.Node().FindAll(constructs.ConstructOrder_PREORDER) {
+		for _, m := range *c.Node().Metadata() {
+			if *m.Type == "aws:cdk:error" {
+				out = append(out, fmt.Sprintf("/%s: %s", *c.Node().Path(), firstLine(fmt.Sprint(m.Data))))
+			}
+		}
 	}
 	return out
 }

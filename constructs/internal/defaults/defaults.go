@@ -82,7 +82,7 @@ func LogGroup(scope constructs.Construct, id string, props *awslogs.LogGroupProp
 }
 
 // Bucket returns an S3 bucket. Defaults: SSE-KMS with a new key (bucket keys
-// on), versioning, EventBridge notifications, noncurrent versions expiring
+// on), versioning, EventBridge notifications (native property), noncurrent versions expiring
 // after 90 days, and server access logs to a new AccessLogsBucket. Always:
 // public access blocked, TLS enforced, objects owned by the bucket owner.
 func Bucket(scope constructs.Construct, id string, props *awss3.BucketProps) awss3.Bucket {
@@ -102,9 +102,6 @@ func Bucket(scope constructs.Construct, id string, props *awss3.BucketProps) aws
 	if p.Versioned == nil {
 		p.Versioned = jsii.Bool(true)
 	}
-	if p.EventBridgeEnabled == nil {
-		p.EventBridgeEnabled = jsii.Bool(true)
-	}
 	if p.LifecycleRules == nil {
 		p.LifecycleRules = &[]*awss3.LifecycleRule{{
 			Id:                                  jsii.String("expire-noncurrent-versions"),
@@ -115,14 +112,21 @@ func Bucket(scope constructs.Construct, id string, props *awss3.BucketProps) aws
 	if p.RemovalPolicy == "" {
 		p.RemovalPolicy = awscdk.RemovalPolicy_RETAIN
 	}
-	if p.ServerAccessLogsBucket == nil {
-		p.ServerAccessLogsBucket = AccessLogsBucket(scope, id+"AccessLogs")
-		if p.ServerAccessLogsPrefix == nil {
-			p.ServerAccessLogsPrefix = jsii.String(id + "/")
-		}
+	logs, prefix := p.ServerAccessLogsBucket, p.ServerAccessLogsPrefix
+	if logs == nil {
+		logs = AccessLogsBucket(scope, id+"AccessLogs")
 	}
+	if prefix == nil {
+		prefix = jsii.String(id + "/")
+	}
+	// Wired below rather than through the L2 prop: the L2 grants log delivery
+	// by ACL or by bucket policy depending on a feature flag of the consuming
+	// app, and the ACL path fails on a bucket-owner-enforced target.
+	p.ServerAccessLogsBucket, p.ServerAccessLogsPrefix = nil, nil
 	forceBucketSecurity(&p)
 	b := awss3.NewBucket(scope, jsii.String(id), &p)
+	enableAccessLogs(b, logs, prefix)
+	enableEventBridge(b)
 	nag.Suppress(b, nag.Rule{
 		ID:     "NIST.800.53.R5-S3BucketReplicationEnabled",
 		Reason: "Cross-region replication is an organisation-level disaster-recovery decision; the bucket is versioned and RETAINed so no object is lost on stack deletion",
@@ -141,7 +145,6 @@ func AccessLogsBucket(scope constructs.Construct, id string) awss3.Bucket {
 	p := awss3.BucketProps{
 		Encryption:         awss3.BucketEncryption_S3_MANAGED,
 		Versioned:          jsii.Bool(true),
-		EventBridgeEnabled: jsii.Bool(true),
 		RemovalPolicy:      awscdk.RemovalPolicy_RETAIN,
 		LifecycleRules: &[]*awss3.LifecycleRule{{
 			Id:                          jsii.String("expire-access-logs"),
@@ -151,6 +154,7 @@ func AccessLogsBucket(scope constructs.Construct, id string) awss3.Bucket {
 	}
 	forceBucketSecurity(&p)
 	b := awss3.NewBucket(scope, jsii.String(id), &p)
+	enableEventBridge(b)
 	const isTarget = "This bucket is the server access log target; logging it into itself would loop and logging it elsewhere only moves the question"
 	const sseS3 = "S3 server access log delivery supports only SSE-S3 on the target bucket, so SSE-KMS is not possible here"
 	const replication = "Cross-region replication of access logs is an organisation-level decision; the bucket is versioned and RETAINed"
@@ -164,6 +168,33 @@ func AccessLogsBucket(scope constructs.Construct, id string) awss3.Bucket {
 		nag.Rule{ID: "HIPAA.Security-S3BucketReplicationEnabled", Reason: replication},
 	)
 	return b
+}
+
+// enableAccessLogs sends b's server access logs to logs under prefix, and
+// lets the S3 logging service write there only for b, from this account.
+func enableAccessLogs(b awss3.Bucket, logs awss3.IBucket, prefix *string) {
+	b.Node().DefaultChild().(awss3.CfnBucket).SetLoggingConfiguration(&awss3.CfnBucket_LoggingConfigurationProperty{
+		DestinationBucketName: logs.BucketName(),
+		LogFilePrefix:         prefix,
+	})
+	logs.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid:        jsii.String("S3ServerAccessLogs" + *b.Node().Addr()),
+		Principals: &[]awsiam.IPrincipal{awsiam.NewServicePrincipal(jsii.String("logging.s3.amazonaws.com"), nil)},
+		Actions:    jsii.Strings("s3:PutObject"),
+		Resources:  jsii.Strings(*logs.ArnForObjects(jsii.String(*prefix + "*"))),
+		Conditions: &map[string]any{
+			"ArnLike":      map[string]any{"aws:SourceArn": b.BucketArn()},
+			"StringEquals": map[string]any{"aws:SourceAccount": awscdk.Stack_Of(b).Account()},
+		},
+	}))
+}
+
+// enableEventBridge sends the bucket's events to EventBridge through the
+// native CloudFormation property. The L2's EventBridgeEnabled prop would add
+// a Node.js custom-resource Lambda to every stack for the same result.
+func enableEventBridge(b awss3.Bucket) {
+	b.Node().DefaultChild().(awss3.CfnBucket).AddPropertyOverride(
+		jsii.String("NotificationConfiguration.EventBridgeConfiguration.EventBridgeEnabled"), true)
 }
 
 func forceBucketSecurity(p *awss3.BucketProps) {

@@ -65,12 +65,12 @@ func run(args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintf(stderr, "guardcheck: %s: %v\n", tpl, err)
 			return 2
 		}
-		fs, err := parseReport(tpl, out)
+		found, err := parseReport(tpl, out)
 		if err != nil {
 			fmt.Fprintf(stderr, "guardcheck: %s: %v\n", tpl, err)
 			return 2
 		}
-		failures = append(failures, fs...)
+		failures = append(failures, found...)
 	}
 	bad, allowed := partition(failures, allow)
 	fmt.Fprintf(stdout, "cfn-guard (Control Tower rules): %d templates, %d failures, %d allowlisted, %d not allowed\n",
