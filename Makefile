@@ -53,7 +53,14 @@ $(VULNDB)/index/db.json: tools/go.mod tools/go.sum .bin/indexdb
 	rm -rf $(VULNDB)
 	.bin/indexdb -vulns "$$(go -C tools list -m -f '{{.Dir}}' golang.org/x/vulndb)/data/osv" -out $(VULNDB)
 
-deps: node_modules/.installed .cache/gomod.stamp
+# Independent crypto/TLS peers for the integration tests (Debian packages).
+DEBS := openssl=openssl
+
+.cache/debs.stamp: scripts/ensure-debs.sh Makefile
+	scripts/ensure-debs.sh $(DEBS)
+	@mkdir -p .cache && touch $@
+
+deps: node_modules/.installed .cache/gomod.stamp .cache/debs.stamp
 
 ## Synthesis -------------------------------------------------------------------
 

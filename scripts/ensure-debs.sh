@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Installs the Debian packages the integration tests use as independent peers
+# when their command is missing: ensure-debs.sh COMMAND=PACKAGE ...
+# Runs apt-get only when something is missing, so a prepared machine pays nothing.
+set -euo pipefail
+missing=()
+for pair in "$@"; do
+  cmd=${pair%%=*} pkg=${pair#*=}
+  command -v "$cmd" >/dev/null 2>&1 || [ -x "/usr/sbin/$cmd" ] || missing+=("$pkg")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+sudo=""
+if [ "$(id -u)" -ne 0 ]; then
+  command -v sudo >/dev/null 2>&1 || { echo "ensure-debs: need root to install ${missing[*]}" >&2; exit 1; }
+  sudo=sudo
+fi
+echo "ensure-debs: installing ${missing[*]}"
+$sudo apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
