@@ -96,7 +96,7 @@ lint: vet staticcheck
 ## Benchmarks ------------------------------------------------------------------
 
 bench: deps $(TOOLS)
-	go test -run '^$$' -bench . -benchmem -count 1 ./...
+	go test -run '^$$' -skip '^BenchmarkColdBuild$$' -bench . -benchmem -count 1 ./...
 	scripts/bench-synth.sh
 
 ## Housekeeping ----------------------------------------------------------------

@@ -62,8 +62,22 @@ func LogsKey(scope constructs.Construct, id string) awskms.Key {
 	return key
 }
 
+// sharedLogsKeyID is the id, directly under the stack, of the one logs key a
+// stack's log groups share (one key per stack, not one per function).
+const sharedLogsKeyID = "SecurestacksLogsKey"
+
+// SharedLogsKey returns the stack's shared LogsKey, creating it on first use.
+func SharedLogsKey(scope constructs.Construct) awskms.Key {
+	stack := awscdk.Stack_Of(scope)
+	if existing := stack.Node().TryFindChild(jsii.String(sharedLogsKeyID)); existing != nil {
+		return existing.(awskms.Key)
+	}
+	return LogsKey(stack, sharedLogsKeyID)
+}
+
 // LogGroup returns a log group. Defaults: retention LogRetention, removal
-// policy RETAIN, and encryption with a new LogsKey when EncryptionKey is nil.
+// policy RETAIN, and encryption with the stack's SharedLogsKey when
+// EncryptionKey is nil.
 func LogGroup(scope constructs.Construct, id string, props *awslogs.LogGroupProps) awslogs.LogGroup {
 	p := awslogs.LogGroupProps{}
 	if props != nil {
@@ -76,7 +90,7 @@ func LogGroup(scope constructs.Construct, id string, props *awslogs.LogGroupProp
 		p.RemovalPolicy = awscdk.RemovalPolicy_RETAIN
 	}
 	if p.EncryptionKey == nil {
-		p.EncryptionKey = LogsKey(scope, id+"Key")
+		p.EncryptionKey = SharedLogsKey(scope)
 	}
 	return awslogs.NewLogGroup(scope, jsii.String(id), &p)
 }
@@ -143,9 +157,9 @@ func Bucket(scope constructs.Construct, id string, props *awss3.BucketProps) aws
 // access blocked and TLS enforced.
 func AccessLogsBucket(scope constructs.Construct, id string) awss3.Bucket {
 	p := awss3.BucketProps{
-		Encryption:         awss3.BucketEncryption_S3_MANAGED,
-		Versioned:          jsii.Bool(true),
-		RemovalPolicy:      awscdk.RemovalPolicy_RETAIN,
+		Encryption:    awss3.BucketEncryption_S3_MANAGED,
+		Versioned:     jsii.Bool(true),
+		RemovalPolicy: awscdk.RemovalPolicy_RETAIN,
 		LifecycleRules: &[]*awss3.LifecycleRule{{
 			Id:                          jsii.String("expire-access-logs"),
 			Expiration:                  awscdk.Duration_Days(jsii.Number(365)),

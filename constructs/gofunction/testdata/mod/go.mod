@@ -1,0 +1,3 @@
+module example.com/gofntest
+
+go 1.27
