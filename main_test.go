@@ -69,7 +69,8 @@ func TestSandboxSynthesizesEveryStackNagClean(t *testing.T) {
 			t.Errorf("%s has %d unsuppressed nag errors:\n%s", want, len(errs), strings.Join(errs, "\n"))
 		}
 		for _, pack := range nag.Packs {
-			report := filepath.Join(*app.Outdir(), pack+"-"+want+"-NagReport.csv")
+			// cdk-nag names reports <pack>-<stage id>-<stack>; the App's id is "".
+			report := filepath.Join(*app.Outdir(), pack+"--"+want+"-NagReport.csv")
 			if _, err := os.Stat(report); err != nil {
 				t.Errorf("missing nag report %s", report)
 			}

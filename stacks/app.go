@@ -31,6 +31,7 @@ type System struct {
 // own file, with its config section type.
 var systems = []System{
 	// (one line per system: {Name: "X", New: NewXStack},)
+	{Name: "AlexaSkill", New: NewAlexaSkillStack},
 }
 
 // Systems returns the registered systems, sorted by name.

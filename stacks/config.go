@@ -38,6 +38,7 @@ type Environment struct {
 
 	// System sections: one pointer field per system, nil means that system's
 	// defaults. Each section type lives in its system's file in this package.
+	AlexaSkill     *AlexaSkillConfig     `json:"alexaSkill,omitempty"`
 }
 
 // Config is the validated "environments" map.
@@ -124,6 +125,32 @@ func (e Environment) validate(key string) error {
 	for k := range e.Tags {
 		if k == "" || len(k) > 128 || strings.HasPrefix(strings.ToLower(k), "aws:") {
 			return errorf(key+".tags", "expected tag keys of 1 to 128 characters not starting with aws:, got %q", k)
+		}
+	}
+	return validateSections(key, reflect.ValueOf(e))
+}
+
+// sectionValidator is implemented by system sections with checks beyond
+// types, such as ranges and formats. validate must accept a nil receiver
+// (the section was left out) and name key or key.field in its error.
+type sectionValidator interface {
+	validate(key string) error
+}
+
+// validateSections calls validate on every system section of env, in field
+// order, so a system adds its checks without touching this file.
+func validateSections(key string, env reflect.Value) error {
+	t := env.Type()
+	for i := range t.NumField() {
+		f := t.Field(i)
+		if !f.IsExported() {
+			continue
+		}
+		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		if v, ok := env.Field(i).Interface().(sectionValidator); ok {
+			if err := v.validate(key + "." + name); err != nil {
+				return err
+			}
 		}
 	}
 	return nil

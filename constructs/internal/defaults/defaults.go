@@ -24,8 +24,10 @@ import (
 // shortest period the NIST 800-53 R5 and HIPAA packs accept.
 const LogRetention = awslogs.RetentionDays_ONE_YEAR
 
-// Key returns a symmetric KMS key. Defaults: rotation on, removal policy
-// RETAIN (data encrypted under a deleted key is lost), pending window 30 days.
+// Key returns a KMS key (symmetric unless KeySpec says otherwise). Defaults:
+// rotation on for symmetric keys, removal policy RETAIN (data encrypted under
+// a deleted key is lost), pending window 30 days. Always: a key-policy
+// statement that lets only AWS services create grants (CT.KMS.PR.3).
 func Key(scope constructs.Construct, id string, props *awskms.KeyProps) awskms.Key {
 	p := awskms.KeyProps{}
 	if props != nil {
@@ -40,7 +42,24 @@ func Key(scope constructs.Construct, id string, props *awskms.KeyProps) awskms.K
 	if p.PendingWindow == nil {
 		p.PendingWindow = awscdk.Duration_Days(jsii.Number(30))
 	}
-	return awskms.NewKey(scope, jsii.String(id), &p)
+	key := awskms.NewKey(scope, jsii.String(id), &p)
+	// Grants delegate key use outside the key policy; only AWS services
+	// acting for AWS resources (EBS, Lambda environment encryption, ...) may
+	// create them. This is Control Tower control CT.KMS.PR.3.
+	key.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid:        jsii.String("DenyGrantsExceptForAWSServices"),
+		Effect:     awsiam.Effect_DENY,
+		Principals: &[]awsiam.IPrincipal{awsiam.NewAnyPrincipal()},
+		Actions:    jsii.Strings("kms:CreateGrant"),
+		Resources:  jsii.Strings("*"),
+		Conditions: &map[string]any{
+			"BoolIfExists": map[string]any{
+				"kms:GrantIsForAWSResource": "false",
+				"aws:PrincipalIsAWSService": "false",
+			},
+		},
+	}), jsii.Bool(false))
+	return key
 }
 
 // LogsKey returns a KMS key that CloudWatch Logs in this stack's region may use

@@ -55,6 +55,14 @@ func TestSecureDefaults(t *testing.T) {
 	// AND keys rotate and are retained
 	tpl.AllResourcesProperties(jsii.String("AWS::KMS::Key"), map[string]any{"EnableKeyRotation": true})
 	tpl.AllResources(jsii.String("AWS::KMS::Key"), map[string]any{"DeletionPolicy": "Retain"})
+	// AND only AWS services may create grants on them (CT.KMS.PR.3)
+	tpl.AllResourcesProperties(jsii.String("AWS::KMS::Key"), map[string]any{
+		"KeyPolicy": map[string]any{"Statement": assertions.Match_ArrayWith(&[]any{map[string]any{
+			"Sid": "DenyGrantsExceptForAWSServices", "Effect": "Deny", "Principal": map[string]any{"AWS": "*"},
+			"Action": "kms:CreateGrant", "Resource": "*",
+			"Condition": map[string]any{"BoolIfExists": map[string]any{"kms:GrantIsForAWSResource": "false", "aws:PrincipalIsAWSService": "false"}},
+		}})},
+	})
 	// AND the log group keeps a year of logs under its own key
 	tpl.HasResourceProperties(jsii.String("AWS::Logs::LogGroup"), map[string]any{
 		"RetentionInDays": 365,
