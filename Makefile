@@ -57,7 +57,8 @@ $(VULNDB)/index/db.json: tools/go.mod tools/go.sum .bin/indexdb
 	.bin/indexdb -vulns "$$(go -C tools list -m -f '{{.Dir}}' golang.org/x/vulndb)/data/osv" -out $(VULNDB)
 
 # Independent crypto/TLS peers for the integration tests (Debian packages).
-DEBS := openssl=openssl
+# python3-pycryptodome runs the seed's own field-level-encryption code.
+DEBS := openssl=openssl py:Cryptodome=python3-pycryptodome
 
 .cache/debs.stamp: scripts/ensure-debs.sh Makefile
 	scripts/ensure-debs.sh $(DEBS)
@@ -101,6 +102,7 @@ lint: vet staticcheck
 bench: deps $(TOOLS)
 	go test -run '^$$' -skip '^BenchmarkColdBuild$$' -bench . -benchmem -count 1 ./...
 	scripts/bench-synth.sh
+	scripts/bench-crypto.sh
 
 ## Housekeeping ----------------------------------------------------------------
 

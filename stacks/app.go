@@ -32,6 +32,7 @@ type System struct {
 var systems = []System{
 	// (one line per system: {Name: "X", New: NewXStack},)
 	{Name: "AlexaSkill", New: NewAlexaSkillStack},
+	{Name: "AsymmetricKeys", New: NewAsymmetricKeysStack},
 }
 
 // Systems returns the registered systems, sorted by name.

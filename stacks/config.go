@@ -39,6 +39,7 @@ type Environment struct {
 	// System sections: one pointer field per system, nil means that system's
 	// defaults. Each section type lives in its system's file in this package.
 	AlexaSkill     *AlexaSkillConfig     `json:"alexaSkill,omitempty"`
+	AsymmetricKeys *AsymmetricKeysConfig `json:"asymmetricKeys,omitempty"`
 }
 
 // Config is the validated "environments" map.

@@ -30,6 +30,8 @@ type command struct {
 //
 // TestRegistryIsValid checks every entry.
 var commands = []command{
+	{name: "fle", summary: "field-level encryption: encrypt JSON fields, decrypt through KMS", subcommands: fleCommands},
+	{name: "kms", summary: "sign with KMS asymmetric keys and verify offline", subcommands: kmsCommands},
 	{name: "version", summary: "print the securestacks and Go versions", run: runVersion},
 }
 

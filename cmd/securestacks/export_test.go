@@ -16,6 +16,15 @@ func SetVersion(v string) (restore func()) {
 	return func() { version = old }
 }
 
+// TopLevelNames lists the registry's top-level command names, in order.
+func TopLevelNames() []string {
+	names := make([]string, len(commands))
+	for i, c := range commands {
+		names[i] = c.name
+	}
+	return names
+}
+
 // RegistryError validates the real registry.
 func RegistryError() error { return validate(commands) }
 

@@ -62,7 +62,7 @@ func TestRun(t *testing.T) {
 	}{
 		{
 			name: "no command", run: securestacks.Run, args: nil, wantCode: 2,
-			wantStderr: "securestacks: missing command; expected one of: version; run 'securestacks help'\n",
+			wantStderr: "securestacks: missing command; expected one of: " + strings.Join(securestacks.TopLevelNames(), ", ") + "; run 'securestacks help'\n",
 		},
 		{
 			name: "unknown command", run: securestacks.Run, args: []string{"foo"}, wantCode: 2,
@@ -82,7 +82,7 @@ func TestRun(t *testing.T) {
 		},
 		{
 			name: "help", run: securestacks.Run, args: []string{"help"}, wantCode: 0,
-			wantStdout: []string{"Usage:\n  securestacks <command>", "\n  version  print the securestacks and Go versions\n", "Exit status: 0 success, 1 failure, 2 usage error."},
+			wantStdout: []string{"Usage:\n  securestacks <command>", "\n  version ", " print the securestacks and Go versions\n", "Exit status: 0 success, 1 failure, 2 usage error."},
 		},
 		{
 			name: "-h", run: securestacks.Run, args: []string{"-h"}, wantCode: 0,

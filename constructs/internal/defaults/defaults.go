@@ -117,7 +117,8 @@ func LogGroup(scope constructs.Construct, id string, props *awslogs.LogGroupProp
 // Bucket returns an S3 bucket. Defaults: SSE-KMS with a new key (bucket keys
 // on), versioning, EventBridge notifications (native property), noncurrent versions expiring
 // after 90 days, and server access logs to a new AccessLogsBucket. Always:
-// public access blocked, TLS enforced, objects owned by the bucket owner.
+// public access blocked, TLS enforced, objects owned by the bucket owner, and
+// Object Lock available (no default retention) unless the caller says false.
 func Bucket(scope constructs.Construct, id string, props *awss3.BucketProps) awss3.Bucket {
 	p := awss3.BucketProps{}
 	if props != nil {
@@ -231,6 +232,13 @@ func enableEventBridge(b awss3.Bucket) {
 }
 
 func forceBucketSecurity(p *awss3.BucketProps) {
+	// Object Lock with no default retention changes nothing until someone
+	// places a hold or a retention on an object version, but it can only be
+	// turned on, never off: enabling it up front keeps that option open for
+	// evidence buckets (Control Tower CT.S3.PR.9).
+	if p.ObjectLockEnabled == nil {
+		p.ObjectLockEnabled = jsii.Bool(true)
+	}
 	p.BlockPublicAccess = awss3.BlockPublicAccess_BLOCK_ALL()
 	p.EnforceSSL = jsii.Bool(true)
 	p.MinimumTLSVersion = jsii.Number(1.2)

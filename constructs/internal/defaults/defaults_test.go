@@ -52,6 +52,10 @@ func TestSecureDefaults(t *testing.T) {
 		"NotificationConfiguration": map[string]any{"EventBridgeConfiguration": map[string]any{"EventBridgeEnabled": true}},
 	})
 	tpl.ResourceCountIs(jsii.String("AWS::Lambda::Function"), jsii.Number(0))
+	// AND Object Lock is available, with no default retention
+	tpl.AllResourcesProperties(jsii.String("AWS::S3::Bucket"), map[string]any{
+		"ObjectLockEnabled": true, "ObjectLockConfiguration": assertions.Match_Absent(),
+	})
 	// AND keys rotate and are retained
 	tpl.AllResourcesProperties(jsii.String("AWS::KMS::Key"), map[string]any{"EnableKeyRotation": true})
 	tpl.AllResources(jsii.String("AWS::KMS::Key"), map[string]any{"DeletionPolicy": "Retain"})

@@ -1,0 +1,194 @@
+package asymmetrickey
+
+import (
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
+	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/jsii-runtime-go"
+
+	"github.com/securestacks/securestacks/constructs/gofunction"
+	"github.com/securestacks/securestacks/constructs/internal/defaults"
+	"github.com/securestacks/securestacks/internal/nag"
+)
+
+// DecryptHandlerEntry is the Go import path of the field-level decryption
+// Lambda, built by GoFunction in the app's module.
+const DecryptHandlerEntry = "github.com/securestacks/securestacks/lambda-src/fle-decrypt"
+
+// EncryptionAlgorithm is the only algorithm the decrypting principals may
+// use: the one field-level encryption encrypts with.
+const EncryptionAlgorithm = "RSAES_OAEP_SHA_256"
+
+// EncryptionKeyProps configures an EncryptionKey. A nil *EncryptionKeyProps
+// means all defaults.
+type EncryptionKeyProps struct {
+	// KeyProps override the key defaults: KeySpec RSA_2048 (or RSA_3072,
+	// RSA_4096), RemovalPolicy RETAIN, PendingWindow
+	// DefaultPendingWindowDays, a description. Forced: KeyUsage
+	// ENCRYPT_DECRYPT and no rotation. Conflicts (panic): another KeySpec or
+	// KeyUsage, EnableKeyRotation true, RotationPeriod, and Alias (use the
+	// Alias field).
+	KeyProps *awskms.KeyProps
+	// Alias names the key, with or without "alias/". Default
+	// "alias/<stack name>/<id>".
+	Alias *string
+	// EncryptorTrust is who may assume EncryptorRole. Default: this account.
+	EncryptorTrust awsiam.IPrincipal
+	// DecryptorTrust is who may assume DecryptorRole. Default: this account.
+	DecryptorTrust awsiam.IPrincipal
+	// NoDecryptFunction leaves out DecryptFunction, for apps that decrypt
+	// elsewhere through DecryptorRole. Default false: the function is created.
+	NoDecryptFunction bool
+	// DecryptFunctionProps override the decrypt function's settings
+	// (memory, timeout, ...). Forced: Role, Environment KEY_ID. Default:
+	// 256 MB, 30 s. Conflicts with NoDecryptFunction.
+	DecryptFunctionProps *awslambda.FunctionProps
+	// LogsKey encrypts the log groups of this construct's functions.
+	// Default: a new key from defaults.LogsKey (one per function group).
+	LogsKey awskms.IKey
+	// Publication configures where the public key is published. Its Key must
+	// be left unset.
+	Publication *PublicationProps
+}
+
+// EncryptionKey is a KMS RSA ENCRYPT_DECRYPT key for field-level encryption:
+// anyone trusted encrypts with the public key, only DecryptorRole and
+// DecryptFunction decrypt, and only with RSAES_OAEP_SHA_256.
+type EncryptionKey struct {
+	constructs.Construct
+	// Key is the KMS key (KeyUsage ENCRYPT_DECRYPT).
+	Key awskms.Key
+	// Alias is the key's alias.
+	Alias awskms.Alias
+	// AliasName is the alias's name, "alias/..." (a literal, unlike
+	// Alias.AliasName(), which may be a reference).
+	AliasName *string
+	// EncryptorRole may call kms:GetPublicKey on Key, nothing else.
+	EncryptorRole   awsiam.Role
+	EncryptorPolicy awsiam.ManagedPolicy
+	// DecryptorRole may call kms:Decrypt on Key when kms:EncryptionAlgorithm
+	// is RSAES_OAEP_SHA_256, nothing else.
+	DecryptorRole   awsiam.Role
+	DecryptorPolicy awsiam.ManagedPolicy
+	// DecryptFunction is the fle-decrypt Lambda (nil with NoDecryptFunction);
+	// DecryptFunctionRole its role, with the same decrypt permission as
+	// DecryptorRole plus its logs and traces. Nobody may invoke it until
+	// granted: DecryptFunction.GrantInvoke(principal).
+	DecryptFunction       *gofunction.GoFunction
+	DecryptFunctionRole   awsiam.Role
+	DecryptFunctionPolicy awsiam.ManagedPolicy
+	// Publication publishes the public key to S3 and SSM.
+	Publication *Publication
+}
+
+// NewEncryptionKey defines an EncryptionKey at scope/id.
+func NewEncryptionKey(scope constructs.Construct, id string, props *EncryptionKeyProps) *EncryptionKey {
+	if props == nil {
+		props = &EncryptionKeyProps{}
+	}
+	if props.NoDecryptFunction && props.DecryptFunctionProps != nil {
+		panic("asymmetrickey: EncryptionKey DecryptFunctionProps conflicts with NoDecryptFunction; set one")
+	}
+	e := &EncryptionKey{}
+	constructs.NewConstruct_Override(e, scope, jsii.String(id))
+	e.Key, e.Alias, e.AliasName = newAsymmetricKey(e, keySettings{
+		kind:        "EncryptionKey",
+		usage:       awskms.KeyUsage_ENCRYPT_DECRYPT,
+		specs:       EncryptionKeySpecs,
+		defaultSpec: awskms.KeySpec_RSA_2048,
+		description: "Field-level encryption: encrypt with the published public key, decrypt in KMS with RSAES_OAEP_SHA_256",
+	}, props.KeyProps, props.Alias)
+
+	arn := e.Key.KeyArn()
+	oaepOnly := map[string]any{"StringEquals": map[string]any{"kms:EncryptionAlgorithm": EncryptionAlgorithm}}
+	e.EncryptorRole, e.EncryptorPolicy = newRole(e, "EncryptorRole", props.EncryptorTrust,
+		"Downloads one KMS public key to encrypt fields",
+		allow("DownloadThePublicKey", arn, nil, nil, "kms:GetPublicKey"))
+	e.DecryptorRole, e.DecryptorPolicy = newRole(e, "DecryptorRole", props.DecryptorTrust,
+		"Decrypts fields with one KMS key, RSAES_OAEP_SHA_256 only",
+		allow("DecryptWithRsaesOaepSha256", arn, nil, oaepOnly, "kms:Decrypt"))
+
+	decryptors := []awsiam.IPrincipal{e.DecryptorRole}
+	if !props.NoDecryptFunction {
+		e.newDecryptFunction(props, oaepOnly)
+		decryptors = append(decryptors, e.DecryptFunctionRole)
+	}
+	all := jsii.String("*")
+	e.Key.AddToResourcePolicy(allow("Allow plaintext download of the public key for encryption", all,
+		[]awsiam.IPrincipal{e.EncryptorRole}, nil, "kms:GetPublicKey"), jsii.Bool(false))
+	e.Key.AddToResourcePolicy(allow("Allow decryption with RSAES_OAEP_SHA_256 only", all,
+		decryptors, oaepOnly, "kms:Decrypt"), jsii.Bool(false))
+
+	e.Publication = publicationFor(e, "EncryptionKey", e.Key, props.Publication)
+	return e
+}
+
+func (e *EncryptionKey) newDecryptFunction(props *EncryptionKeyProps, oaepOnly map[string]any) {
+	logsKey := props.LogsKey
+	if logsKey == nil {
+		logsKey = defaults.LogsKey(e, "DecryptFunctionLogsKey")
+	}
+	logGroup := defaults.LogGroup(e, "DecryptFunctionLogGroup", &awslogs.LogGroupProps{EncryptionKey: logsKey})
+	e.DecryptFunctionRole, e.DecryptFunctionPolicy = newRole(e, "DecryptFunctionRole",
+		awsiam.NewServicePrincipal(jsii.String("lambda.amazonaws.com"), nil),
+		"Field-level decryption Lambda: decrypts with one KMS key, RSAES_OAEP_SHA_256 only",
+		allow("DecryptWithRsaesOaepSha256", e.Key.KeyArn(), nil, oaepOnly, "kms:Decrypt"),
+		allow("Logs", logGroup.LogGroupArn(), nil, nil, "logs:CreateLogStream", "logs:PutLogEvents"),
+		allow("Traces", jsii.String("*"), nil, nil, "xray:PutTraceSegments", "xray:PutTelemetryRecords"),
+	)
+	nag.Suppress(e.DecryptFunctionPolicy,
+		nag.Rule{ID: "AwsSolutions-IAM5", Reason: "X-Ray PutTraceSegments and PutTelemetryRecords support no resource-level permissions, so the tracing grant must name *",
+			AppliesTo: []string{"Resource::*"}},
+	)
+
+	fp := awslambda.FunctionProps{}
+	if props.DecryptFunctionProps != nil {
+		fp = *props.DecryptFunctionProps
+	}
+	if fp.Description == nil {
+		fp.Description = jsii.String("Field-level decryption through KMS (#01#...#10# markers)")
+	}
+	if fp.MemorySize == nil {
+		fp.MemorySize = jsii.Number(256)
+	}
+	if fp.Timeout == nil {
+		fp.Timeout = awscdk.Duration_Seconds(jsii.Number(30))
+	}
+	if fp.LogGroup == nil {
+		fp.LogGroup = logGroup
+	}
+	env := map[string]*string{}
+	if fp.Environment != nil {
+		for k, v := range *fp.Environment {
+			env[k] = v
+		}
+	}
+	env["KEY_ID"] = e.Key.KeyArn()
+	fp.Environment = &env
+	// The managed policy is the whole of the role's permissions.
+	fp.Role = e.DecryptFunctionRole.WithoutPolicyUpdates(nil)
+	e.DecryptFunction = gofunction.NewGoFunction(e, "DecryptFunction", &gofunction.GoFunctionProps{
+		Entry:         jsii.String(DecryptHandlerEntry),
+		FunctionProps: &fp,
+	})
+	e.DecryptFunction.Node().AddDependency(e.DecryptFunctionPolicy)
+	const sync = "Callers invoke the decrypt function synchronously and need its answer"
+	nag.Suppress(e.DecryptFunction,
+		nag.Rule{ID: "NIST.800.53.R5-LambdaConcurrency", Reason: sync + "; the app that grants invocation sizes its concurrency, and reserving it here would take it from the account pool"},
+		nag.Rule{ID: "HIPAA.Security-LambdaConcurrency", Reason: sync + "; the app that grants invocation sizes its concurrency, and reserving it here would take it from the account pool"},
+		nag.Rule{ID: "NIST.800.53.R5-LambdaDLQ", Reason: sync + "; a dead-letter queue applies to asynchronous invocations only"},
+		nag.Rule{ID: "HIPAA.Security-LambdaDLQ", Reason: sync + "; a dead-letter queue applies to asynchronous invocations only"},
+		nag.Rule{ID: "NIST.800.53.R5-LambdaInsideVPC", Reason: "Calls only the KMS public API and reaches no VPC resource; a VPC would add endpoints or NAT and no isolation"},
+		nag.Rule{ID: "HIPAA.Security-LambdaInsideVPC", Reason: "Calls only the KMS public API and reaches no VPC resource; a VPC would add endpoints or NAT and no isolation"},
+	)
+}
+
+// GrantPublicKeyRead lets grantee read the published public key from S3 and
+// SSM (see Publication.GrantRead), to encrypt fields without any KMS
+// permission on Key.
+func (e *EncryptionKey) GrantPublicKeyRead(grantee awsiam.IGrantable) awsiam.Grant {
+	return e.Publication.GrantRead(grantee)
+}

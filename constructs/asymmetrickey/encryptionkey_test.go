@@ -1,0 +1,127 @@
+package asymmetrickey_test
+
+import (
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
+	"github.com/aws/jsii-runtime-go"
+
+	"github.com/securestacks/securestacks/constructs/asymmetrickey"
+)
+
+const oaepOnly = `{"StringEquals":{"kms:EncryptionAlgorithm":"RSAES_OAEP_SHA_256"}}`
+
+func TestEncryptionKeyDefaults(t *testing.T) {
+	// GIVEN an EncryptionKey with no props
+	stack := newStack()
+	e := asymmetrickey.NewEncryptionKey(stack, "FieldKey", nil)
+	tp, _ := synth(t, stack)
+	keyID := id(stack, e.Key)
+	enc, dec, fn := id(stack, e.EncryptorRole), id(stack, e.DecryptorRole), id(stack, e.DecryptFunctionRole)
+
+	// THEN the key is an RSA_2048 ENCRYPT_DECRYPT key, never rotated, retained
+	key := tp.Resources[keyID]
+	if key.Properties["KeySpec"] != "RSA_2048" || key.Properties["KeyUsage"] != "ENCRYPT_DECRYPT" || key.Properties["EnableKeyRotation"] != false || key.DeletionPolicy != "Retain" {
+		t.Errorf("key: %s %s", js(key.Properties), key.DeletionPolicy)
+	}
+	// AND the encryptor may only download the public key
+	if got := tp.policyOf(t, enc); js(got) != js([]statement{{Sid: "DownloadThePublicKey", Effect: "Allow", Action: []string{"kms:GetPublicKey"}, Resource: []string{keyArn(keyID)}}}) {
+		t.Errorf("encryptor policy %s", js(got))
+	}
+	// AND the decryptor may only decrypt, and only with RSAES_OAEP_SHA_256
+	wantDecrypt := statement{Sid: "DecryptWithRsaesOaepSha256", Effect: "Allow", Action: []string{"kms:Decrypt"}, Resource: []string{keyArn(keyID)}, Condition: jsonValue(oaepOnly)}
+	if got := tp.policyOf(t, dec); js(got) != js([]statement{wantDecrypt}) {
+		t.Errorf("decryptor policy %s", js(got))
+	}
+	// AND the decrypt function's role has that same decrypt grant plus only its logs and traces
+	fnPolicy := tp.policyOf(t, fn)
+	if len(fnPolicy) != 3 || js(fnPolicy[0]) != js(wantDecrypt) || !reflect.DeepEqual(fnPolicy[1].Action, []string{"logs:CreateLogStream", "logs:PutLogEvents"}) ||
+		!reflect.DeepEqual(fnPolicy[2].Action, []string{"xray:PutTelemetryRecords", "xray:PutTraceSegments"}) {
+		t.Errorf("decrypt function policy %s", js(fnPolicy))
+	}
+	if strings.Contains(js(fnPolicy[1].Resource), "*") {
+		t.Errorf("logs grant beyond the function's log group: %v", fnPolicy[1].Resource)
+	}
+	// AND the key policy: administration to the account, download to the encryptor, OAEP-only decrypt to the two decryptors
+	ks := statements(t, key.Properties["KeyPolicy"])
+	wantKey := []statement{
+		{Effect: "Allow", Principal: jsonValue(rootPrincipal), Action: []string{"kms:*"}, Resource: []string{"*"}},
+		denyGrants,
+		{Sid: "Allow plaintext download of the public key for encryption", Effect: "Allow", Principal: jsonValue(`{"AWS":` + keyArn(enc) + `}`),
+			Action: []string{"kms:GetPublicKey"}, Resource: []string{"*"}},
+		{Sid: "Allow decryption with RSAES_OAEP_SHA_256 only", Effect: "Allow", Principal: jsonValue(`{"AWS":[` + keyArn(dec) + `,` + keyArn(fn) + `]}`),
+			Action: []string{"kms:Decrypt"}, Resource: []string{"*"}, Condition: jsonValue(oaepOnly)},
+	}
+	if js(ks) != js(wantKey) {
+		t.Errorf("key policy:\n%s\nwant:\n%s", js(ks), js(wantKey))
+	}
+	// AND the decrypt function is a Go function on arm64 that knows the key
+	f := tp.props(t, id(stack, e.DecryptFunction))
+	if f["Runtime"] != "provided.al2023" || js(f["Architectures"]) != `["arm64"]` || js(f["Environment"]) != `{"Variables":{"KEY_ID":`+keyArn(keyID)+`}}` {
+		t.Errorf("function %s %s %s", f["Runtime"], js(f["Architectures"]), js(f["Environment"]))
+	}
+	// AND nobody may invoke it until granted
+	for _, r := range tp.Resources {
+		if r.Type == "AWS::Lambda::Permission" && strings.Contains(js(r.Properties), id(stack, e.DecryptFunction)) {
+			t.Errorf("unexpected invoke permission %s", js(r.Properties))
+		}
+	}
+}
+
+func TestEncryptionKeySpecsAndConflicts(t *testing.T) {
+	for _, spec := range asymmetrickey.EncryptionKeySpecs {
+		t.Run(string(spec), func(t *testing.T) {
+			// GIVEN an RSA spec WHEN an EncryptionKey is made THEN the key has it
+			stack := newStack()
+			e := asymmetrickey.NewEncryptionKey(stack, "K", &asymmetrickey.EncryptionKeyProps{KeyProps: &awskms.KeyProps{KeySpec: spec}, NoDecryptFunction: true})
+			tp, _ := synth(t, stack)
+			if p := tp.props(t, id(stack, e.Key)); p["KeySpec"] != string(spec) || p["KeyUsage"] != "ENCRYPT_DECRYPT" {
+				t.Errorf("%s", js(p))
+			}
+			if e.DecryptFunction != nil {
+				t.Error("NoDecryptFunction still made a function")
+			}
+		})
+	}
+	cases := []struct {
+		name  string
+		props *asymmetrickey.EncryptionKeyProps
+		want  string
+	}{
+		{"ECC cannot encrypt", &asymmetrickey.EncryptionKeyProps{KeyProps: &awskms.KeyProps{KeySpec: awskms.KeySpec_ECC_NIST_P256}},
+			"asymmetrickey: EncryptionKey KeyProps.KeySpec: KMS keys with usage ENCRYPT_DECRYPT take one of RSA_2048, RSA_3072, RSA_4096, got ECC_NIST_P256"},
+		{"signing usage", &asymmetrickey.EncryptionKeyProps{KeyProps: &awskms.KeyProps{KeyUsage: awskms.KeyUsage_SIGN_VERIFY}}, "expected ENCRYPT_DECRYPT (or unset), got SIGN_VERIFY"},
+		{"function props without function", &asymmetrickey.EncryptionKeyProps{NoDecryptFunction: true, DecryptFunctionProps: &awslambda.FunctionProps{}},
+			"asymmetrickey: EncryptionKey DecryptFunctionProps conflicts with NoDecryptFunction"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			// GIVEN invalid props WHEN the key is made THEN one clear line
+			msg := mustPanic(t, func() { asymmetrickey.NewEncryptionKey(newStack(), "K", tc.props) })
+			if !strings.Contains(msg, tc.want) {
+				t.Errorf("panic %q, want %q", msg, tc.want)
+			}
+		})
+	}
+}
+
+func TestEncryptionKeyDecryptFunctionPropsMerge(t *testing.T) {
+	// GIVEN user settings for the decrypt function, including an attempt to set KEY_ID
+	stack := newStack()
+	e := asymmetrickey.NewEncryptionKey(stack, "K", &asymmetrickey.EncryptionKeyProps{DecryptFunctionProps: &awslambda.FunctionProps{
+		MemorySize:  jsii.Number(512),
+		Environment: &map[string]*string{"CONCURRENCY": jsii.String("4"), "KEY_ID": jsii.String("alias/other")},
+	}})
+	tp, _ := synth(t, stack)
+	f := tp.props(t, id(stack, e.DecryptFunction))
+	// THEN the user's memory and variables apply, but KEY_ID is forced to this key
+	if f["MemorySize"] != 512.0 || js(f["Environment"]) != `{"Variables":{"CONCURRENCY":"4","KEY_ID":`+keyArn(id(stack, e.Key))+`}}` {
+		t.Errorf("%v %s", f["MemorySize"], js(f["Environment"]))
+	}
+	if f["Timeout"] != 30.0 {
+		t.Errorf("default timeout lost: %v", f["Timeout"])
+	}
+}

@@ -1,0 +1,294 @@
+package asymmetrickey
+
+import (
+	"fmt"
+	"regexp"
+	"strings"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awss3"
+	"github.com/aws/aws-cdk-go/awscdk/v2/customresources"
+	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/jsii-runtime-go"
+
+	"github.com/securestacks/securestacks/constructs/gofunction"
+	"github.com/securestacks/securestacks/constructs/internal/defaults"
+	"github.com/securestacks/securestacks/internal/nag"
+)
+
+// PublicKeyHandlerEntry is the Go import path of the publication custom
+// resource's handler, built by GoFunction in the app's module.
+const PublicKeyHandlerEntry = "github.com/securestacks/securestacks/lambda-src/kms-public-key"
+
+// PublicKeyResourceType is the CloudFormation type of Publication.Resource.
+const PublicKeyResourceType = "Custom::KmsPublicKey"
+
+// Object names the publication writes under ObjectKeyPrefix.
+const (
+	DERObjectName = "public-key.der"
+	PEMObjectName = "public-key.pem"
+)
+
+// PublicationProps configures a Publication.
+type PublicationProps struct {
+	// Key is the asymmetric KMS key whose public half is published. Required
+	// for NewPublication; SigningKey and EncryptionKey set it to their own
+	// key, and a different Key there panics.
+	Key awskms.IKey
+	// ExistingBucket receives the DER and PEM objects. Default: a new bucket
+	// from the secure defaults (SSE-KMS, versioned, TLS only, public access
+	// blocked, server access logs). Conflicts with BucketProps.
+	ExistingBucket awss3.IBucket
+	// BucketProps override the defaults of the new bucket (a value set here
+	// wins, except encryption, TLS and public-access settings, which are
+	// forced). Conflicts with ExistingBucket.
+	BucketProps *awss3.BucketProps
+	// ObjectKeyPrefix is prepended to DERObjectName and PEMObjectName: empty
+	// or ending in "/". Default "public-keys/<stack name>/<unique id>/".
+	ObjectKeyPrefix *string
+	// ParameterName is the SSM String parameter that receives the PEM, such
+	// as "/keys/signing". Default
+	// "/securestacks/public-keys/<stack name>/<unique id>". Must be a
+	// literal, because the publisher's IAM policy names it.
+	ParameterName *string
+	// RemovalPolicy decides what deleting the publication does to the
+	// copies: RETAIN (default) leaves them, so signatures stay verifiable
+	// after the stack is gone; DESTROY deletes them. Other values panic.
+	RemovalPolicy awscdk.RemovalPolicy
+	// LogsKey encrypts the log groups of the publisher's functions. Default:
+	// a new key from defaults.LogsKey.
+	LogsKey awskms.IKey
+}
+
+// Publication copies a KMS key's public half, on every deploy that creates or
+// changes it, to S3 as DER and PEM and to an SSM String parameter as PEM.
+type Publication struct {
+	constructs.Construct
+	// Bucket holds the DER and PEM objects: ExistingBucket or the new bucket.
+	Bucket awss3.IBucket
+	// DERObjectKey and PEMObjectKey are the objects' keys in Bucket.
+	DERObjectKey *string
+	PEMObjectKey *string
+	// ParameterName and ParameterArn name the SSM parameter holding the PEM.
+	ParameterName *string
+	ParameterArn  *string
+	// Function is the kms-public-key handler; FunctionRole its role, whose
+	// only permissions are FunctionPolicy.
+	Function       *gofunction.GoFunction
+	FunctionRole   awsiam.Role
+	FunctionPolicy awsiam.ManagedPolicy
+	// LogsKey encrypts the log groups of Function and Provider:
+	// PublicationProps.LogsKey or the key made for them.
+	LogsKey awskms.IKey
+	// Provider is the CDK provider framework in front of Function.
+	Provider customresources.Provider
+	// Resource is the custom resource. Its attributes: KeyArn, KeySpec,
+	// DerObjectKey, PemObjectKey, ParameterName, PublicKeySha256.
+	Resource awscdk.CustomResource
+}
+
+var (
+	parameterNameRe = regexp.MustCompile(`^/?[A-Za-z0-9_.\-/]{1,1000}$`)
+	objectPrefixRe  = regexp.MustCompile(`^([A-Za-z0-9!_.*'()/-]{0,900}/)?$`)
+)
+
+// NewPublication defines a Publication at scope/id. props.Key is required.
+func NewPublication(scope constructs.Construct, id string, props *PublicationProps) *Publication {
+	if props == nil || props.Key == nil {
+		panic("asymmetrickey: Publication needs Key, the KMS key whose public half it publishes")
+	}
+	p := &Publication{}
+	constructs.NewConstruct_Override(p, scope, jsii.String(id))
+	stack := awscdk.Stack_Of(p)
+	uid := *awscdk.Names_UniqueId(p)
+
+	if props.ExistingBucket != nil && props.BucketProps != nil {
+		panic("asymmetrickey: Publication: ExistingBucket conflicts with BucketProps; set one")
+	}
+	removal := props.RemovalPolicy
+	switch removal {
+	case "":
+		removal = awscdk.RemovalPolicy_RETAIN
+	case awscdk.RemovalPolicy_RETAIN, awscdk.RemovalPolicy_DESTROY:
+	default:
+		panic(fmt.Sprintf("asymmetrickey: Publication RemovalPolicy: expected RETAIN or DESTROY, got %s", removal))
+	}
+	prefix := "public-keys/" + *stack.StackName() + "/" + uid + "/"
+	if props.ObjectKeyPrefix != nil {
+		prefix = *props.ObjectKeyPrefix
+		if !*awscdk.Token_IsUnresolved(jsii.String(prefix)) && !objectPrefixRe.MatchString(prefix) {
+			panic(fmt.Sprintf("asymmetrickey: Publication ObjectKeyPrefix: expected empty or a key prefix ending in /, got %q", prefix))
+		}
+	}
+	param := "/securestacks/public-keys/" + *stack.StackName() + "/" + uid
+	if props.ParameterName != nil {
+		param = *props.ParameterName
+		if *awscdk.Token_IsUnresolved(jsii.String(param)) || !parameterNameRe.MatchString(param) {
+			panic(fmt.Sprintf("asymmetrickey: Publication ParameterName: expected a literal SSM parameter name such as /keys/signing, got %q", param))
+		}
+	}
+
+	if props.ExistingBucket != nil {
+		p.Bucket = props.ExistingBucket
+	} else {
+		p.Bucket = defaults.Bucket(p, "Bucket", props.BucketProps)
+	}
+	p.DERObjectKey = jsii.String(prefix + DERObjectName)
+	p.PEMObjectKey = jsii.String(prefix + PEMObjectName)
+	p.ParameterName = jsii.String(param)
+	p.ParameterArn = stack.FormatArn(&awscdk.ArnComponents{
+		Service:      jsii.String("ssm"),
+		Resource:     jsii.String("parameter"),
+		ResourceName: jsii.String(strings.TrimPrefix(param, "/")),
+	})
+
+	logsKey := props.LogsKey
+	if logsKey == nil {
+		logsKey = defaults.LogsKey(p, "LogsKey")
+	}
+	p.LogsKey = logsKey
+	logGroup := defaults.LogGroup(p, "FunctionLogGroup", &awslogs.LogGroupProps{EncryptionKey: logsKey})
+
+	objectArns := []*string{p.Bucket.ArnForObjects(p.DERObjectKey), p.Bucket.ArnForObjects(p.PEMObjectKey)}
+	objectActions := []string{"s3:PutObject"}
+	paramActions := []string{"ssm:PutParameter"}
+	if removal == awscdk.RemovalPolicy_DESTROY {
+		objectActions = append(objectActions, "s3:DeleteObject")
+		paramActions = append(paramActions, "ssm:DeleteParameter")
+	}
+	statements := []awsiam.PolicyStatement{
+		awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			Sid:       jsii.String("ReadThePublicKey"),
+			Actions:   jsii.Strings("kms:GetPublicKey"),
+			Resources: jsii.Strings(*props.Key.KeyArn()),
+		}),
+		awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			Sid:       jsii.String("WriteTheKeyObjects"),
+			Actions:   jsii.Strings(objectActions...),
+			Resources: &objectArns,
+		}),
+		awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			Sid:       jsii.String("WriteTheKeyParameter"),
+			Actions:   jsii.Strings(paramActions...),
+			Resources: jsii.Strings(*p.ParameterArn),
+		}),
+		awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			Sid:       jsii.String("Logs"),
+			Actions:   jsii.Strings("logs:CreateLogStream", "logs:PutLogEvents"),
+			Resources: jsii.Strings(*logGroup.LogGroupArn()),
+		}),
+	}
+	if bucketKey := p.Bucket.EncryptionKey(); bucketKey != nil {
+		// SSE-KMS: S3 asks KMS for a data key on the writer's behalf.
+		statements = append(statements, awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			Sid:       jsii.String("EncryptTheKeyObjects"),
+			Actions:   jsii.Strings("kms:GenerateDataKey"),
+			Resources: jsii.Strings(*bucketKey.KeyArn()),
+		}))
+	}
+	p.FunctionRole = awsiam.NewRole(p, jsii.String("FunctionRole"), &awsiam.RoleProps{
+		AssumedBy:   awsiam.NewServicePrincipal(jsii.String("lambda.amazonaws.com"), nil),
+		Description: jsii.String("Publishes the public half of a KMS asymmetric key to S3 and SSM"),
+	})
+	p.FunctionPolicy = awsiam.NewManagedPolicy(p, jsii.String("FunctionPolicy"), &awsiam.ManagedPolicyProps{
+		Description: jsii.String("Read one KMS public key and write its published copies"),
+		Roles:       &[]awsiam.IRole{p.FunctionRole},
+		Statements:  &statements,
+	})
+	p.Function = gofunction.NewGoFunction(p, "Function", &gofunction.GoFunctionProps{
+		Entry: jsii.String(PublicKeyHandlerEntry),
+		FunctionProps: &awslambda.FunctionProps{
+			Description: jsii.String("Publishes a KMS public key to S3 and SSM (custom resource)"),
+			// The managed policy above is the whole of the role's permissions.
+			Role:       p.FunctionRole.WithoutPolicyUpdates(nil),
+			LogGroup:   logGroup,
+			Timeout:    awscdk.Duration_Minutes(jsii.Number(2)),
+			MemorySize: jsii.Number(128),
+			// A deploy-time function: traces would need an X-Ray grant on "*" for no insight.
+			Tracing: awslambda.Tracing_DISABLED,
+		},
+	})
+	p.Function.Node().AddDependency(p.FunctionPolicy)
+	const deployOnly = "Runs only when CloudFormation creates, updates or deletes the publication, invoked synchronously by the provider framework"
+	nag.Suppress(p.Function,
+		nag.Rule{ID: "NIST.800.53.R5-LambdaConcurrency", Reason: deployOnly + "; reserving concurrency would take it from the account pool"},
+		nag.Rule{ID: "HIPAA.Security-LambdaConcurrency", Reason: deployOnly + "; reserving concurrency would take it from the account pool"},
+		nag.Rule{ID: "NIST.800.53.R5-LambdaDLQ", Reason: deployOnly + "; a dead-letter queue applies to asynchronous invocations only"},
+		nag.Rule{ID: "HIPAA.Security-LambdaDLQ", Reason: deployOnly + "; a dead-letter queue applies to asynchronous invocations only"},
+		nag.Rule{ID: "NIST.800.53.R5-LambdaInsideVPC", Reason: "Calls only the KMS, S3 and SSM public APIs and reaches no VPC resource; a VPC would add endpoints or NAT and no isolation"},
+		nag.Rule{ID: "HIPAA.Security-LambdaInsideVPC", Reason: "Calls only the KMS, S3 and SSM public APIs and reaches no VPC resource; a VPC would add endpoints or NAT and no isolation"},
+	)
+
+	p.Provider = customresources.NewProvider(p, jsii.String("Provider"), &customresources.ProviderProps{
+		OnEventHandler: p.Function,
+		LogGroup:       defaults.LogGroup(p, "ProviderLogGroup", &awslogs.LogGroupProps{EncryptionKey: logsKey}),
+	})
+	suppressProvider(p.Provider)
+
+	removalProp := "retain"
+	if removal == awscdk.RemovalPolicy_DESTROY {
+		removalProp = "destroy"
+	}
+	p.Resource = awscdk.NewCustomResource(p, jsii.String("Resource"), &awscdk.CustomResourceProps{
+		ServiceToken: p.Provider.ServiceToken(),
+		ResourceType: jsii.String(PublicKeyResourceType),
+		Properties: &map[string]any{
+			"KeyId":           props.Key.KeyArn(),
+			"BucketName":      p.Bucket.BucketName(),
+			"ObjectKeyPrefix": prefix,
+			"ParameterName":   param,
+			"RemovalPolicy":   removalProp,
+		},
+	})
+	p.Resource.Node().AddDependency(p.FunctionPolicy)
+	return p
+}
+
+// suppressProvider records the decisions behind the provider framework's
+// generated framework-onEvent function and role, which CDK does not let a
+// construct configure.
+func suppressProvider(p customresources.Provider) {
+	const framework = "The CDK provider framework's generated framework-onEvent function"
+	nag.SuppressTree(p,
+		nag.Rule{ID: "AwsSolutions-IAM4", Reason: framework + " uses AWSLambdaBasicExecutionRole; CDK offers no way to replace it for the generated role",
+			AppliesTo: []string{"Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"}},
+		nag.Rule{ID: "AwsSolutions-IAM5", Reason: framework + " may invoke every version of the one publisher function (its ARN followed by :*), which CDK grants"},
+		nag.Rule{ID: "NIST.800.53.R5-IAMNoInlinePolicy", Reason: framework + " gets its invoke grant as CDK's inline default policy on the generated role"},
+		nag.Rule{ID: "HIPAA.Security-IAMNoInlinePolicy", Reason: framework + " gets its invoke grant as CDK's inline default policy on the generated role"},
+		nag.Rule{ID: "NIST.800.53.R5-LambdaConcurrency", Reason: framework + " runs only during deploys; reserving concurrency would take it from the account pool"},
+		nag.Rule{ID: "HIPAA.Security-LambdaConcurrency", Reason: framework + " runs only during deploys; reserving concurrency would take it from the account pool"},
+		nag.Rule{ID: "NIST.800.53.R5-LambdaDLQ", Reason: framework + " is invoked synchronously by CloudFormation; a dead-letter queue applies to asynchronous invocations only"},
+		nag.Rule{ID: "HIPAA.Security-LambdaDLQ", Reason: framework + " is invoked synchronously by CloudFormation; a dead-letter queue applies to asynchronous invocations only"},
+		nag.Rule{ID: "NIST.800.53.R5-LambdaInsideVPC", Reason: framework + " calls only the Lambda API and the CloudFormation response URL; a VPC adds no isolation"},
+		nag.Rule{ID: "HIPAA.Security-LambdaInsideVPC", Reason: framework + " calls only the Lambda API and the CloudFormation response URL; a VPC adds no isolation"},
+	)
+}
+
+// GrantRead lets grantee read the published copies: s3:GetObject on the two
+// objects (plus kms:Decrypt on the bucket's key, which SSE-KMS reads need)
+// and ssm:GetParameter on the parameter. No KMS permission on the published
+// key itself is involved: that is the point of publishing it.
+func (p *Publication) GrantRead(grantee awsiam.IGrantable) awsiam.Grant {
+	grant := awsiam.Grant_AddToPrincipal(&awsiam.GrantOnPrincipalOptions{
+		Grantee:      grantee,
+		Actions:      jsii.Strings("s3:GetObject"),
+		ResourceArns: &[]*string{p.Bucket.ArnForObjects(p.DERObjectKey), p.Bucket.ArnForObjects(p.PEMObjectKey)},
+	})
+	grant = grant.Combine(awsiam.Grant_AddToPrincipal(&awsiam.GrantOnPrincipalOptions{
+		Grantee:      grantee,
+		Actions:      jsii.Strings("ssm:GetParameter"),
+		ResourceArns: &[]*string{p.ParameterArn},
+	}))
+	if key := p.Bucket.EncryptionKey(); key != nil {
+		grant = grant.Combine(awsiam.Grant_AddToPrincipal(&awsiam.GrantOnPrincipalOptions{
+			Grantee:      grantee,
+			Actions:      jsii.Strings("kms:Decrypt"),
+			ResourceArns: &[]*string{key.KeyArn()},
+		}))
+	}
+	return grant
+}

@@ -1,0 +1,153 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/service/kms"
+	"github.com/aws/aws-sdk-go-v2/service/kms/types"
+
+	"github.com/securestacks/securestacks/internal/fle"
+	"github.com/securestacks/securestacks/lambda-src/internal/awsretry"
+	"github.com/securestacks/securestacks/lambda-src/internal/logging"
+)
+
+// DecryptAPI is the part of the KMS client the handler needs.
+type DecryptAPI interface {
+	Decrypt(ctx context.Context, in *kms.DecryptInput, optFns ...func(*kms.Options)) (*kms.DecryptOutput, error)
+}
+
+var _ DecryptAPI = (*kms.Client)(nil)
+
+// Request is the invocation payload: the seed's {"body": "..."} plus an
+// optional format.
+type Request struct {
+	// Body is any text holding #01#...#10# markers.
+	Body string `json:"body"`
+	// Format is "text" (default: each plaintext replaces its marker as is,
+	// as in the seed) or "json" (each plaintext is escaped as the inside of a
+	// JSON string, so a JSON body stays valid JSON).
+	Format string `json:"format,omitempty"`
+}
+
+// Response is the decrypted body and how many fields were decrypted.
+type Response struct {
+	Body   string `json:"body"`
+	Fields int    `json:"fields"`
+}
+
+// Handler decrypts field-level-encrypted bodies through KMS.
+type Handler struct {
+	KMS DecryptAPI
+	// KeyID is the KMS key every marker must decrypt under. KMS needs it for
+	// RSA ciphertexts, and naming it keeps a caller from choosing the key.
+	KeyID string
+	// Retry bounds each KMS Decrypt. Zero value: 3 attempts of at most
+	// DefaultAttemptTimeout each.
+	Retry awsretry.Policy
+	// Concurrency bounds the Decrypt calls in flight. Default fle.DefaultConcurrency.
+	Concurrency int
+	// Timeout bounds the whole invocation when the context has no deadline
+	// (local runs); in Lambda the function timeout bounds it. Default 25s.
+	Timeout time.Duration
+	// Logger receives one line per invocation, never body or plaintext.
+	// Default slog.Default().
+	Logger *slog.Logger
+}
+
+// Defaults of Handler.
+const (
+	DefaultAttemptTimeout = 5 * time.Second
+	DefaultMaxAttempts    = 3
+	DefaultTimeout        = 25 * time.Second
+)
+
+// Handle decrypts every marker of req.Body. If any marker fails, it returns an
+// error naming the marker's ordinal and byte offset and no body at all.
+func (h *Handler) Handle(ctx context.Context, req Request) (Response, error) {
+	start := time.Now()
+	if _, ok := ctx.Deadline(); !ok {
+		timeout := h.Timeout
+		if timeout <= 0 {
+			timeout = DefaultTimeout
+		}
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, timeout)
+		defer cancel()
+	}
+	resp, err := h.handle(ctx, req)
+	attrs := []slog.Attr{
+		slog.Int("body_bytes", len(req.Body)),
+		slog.Int("fields", resp.Fields),
+		slog.String("format", req.Format),
+		slog.Int64("duration_ms", time.Since(start).Milliseconds()),
+	}
+	level := slog.LevelInfo
+	if err != nil {
+		// fle errors name markers by position only, and KMS errors carry no plaintext.
+		level = slog.LevelError
+		attrs = append(attrs, slog.String("error", err.Error()))
+	}
+	h.logger(ctx).LogAttrs(ctx, level, "field-level decryption", attrs...)
+	return resp, err
+}
+
+func (h *Handler) handle(ctx context.Context, req Request) (Response, error) {
+	if h.KeyID == "" {
+		return Response{}, errors.New("configuration: KEY_ID: expected the KMS key id or ARN, got none")
+	}
+	format := req.Format
+	if format == "" {
+		format = "text"
+	}
+	sub, err := fle.ParseSubstitution(format)
+	if err != nil {
+		return Response{}, fmt.Errorf("request: %w", err)
+	}
+	markers := len(fle.FindMarkers([]byte(req.Body)))
+	out, err := fle.Decrypt(ctx, []byte(req.Body), h.decrypt, &fle.DecryptOptions{Substitution: sub, Concurrency: h.Concurrency})
+	if err != nil {
+		return Response{}, err
+	}
+	return Response{Body: string(out), Fields: markers}, nil
+}
+
+// decrypt is the fle.DecryptFunc: KMS Decrypt with the configured key and
+// RSAES_OAEP_SHA_256, the algorithm the edge encrypts with.
+func (h *Handler) decrypt(ctx context.Context, ciphertext []byte) ([]byte, error) {
+	pol := h.Retry
+	if pol.MaxAttempts == 0 {
+		pol.MaxAttempts = DefaultMaxAttempts
+	}
+	if pol.AttemptTimeout == 0 {
+		pol.AttemptTimeout = DefaultAttemptTimeout
+	}
+	var plaintext []byte
+	err := awsretry.Do(ctx, pol, func(ctx context.Context) error {
+		out, err := h.KMS.Decrypt(ctx, &kms.DecryptInput{
+			KeyId:               &h.KeyID,
+			CiphertextBlob:      ciphertext,
+			EncryptionAlgorithm: types.EncryptionAlgorithmSpecRsaesOaepSha256,
+		})
+		if err != nil {
+			return err
+		}
+		plaintext = out.Plaintext
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("kms Decrypt: %w", err)
+	}
+	return plaintext, nil
+}
+
+func (h *Handler) logger(ctx context.Context) *slog.Logger {
+	l := h.Logger
+	if l == nil {
+		l = slog.Default()
+	}
+	return logging.WithRequest(ctx, l)
+}

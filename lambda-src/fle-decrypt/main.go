@@ -1,0 +1,46 @@
+// Command fle-decrypt is the field-level decryption Lambda: it finds the
+// #01#<base64>#10# markers in a body and has KMS decrypt each one with the
+// key named by KEY_ID (RSAES_OAEP_SHA_256), then returns the body with the
+// plaintexts in place. Wiring only: the logic is in handler.go.
+//
+// Environment: KEY_ID (required) the KMS key ARN; CONCURRENCY (optional) the
+// Decrypt calls in flight, default 8.
+package main
+
+import (
+	"context"
+	"os"
+	"strconv"
+
+	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/kms"
+
+	"github.com/securestacks/securestacks/lambda-src/internal/logging"
+)
+
+func main() {
+	logger := logging.New(os.Stderr)
+	keyID := os.Getenv("KEY_ID")
+	if keyID == "" {
+		logger.Error("configuration: KEY_ID: expected the KMS key id or ARN, got none")
+		os.Exit(1)
+	}
+	concurrency := 0
+	if v := os.Getenv("CONCURRENCY"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 64 {
+			logger.Error("configuration: CONCURRENCY: expected a whole number from 1 to 64", "value", v)
+			os.Exit(1)
+		}
+		concurrency = n
+	}
+	// One retry layer: awsretry in the handler, so the SDK makes one attempt per call.
+	cfg, err := config.LoadDefaultConfig(context.Background(), config.WithRetryMaxAttempts(1))
+	if err != nil {
+		logger.Error("loading AWS configuration", "error", err.Error())
+		os.Exit(1)
+	}
+	h := &Handler{KMS: kms.NewFromConfig(cfg), KeyID: keyID, Concurrency: concurrency, Logger: logger}
+	lambda.Start(h.Handle)
+}

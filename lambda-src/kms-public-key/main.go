@@ -1,0 +1,39 @@
+// Command kms-public-key is the onEvent handler of the asymmetrickey
+// construct's public-key publication custom resource: it calls KMS
+// GetPublicKey and writes the key as DER and PEM to S3 and as PEM to an SSM
+// String parameter. Wiring only: the logic is in handler.go.
+package main
+
+import (
+	"context"
+	"os"
+
+	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/kms"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/ssm"
+
+	"github.com/securestacks/securestacks/lambda-src/internal/cfnresponse"
+	"github.com/securestacks/securestacks/lambda-src/internal/logging"
+)
+
+func main() {
+	logger := logging.New(os.Stderr)
+	// One retry layer: awsretry in the handler, so the SDK makes one attempt per call.
+	cfg, err := config.LoadDefaultConfig(context.Background(), config.WithRetryMaxAttempts(1))
+	if err != nil {
+		logger.Error("loading AWS configuration", "error", err.Error())
+		os.Exit(1)
+	}
+	s3c := s3.NewFromConfig(cfg)
+	ssmc := ssm.NewFromConfig(cfg)
+	lambda.Start(cfnresponse.Handler(&Publisher{
+		KMS:             kms.NewFromConfig(cfg),
+		PutObject:       s3c,
+		DeleteObject:    s3c,
+		PutParameter:    ssmc,
+		DeleteParameter: ssmc,
+		Logger:          logger,
+	}, &cfnresponse.Options{Logger: logger}))
+}
