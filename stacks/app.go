@@ -33,6 +33,7 @@ var systems = []System{
 	// (one line per system: {Name: "X", New: NewXStack},)
 	{Name: "AlexaSkill", New: NewAlexaSkillStack},
 	{Name: "AsymmetricKeys", New: NewAsymmetricKeysStack},
+	{Name: "AppStreamSandbox", New: NewAppStreamSandboxStack},
 }
 
 // Systems returns the registered systems, sorted by name.

@@ -38,8 +38,9 @@ type Environment struct {
 
 	// System sections: one pointer field per system, nil means that system's
 	// defaults. Each section type lives in its system's file in this package.
-	AlexaSkill     *AlexaSkillConfig     `json:"alexaSkill,omitempty"`
-	AsymmetricKeys *AsymmetricKeysConfig `json:"asymmetricKeys,omitempty"`
+	AlexaSkill       *AlexaSkillConfig       `json:"alexaSkill,omitempty"`
+	AsymmetricKeys   *AsymmetricKeysConfig   `json:"asymmetricKeys,omitempty"`
+	AppStreamSandbox *AppStreamSandboxConfig `json:"appStreamSandbox,omitempty"`
 }
 
 // Config is the validated "environments" map.

@@ -1,0 +1,34 @@
+// Command appstream-usage-reports is the onEvent handler of the AppStream sandbox's usage-reports
+// custom resource (constructs/appstreamsandbox): it turns AppStream usage reports on, and off
+// again only if it turned them on. Wiring only: the logic is in handler.go.
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+
+	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/appstream"
+
+	"github.com/securestacks/securestacks/lambda-src/internal/cfnresponse"
+	"github.com/securestacks/securestacks/lambda-src/internal/logging"
+)
+
+func main() {
+	logger := logging.New(os.Stderr)
+	// One retry layer, the handler's: the SDK makes a single attempt per call.
+	cfg, err := config.LoadDefaultConfig(context.Background(), config.WithRetryMaxAttempts(1))
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "appstream-usage-reports: loading AWS configuration:", err)
+		os.Exit(1)
+	}
+	client := appstream.NewFromConfig(cfg)
+	lambda.Start(cfnresponse.Handler(&Subscription{
+		Describe:    client,
+		Subscribe:   client,
+		Unsubscribe: client,
+		Logger:      logger,
+	}, &cfnresponse.Options{Logger: logger}))
+}
