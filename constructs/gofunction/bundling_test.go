@@ -283,6 +283,10 @@ func TestBatchBuild(t *testing.T) {
 		gofunction.NewGoFunction(stack, "Fn", &gofunction.GoFunctionProps{Entry: jsii.String(e), ModuleDir: jsii.String(mod)})
 		stacks[e] = stack
 	}
+	// THEN hashing the four side-by-side handlers took one go list
+	if l := trace.lists(); !slices.Equal(l, []string{"gofunction: go list -deps -e ./..."}) {
+		t.Errorf("go list runs = %q, want one listing of ./...", l)
+	}
 	if b := trace.builds(); len(b) != 0 {
 		t.Fatalf("go build ran before synth: %q", b)
 	}

@@ -48,6 +48,7 @@ func ResetCaches() {
 	toolchains.Unlock()
 	listCache.Lock()
 	clear(listCache.byKey)
+	clear(listCache.prefetch)
 	listCache.Unlock()
 	cleanedOutdirs.Clear()
 }

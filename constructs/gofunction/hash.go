@@ -12,6 +12,7 @@ import (
 	"maps"
 	"os"
 	"os/exec"
+	"path"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -43,6 +44,7 @@ type listedPackage struct {
 	DepOnly    bool
 	Module     *listedModule
 	Error      *struct{ Err string }
+	Deps       []string
 
 	GoFiles, CgoFiles, CFiles, CXXFiles, MFiles, HFiles, FFiles, SFiles,
 	SwigFiles, SwigCXXFiles, SysoFiles, EmbedFiles []string
@@ -50,7 +52,7 @@ type listedPackage struct {
 
 // listFields are the only fields we decode; asking go list for fewer keeps
 // it from computing the rest.
-const listFields = "ImportPath,Name,Dir,Standard,DepOnly,Module,Error," +
+const listFields = "ImportPath,Name,Dir,Standard,DepOnly,Module,Error,Deps," +
 	"GoFiles,CgoFiles,CFiles,CXXFiles,MFiles,HFiles,FFiles,SFiles,SwigFiles,SwigCXXFiles,SysoFiles,EmbedFiles"
 
 func (p *listedPackage) sourceFiles() []string {
@@ -64,26 +66,54 @@ func (p *listedPackage) sourceFiles() []string {
 // only their contents are read again.
 var listCache = struct {
 	sync.Mutex
-	byKey map[string][]listedPackage
-}{byKey: map[string][]listedPackage{}}
+	byKey    map[string][]listedPackage
+	prefetch map[string]bool // patterns already listed, per configuration
+}{byKey: map[string][]listedPackage{}, prefetch: map[string]bool{}}
 
+// goListDeps returns entry's package and its dependency closure. The first
+// call per configuration and directory lists every package next to entry
+// (its parent directory, recursively) in one go list run and caches each
+// main package's closure: handlers usually sit side by side, so an app with N
+// of them pays for one go list instead of N. An entry that the sibling
+// listing did not answer gets its own go list.
 func goListDeps(tc *toolchain, c *buildConfig, entry string) ([]listedPackage, error) {
-	key := c.key() + "\x00" + entry
 	listCache.Lock()
 	defer listCache.Unlock()
+	key := c.key() + "\x00" + entry
 	if pkgs, ok := listCache.byKey[key]; ok {
 		return pkgs, nil
 	}
-	tracef("go list -deps %s", entry)
+	if pattern := siblingPattern(entry); pattern != "" && !listCache.prefetch[c.key()+"\x00"+pattern] {
+		listCache.prefetch[c.key()+"\x00"+pattern] = true
+		// -e: a broken package elsewhere in the pattern must not fail this
+		// entry; the entry's own errors are still reported by sourceHash.
+		if all, err := goList(tc, c, "-e", pattern); err == nil {
+			cacheClosures(c, all)
+		}
+		if pkgs, ok := listCache.byKey[key]; ok {
+			return pkgs, nil
+		}
+	}
+	pkgs, err := goList(tc, c, entry)
+	if err != nil {
+		return nil, err
+	}
+	listCache.byKey[key] = pkgs
+	return pkgs, nil
+}
+
+func goList(tc *toolchain, c *buildConfig, patterns ...string) ([]listedPackage, error) {
+	tracef("go list -deps %s", strings.Join(patterns, " "))
 	args := append([]string{"list", "-deps", "-json=" + listFields}, c.listArgs()...)
-	cmd := exec.Command(tc.goBin, append(args, entry)...)
+	cmd := exec.Command(tc.goBin, append(args, patterns...)...)
 	cmd.Dir = c.moduleDir
 	cmd.Env = c.localEnv()
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()
+	what := strings.Join(patterns, " ")
 	if err != nil {
-		return nil, fmt.Errorf("go list %s in %s: %s", entry, c.moduleDir, firstLine(stderr.String(), err))
+		return nil, fmt.Errorf("go list %s in %s: %s", what, c.moduleDir, firstLine(stderr.String(), err))
 	}
 	var pkgs []listedPackage
 	for dec := json.NewDecoder(bytes.NewReader(out)); ; {
@@ -91,12 +121,62 @@ func goListDeps(tc *toolchain, c *buildConfig, entry string) ([]listedPackage, e
 		if err := dec.Decode(&p); errors.Is(err, io.EOF) {
 			break
 		} else if err != nil {
-			return nil, fmt.Errorf("go list %s: decode: %w", entry, err)
+			return nil, fmt.Errorf("go list %s: decode: %w", what, err)
 		}
 		pkgs = append(pkgs, p)
 	}
-	listCache.byKey[key] = pkgs
 	return pkgs, nil
+}
+
+// siblingPattern is the go list pattern for entry's parent directory:
+// "./lambda-src/x" → "./lambda-src/...", "example.com/m/cmd/x" →
+// "example.com/m/cmd/...". "" when entry has no parent to list.
+func siblingPattern(entry string) string {
+	if rel, ok := strings.CutPrefix(entry, "./"); ok {
+		if dir := path.Dir(rel); dir != "." {
+			return "./" + dir + "/..."
+		}
+		return "./..."
+	}
+	if dir := path.Dir(entry); dir != "." && strings.Contains(dir, "/") {
+		return dir + "/..."
+	}
+	return ""
+}
+
+// cacheClosures caches, for every main package a pattern listing matched,
+// the closure a single go list -deps of it would have printed, under its
+// import path and under its ./dir form.
+func cacheClosures(c *buildConfig, all []listedPackage) {
+	byPath := make(map[string]*listedPackage, len(all))
+	for i := range all {
+		byPath[all[i].ImportPath] = &all[i]
+	}
+	for i := range all {
+		root := all[i]
+		if root.DepOnly || root.Name != "main" || root.Error != nil {
+			continue
+		}
+		closure := make([]listedPackage, 0, len(root.Deps)+1)
+		for _, d := range root.Deps {
+			dep, ok := byPath[d]
+			if !ok {
+				closure = nil // incomplete listing: let the single go list answer
+				break
+			}
+			cp := *dep
+			cp.DepOnly = true
+			closure = append(closure, cp)
+		}
+		if closure == nil && len(root.Deps) > 0 {
+			continue
+		}
+		closure = append(closure, root)
+		listCache.byKey[c.key()+"\x00"+root.ImportPath] = closure
+		if rel, err := filepath.Rel(c.moduleDir, root.Dir); err == nil && !strings.HasPrefix(rel, "..") {
+			listCache.byKey[c.key()+"\x00"+"./"+filepath.ToSlash(rel)] = closure
+		}
+	}
 }
 
 // handlerSource is what hashing learned about a handler.

@@ -97,10 +97,16 @@ func captureTrace(t *testing.T) *traceLines {
 }
 
 // builds returns and forgets the "go build" lines traced so far.
-func (tr *traceLines) builds() []string {
+func (tr *traceLines) builds() []string { return tr.take("gofunction: go build ") }
+
+// lists returns and forgets the "go list" lines traced so far.
+func (tr *traceLines) lists() []string { return tr.take("gofunction: go list ") }
+
+// take returns the traced lines with prefix and forgets every line traced so far.
+func (tr *traceLines) take(prefix string) []string {
 	var out []string
 	for line := range strings.Lines(tr.String()) {
-		if strings.HasPrefix(line, "gofunction: go build ") {
+		if strings.HasPrefix(line, prefix) {
 			out = append(out, strings.TrimSpace(line))
 		}
 	}
