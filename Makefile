@@ -57,8 +57,9 @@ $(VULNDB)/index/db.json: tools/go.mod tools/go.sum .bin/indexdb
 	.bin/indexdb -vulns "$$(go -C tools list -m -f '{{.Dir}}' golang.org/x/vulndb)/data/osv" -out $(VULNDB)
 
 # Independent crypto/TLS peers for the integration tests (Debian packages).
-# python3-pycryptodome runs the seed's own field-level-encryption code.
-DEBS := openssl=openssl py:Cryptodome=python3-pycryptodome
+# nginx is the independent mTLS peer; python3-pycryptodome runs the seed's own
+# field-level-encryption code.
+DEBS := openssl=openssl nginx=nginx py:Cryptodome=python3-pycryptodome
 
 .cache/debs.stamp: scripts/ensure-debs.sh Makefile
 	scripts/ensure-debs.sh $(DEBS)

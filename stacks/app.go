@@ -34,6 +34,7 @@ var systems = []System{
 	{Name: "AlexaSkill", New: NewAlexaSkillStack},
 	{Name: "AsymmetricKeys", New: NewAsymmetricKeysStack},
 	{Name: "AppStreamSandbox", New: NewAppStreamSandboxStack},
+	{Name: "Mtls", New: NewMtlsStack},
 }
 
 // Systems returns the registered systems, sorted by name.

@@ -41,6 +41,7 @@ type Environment struct {
 	AlexaSkill       *AlexaSkillConfig       `json:"alexaSkill,omitempty"`
 	AsymmetricKeys   *AsymmetricKeysConfig   `json:"asymmetricKeys,omitempty"`
 	AppStreamSandbox *AppStreamSandboxConfig `json:"appStreamSandbox,omitempty"`
+	Mtls             *MtlsConfig             `json:"mtls,omitempty"`
 }
 
 // Config is the validated "environments" map.

@@ -1,0 +1,606 @@
+// Package mtls provides MutualTls: two endpoints (a public gateway and a
+// backend) that talk mutual TLS with ACM private certificates from their own
+// AWS Private CA hierarchies, the automation that exports those certificates
+// into Secrets Manager and keeps them renewed, and the data plane that uses
+// them: a self-managed Envoy on ECS Fargate (the default) or the App Mesh
+// design of the walkthrough (opt-in; App Mesh reached end of support).
+package mtls
+
+import (
+	"encoding/json"
+	"fmt"
+	"math"
+	"sort"
+	"strings"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsacmpca"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsappmesh"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awscertificatemanager"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatch"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatchactions"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsec2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsecs"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awselasticloadbalancingv2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsevents"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awseventstargets"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awssecretsmanager"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsservicediscovery"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awssns"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awssqs"
+	"github.com/aws/aws-cdk-go/awscdk/v2/customresources"
+	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/jsii-runtime-go"
+
+	"github.com/securestacks/securestacks/constructs/gofunction"
+	"github.com/securestacks/securestacks/constructs/internal/defaults"
+	"github.com/securestacks/securestacks/constructs/privateca"
+	"github.com/securestacks/securestacks/internal/nag"
+)
+
+// Handler entries, by Go import path (see constructs/gofunction).
+const (
+	ExportHandlerEntry = "github.com/securestacks/securestacks/lambda-src/mtls-cert-export"
+	RenewHandlerEntry  = "github.com/securestacks/securestacks/lambda-src/mtls-cert-renew"
+)
+
+// ExportResourceType is the CloudFormation type of the export custom resource.
+const ExportResourceType = "Custom::MtlsCertificateExport"
+
+// AppMeshEndOfSupportWarning is the synth warning of PlaneAppMesh.
+const AppMeshEndOfSupportWarning = "AWS App Mesh reached end of support on 2026-09-30; this plane cannot be deployed to new resources"
+
+// AppMeshWarningId identifies that warning (acknowledge it with
+// awscdk.Annotations_Of(scope).AcknowledgeWarning).
+const AppMeshWarningId = "securestacks:mtls:AppMeshEndOfSupport"
+
+// Endpoint is one side of the mTLS connection and everything that serves it.
+type Endpoint struct {
+	// Name is the DNS label; DnsName is Name + "." + the domain.
+	Name    string
+	DnsName string
+	// CaHierarchy issues Certificate.
+	CaHierarchy *privateca.CaHierarchy
+	// Certificate is the endpoint's ACM private certificate (exportable).
+	Certificate awscertificatemanager.PrivateCertificate
+	// Secret holds the exported certificate (package internal/mtlssecret).
+	// Only ReaderRoles (the task execution role of the endpoint, when it
+	// reads the secret) and the renew function may read it.
+	Secret awssecretsmanager.Secret
+	// Export is the custom resource that fills Secret.
+	Export awscdk.CustomResource
+	// TaskDefinition, ExecutionRole and Service run the endpoint.
+	TaskDefinition awsecs.FargateTaskDefinition
+	ExecutionRole  awsiam.Role
+	Service        awsecs.FargateService
+	// SecurityGroup of Service.
+	SecurityGroup awsec2.SecurityGroup
+	// LogGroup receives the containers' logs.
+	LogGroup awslogs.LogGroup
+	// Bootstrap is the rendered Envoy bootstrap YAML (PlaneEnvoy only).
+	Bootstrap string
+
+	scope      constructs.Construct
+	taskPolicy awsiam.ManagedPolicy
+}
+
+// MutualTls is the whole system. Fields of the plane not chosen are nil.
+type MutualTls struct {
+	constructs.Construct
+
+	// Plane is the data plane in use.
+	Plane Plane
+	// Gateway is the public entry and mTLS client; Backend the mTLS server.
+	Gateway, Backend *Endpoint
+	// Vpc is the network of the services (the given one or the new one).
+	Vpc awsec2.IVpc
+	// FlowLog records the new VPC's traffic; nil when Vpc was given.
+	FlowLog awsec2.FlowLog
+	// Cluster runs both services.
+	Cluster awsecs.ICluster
+	// Namespace is the private DNS namespace the backend registers in.
+	Namespace awsservicediscovery.PrivateDnsNamespace
+	// LoadBalancer is the public entry, forwarding TCP 80 to the gateway.
+	LoadBalancer awselasticloadbalancingv2.NetworkLoadBalancer
+	// SecretsKey encrypts the secrets; LogsKey the log groups.
+	SecretsKey awskms.IKey
+	LogsKey    awskms.IKey
+
+	// ExportFunction and ExportProvider run the export custom resources.
+	ExportFunction *gofunction.GoFunction
+	ExportProvider customresources.Provider
+	// RenewFunction keeps the secrets in step with ACM.
+	RenewFunction *gofunction.GoFunction
+	// RenewOnExpiry and RenewDaily invoke RenewFunction.
+	RenewOnExpiry, RenewDaily awsevents.Rule
+	// RenewDeadLetterQueue keeps failed asynchronous invocations.
+	RenewDeadLetterQueue awssqs.Queue
+	// RenewErrorsAlarm and RenewDeadLetterAlarm notify AlarmTopic.
+	RenewErrorsAlarm, RenewDeadLetterAlarm awscloudwatch.Alarm
+	AlarmTopic                             awssns.ITopic
+
+	// App Mesh plane.
+	Mesh           awsappmesh.Mesh
+	VirtualGateway awsappmesh.VirtualGateway
+	VirtualNode    awsappmesh.VirtualNode
+	VirtualService awsappmesh.VirtualService
+	GatewayRoute   awsappmesh.GatewayRoute
+
+	secretReaders map[*Endpoint]map[*string]struct{}
+	discovery     awsservicediscovery.Service
+}
+
+// NewMutualTls creates the system at scope/id. nil props means all defaults
+// (see MutualTlsProps). Invalid or conflicting
+// props panic with a message starting "mtls:".
+func NewMutualTls(scope constructs.Construct, id string, props *MutualTlsProps) *MutualTls {
+	var p MutualTlsProps
+	if props != nil {
+		p = *props
+	}
+	if p.Vpc != nil && p.NatGateways != nil {
+		panic("mtls: NatGateways conflicts with Vpc: NatGateways configures the VPC this construct creates when Vpc is nil")
+	}
+	plane := p.Plane
+	if plane == "" {
+		plane = PlaneEnvoy
+	}
+	if plane != PlaneEnvoy && plane != PlaneAppMesh {
+		panic(fmt.Sprintf("mtls: Plane %q: expected PlaneEnvoy (\"envoy\") or PlaneAppMesh (\"appmesh\")", plane))
+	}
+	if plane == PlaneEnvoy && p.AppMeshEnvoyImage != nil {
+		panic("mtls: AppMeshEnvoyImage conflicts with PlaneEnvoy: expected Plane = PlaneAppMesh")
+	}
+	domain := DefaultDomain
+	if p.Domain != nil {
+		domain = strings.ToLower(*p.Domain)
+	}
+	renewDays := renewBeforeDays(p.RenewBefore)
+
+	t := &MutualTls{Plane: plane}
+	constructs.NewConstruct_Override(t, scope, jsii.String(id))
+
+	t.LogsKey = p.LogsKey
+	if t.LogsKey == nil {
+		t.LogsKey = defaults.LogsKey(t, "LogsKey")
+	}
+	t.SecretsKey = p.SecretsKey
+	if t.SecretsKey == nil {
+		t.SecretsKey = defaults.Key(t, "SecretsKey", &awskms.KeyProps{Description: jsii.String("Encrypts the exported mTLS certificates and keys")})
+	}
+	if p.Vpc == nil {
+		p.Vpc = t.newVpc(&p, plane)
+	}
+	t.Vpc = p.Vpc
+	t.Cluster = p.Cluster
+	if t.Cluster == nil {
+		t.Cluster = awsecs.NewCluster(t, jsii.String("Cluster"), &awsecs.ClusterProps{
+			Vpc: p.Vpc,
+			// "enabled" rather than "enhanced": the Control Tower rule
+			// CT.ECS.PR.2, run by cfn-guard over cdk.out, accepts only it.
+			ContainerInsightsV2: awsecs.ContainerInsights_ENABLED,
+		})
+	}
+	t.Namespace = awsservicediscovery.NewPrivateDnsNamespace(t, jsii.String("Namespace"), &awsservicediscovery.PrivateDnsNamespaceProps{
+		Name:        jsii.String(domain),
+		Vpc:         p.Vpc,
+		Description: jsii.String("Private names of the mTLS services"),
+	})
+
+	t.Gateway = t.newEndpoint("Gateway", p.Gateway, DefaultGatewayName, domain)
+	t.Backend = t.newEndpoint("Backend", p.Backend, DefaultBackendName, domain)
+	if t.Gateway.Name == t.Backend.Name {
+		panic(fmt.Sprintf("mtls: Gateway.Name and Backend.Name are both %q: expected two different names", t.Gateway.Name))
+	}
+	t.newExport()
+
+	switch plane {
+	case PlaneEnvoy:
+		t.newEnvoyPlane(&p)
+	case PlaneAppMesh:
+		t.newAppMeshPlane(&p)
+	}
+	t.newRenewal(&p, renewDays)
+	t.restrictSecrets()
+	return t
+}
+
+// GrantSecretRead lets grantee read endpoint's secret: an IAM grant and an
+// entry in the secret's resource policy, which otherwise denies everyone but
+// the endpoint's own task execution role and the renew function.
+func (t *MutualTls) GrantSecretRead(endpoint *Endpoint, grantee awsiam.IRole) {
+	awsiam.Grant_AddToPrincipal(&awsiam.GrantOnPrincipalOptions{
+		Grantee:      grantee,
+		Actions:      jsii.Strings("secretsmanager:GetSecretValue"),
+		ResourceArns: jsii.Strings(*endpoint.Secret.SecretArn()),
+	})
+	t.readers(endpoint)[grantee.RoleArn()] = struct{}{}
+}
+
+// newEndpoint creates the endpoint's hierarchy, certificate and secret.
+func (t *MutualTls) newEndpoint(id string, ep *EndpointProps, defaultName, domain string) *Endpoint {
+	var e EndpointProps
+	if ep != nil {
+		e = *ep
+	}
+	if e.CaHierarchy != nil && e.CaHierarchyProps != nil {
+		panic(fmt.Sprintf("mtls: %s.CaHierarchy conflicts with %s.CaHierarchyProps: pass one or the other", id, id))
+	}
+	name := defaultName
+	if e.Name != nil {
+		name = *e.Name
+	}
+	dns := name + "." + domain
+	if err := checkDNS(strings.ToLower(id), dns); err != nil || strings.Contains(name, ".") {
+		panic(fmt.Sprintf("mtls: %s.Name %q with Domain %q: expected a DNS label and a domain that form a lower-case name such as colorteller.mtls.internal", id, name, domain))
+	}
+	scope := constructs.NewConstruct(t, jsii.String(id))
+	h := e.CaHierarchy
+	if h == nil {
+		caProps := e.CaHierarchyProps
+		if caProps == nil {
+			caProps = &privateca.CaHierarchyProps{}
+		}
+		if caProps.Subject == nil {
+			cp := *caProps
+			cp.Subject = &awsacmpca.CfnCertificateAuthority_SubjectProperty{CommonName: jsii.String(name + " Root CA")}
+			caProps = &cp
+		}
+		h = privateca.NewCaHierarchy(scope, "Ca", caProps)
+	}
+	if !h.Activated {
+		panic(fmt.Sprintf("mtls: %s.CaHierarchy is waiting for its external root's signature and can issue no certificate yet: deploy the hierarchy first, then add MutualTls", id))
+	}
+	keyAlg := e.KeyAlgorithm
+	if keyAlg == nil {
+		keyAlg = awscertificatemanager.KeyAlgorithm_RSA_2048()
+	}
+	cert := awscertificatemanager.NewPrivateCertificate(scope, jsii.String("Certificate"), &awscertificatemanager.PrivateCertificateProps{
+		DomainName:           jsii.String(dns),
+		CertificateAuthority: h.IssuingCa,
+		KeyAlgorithm:         keyAlg,
+		// A private certificate requested through CloudFormation without an
+		// export preference cannot be exported; the walkthrough predates that.
+		AllowExport: jsii.Bool(true),
+	})
+	h.WaitFor(cert)
+
+	secret := awssecretsmanager.NewSecret(scope, jsii.String("Secret"), &awssecretsmanager.SecretProps{
+		Description:   jsii.String("Exported ACM private certificate of " + dns + " (written by the export and renew functions)"),
+		EncryptionKey: t.SecretsKey,
+		// The content is an export of an ACM certificate, which outlives the
+		// stack; a retained copy would be a private key nobody owns.
+		RemovalPolicy: awscdk.RemovalPolicy_DESTROY,
+	})
+	// An empty secret: the L2 would generate a random value, which no proxy
+	// could parse. The export custom resource writes the first version.
+	secret.Node().DefaultChild().(awssecretsmanager.CfnSecret).AddPropertyDeletionOverride(jsii.String("GenerateSecretString"))
+	const rotation = "The secret holds an ACM export; it changes when ACM renews the certificate, which the renew function follows (EventBridge and daily), so Secrets Manager rotation has nothing to rotate"
+	nag.Suppress(secret,
+		nag.Rule{ID: "AwsSolutions-SMG4", Reason: rotation},
+		nag.Rule{ID: "NIST.800.53.R5-SecretsManagerRotationEnabled", Reason: rotation},
+		nag.Rule{ID: "HIPAA.Security-SecretsManagerRotationEnabled", Reason: rotation},
+	)
+	return &Endpoint{Name: name, DnsName: dns, CaHierarchy: h, Certificate: cert, Secret: secret, scope: scope}
+}
+
+// newExport creates the export function, its provider and one export
+// resource per endpoint.
+func (t *MutualTls) newExport() {
+	logGroup := defaults.LogGroup(t, "ExportFunctionLogGroup", &awslogs.LogGroupProps{EncryptionKey: t.LogsKey})
+	role := awsiam.NewRole(t, jsii.String("ExportFunctionRole"), &awsiam.RoleProps{
+		AssumedBy:   awsiam.NewServicePrincipal(jsii.String("lambda.amazonaws.com"), nil),
+		Description: jsii.String("Exports the mTLS endpoint certificates into their secrets"),
+	})
+	endpoints := []*Endpoint{t.Gateway, t.Backend}
+	policy := awsiam.NewManagedPolicy(t, jsii.String("ExportFunctionPolicy"), &awsiam.ManagedPolicyProps{
+		Description: jsii.String("Export the mTLS certificates and write them to their secrets"),
+		Roles:       &[]awsiam.IRole{role},
+		Statements: &[]awsiam.PolicyStatement{
+			statement("ExportCertificates", []string{"acm:ExportCertificate"}, certArns(endpoints)),
+			statement("WriteSecrets", []string{"secretsmanager:PutSecretValue"}, secretArns(endpoints)),
+			statement("Passphrase", []string{"secretsmanager:GetRandomPassword"}, []*string{jsii.String("*")}),
+			statement("EncryptSecrets", []string{"kms:GenerateDataKey"}, []*string{t.SecretsKey.KeyArn()}),
+			statement("Logs", []string{"logs:CreateLogStream", "logs:PutLogEvents"}, []*string{logGroup.LogGroupArn()}),
+		},
+	})
+	nag.Suppress(policy, nag.Rule{ID: "AwsSolutions-IAM5", AppliesTo: []string{"Resource::*"},
+		Reason: "secretsmanager:GetRandomPassword has no resource type; it reads and writes nothing and only returns a random string"})
+
+	t.ExportFunction = gofunction.NewGoFunction(t, "ExportFunction", &gofunction.GoFunctionProps{
+		Entry: jsii.String(ExportHandlerEntry),
+		FunctionProps: &awslambda.FunctionProps{
+			Description: jsii.String("mTLS certificate export custom resource"),
+			Role:        role.WithoutPolicyUpdates(nil),
+			LogGroup:    logGroup,
+			Timeout:     awscdk.Duration_Minutes(jsii.Number(2)),
+			MemorySize:  jsii.Number(256),
+			// A deploy-time function: traces would add an X-Ray grant on "*".
+			Tracing: awslambda.Tracing_DISABLED,
+		},
+	})
+	t.ExportFunction.Node().AddDependency(policy)
+	const runsOnlyOnDeploy = "Runs only when CloudFormation creates or updates an export, invoked synchronously by the provider framework"
+	nag.Suppress(t.ExportFunction,
+		nag.Rule{ID: "NIST.800.53.R5-LambdaConcurrency", Reason: runsOnlyOnDeploy + "; reserving concurrency would take it from the account pool"},
+		nag.Rule{ID: "HIPAA.Security-LambdaConcurrency", Reason: runsOnlyOnDeploy + "; reserving concurrency would take it from the account pool"},
+		nag.Rule{ID: "NIST.800.53.R5-LambdaDLQ", Reason: runsOnlyOnDeploy + "; a dead-letter queue applies to asynchronous invocations only"},
+		nag.Rule{ID: "HIPAA.Security-LambdaDLQ", Reason: runsOnlyOnDeploy + "; a dead-letter queue applies to asynchronous invocations only"},
+		nag.Rule{ID: "NIST.800.53.R5-LambdaInsideVPC", Reason: "Calls only the ACM and Secrets Manager public APIs and reaches no VPC resource; a VPC would add endpoints and no isolation"},
+		nag.Rule{ID: "HIPAA.Security-LambdaInsideVPC", Reason: "Calls only the ACM and Secrets Manager public APIs and reaches no VPC resource; a VPC would add endpoints and no isolation"},
+	)
+	t.ExportProvider = customresources.NewProvider(t, jsii.String("ExportProvider"), &customresources.ProviderProps{
+		OnEventHandler: t.ExportFunction,
+		LogGroup:       defaults.LogGroup(t, "ExportProviderLogGroup", &awslogs.LogGroupProps{EncryptionKey: t.LogsKey}),
+	})
+	suppressProvider(t.ExportProvider)
+
+	for _, e := range endpoints {
+		e.Export = awscdk.NewCustomResource(e.scope, jsii.String("Export"), &awscdk.CustomResourceProps{
+			ServiceToken: t.ExportProvider.ServiceToken(),
+			ResourceType: jsii.String(ExportResourceType),
+			Properties: &map[string]any{
+				"CertificateArn": e.Certificate.CertificateArn(),
+				"SecretArn":      e.Secret.SecretArn(),
+			},
+		})
+		e.Export.Node().AddDependency(policy, e.Certificate)
+	}
+}
+
+// newRenewal creates the renew function, its two triggers, its dead-letter
+// queue and the alarms.
+func (t *MutualTls) newRenewal(p *MutualTlsProps, renewDays float64) {
+	endpoints := []*Endpoint{t.Gateway, t.Backend}
+	queueKey := defaults.Key(t, "RenewQueueKey", &awskms.KeyProps{Description: jsii.String("Encrypts the mTLS renewal dead-letter queue and alarm topic")})
+	queueKey.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid:        jsii.String("CloudWatchAlarmsPublish"),
+		Principals: &[]awsiam.IPrincipal{awsiam.NewServicePrincipal(jsii.String("cloudwatch.amazonaws.com"), nil)},
+		Actions:    jsii.Strings("kms:Decrypt", "kms:GenerateDataKey*"),
+		Resources:  jsii.Strings("*"),
+		Conditions: &map[string]any{"StringEquals": map[string]any{"aws:SourceAccount": awscdk.Stack_Of(t).Account()}},
+	}), jsii.Bool(true))
+	queueKey.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid:        jsii.String("EventBridgeDeadLetters"),
+		Principals: &[]awsiam.IPrincipal{awsiam.NewServicePrincipal(jsii.String("events.amazonaws.com"), nil)},
+		Actions:    jsii.Strings("kms:Decrypt", "kms:GenerateDataKey*"),
+		Resources:  jsii.Strings("*"),
+		Conditions: &map[string]any{"StringEquals": map[string]any{"aws:SourceAccount": awscdk.Stack_Of(t).Account()}},
+	}), jsii.Bool(true))
+	t.RenewDeadLetterQueue = awssqs.NewQueue(t, jsii.String("RenewDeadLetterQueue"), &awssqs.QueueProps{
+		Encryption:          awssqs.QueueEncryption_KMS,
+		EncryptionMasterKey: queueKey,
+		EnforceSSL:          jsii.Bool(true),
+		RetentionPeriod:     awscdk.Duration_Days(jsii.Number(14)),
+		// Marks the queue as a dead-letter queue (Control Tower CT.SQS.PR.1).
+		RedriveAllowPolicy: &awssqs.RedriveAllowPolicy{RedrivePermission: awssqs.RedrivePermission_ALLOW_ALL},
+	})
+	nag.Suppress(t.RenewDeadLetterQueue, nag.Rule{ID: "AwsSolutions-SQS3",
+		Reason: "This queue is the dead-letter queue of the renew function and of its EventBridge targets; a queue behind it would only move the question"})
+
+	logGroup := defaults.LogGroup(t, "RenewFunctionLogGroup", &awslogs.LogGroupProps{EncryptionKey: t.LogsKey})
+	role := awsiam.NewRole(t, jsii.String("RenewFunctionRole"), &awsiam.RoleProps{
+		AssumedBy:   awsiam.NewServicePrincipal(jsii.String("lambda.amazonaws.com"), nil),
+		Description: jsii.String("Renews the mTLS certificates, re-exports them and redeploys their services"),
+	})
+	var services []*string
+	for _, e := range endpoints {
+		services = append(services, e.Service.ServiceArn())
+	}
+	policy := awsiam.NewManagedPolicy(t, jsii.String("RenewFunctionPolicy"), &awsiam.ManagedPolicyProps{
+		Description: jsii.String("Renew, export and redeploy exactly the mTLS certificates and services of this system"),
+		Roles:       &[]awsiam.IRole{role},
+		Statements: &[]awsiam.PolicyStatement{
+			statement("Certificates", []string{"acm:DescribeCertificate", "acm:RenewCertificate", "acm:ExportCertificate"}, certArns(endpoints)),
+			statement("Secrets", []string{"secretsmanager:GetSecretValue", "secretsmanager:PutSecretValue"}, secretArns(endpoints)),
+			statement("Passphrase", []string{"secretsmanager:GetRandomPassword"}, []*string{jsii.String("*")}),
+			statement("SecretsKey", []string{"kms:Decrypt", "kms:GenerateDataKey"}, []*string{t.SecretsKey.KeyArn()}),
+			statement("Redeploy", []string{"ecs:UpdateService"}, services),
+			statement("DeadLetters", []string{"sqs:SendMessage"}, []*string{t.RenewDeadLetterQueue.QueueArn()}),
+			statement("DeadLettersKey", []string{"kms:GenerateDataKey", "kms:Decrypt"}, []*string{queueKey.KeyArn()}),
+			statement("Logs", []string{"logs:CreateLogStream", "logs:PutLogEvents"}, []*string{logGroup.LogGroupArn()}),
+		},
+	})
+	nag.Suppress(policy, nag.Rule{ID: "AwsSolutions-IAM5", AppliesTo: []string{"Resource::*"},
+		Reason: "secretsmanager:GetRandomPassword has no resource type; it reads and writes nothing and only returns a random string"})
+
+	type renewTarget struct {
+		CertificateArn string   `json:"certificateArn"`
+		SecretArn      string   `json:"secretArn"`
+		Cluster        string   `json:"cluster"`
+		Services       []string `json:"services"`
+	}
+	targets := make([]renewTarget, 0, len(endpoints))
+	for _, e := range endpoints {
+		targets = append(targets, renewTarget{
+			CertificateArn: *e.Certificate.CertificateArn(),
+			SecretArn:      *e.Secret.SecretArn(),
+			Cluster:        *t.Cluster.ClusterArn(),
+			// Exactly the service whose tasks read this certificate's secret.
+			Services: []string{*e.Service.ServiceArn()},
+		})
+	}
+	// Marshalled here, in struct field order, with the ARNs as token strings
+	// (which CloudFormation resolves): a Go map through Stack.ToJsonString
+	// would reach CDK in random key order and change the function on every
+	// synth.
+	targetsJSON, err := json.Marshal(targets)
+	if err != nil {
+		panic(fmt.Sprintf("mtls: encoding the renew targets: %v", err))
+	}
+	t.RenewFunction = gofunction.NewGoFunction(t, "RenewFunction", &gofunction.GoFunctionProps{
+		Entry: jsii.String(RenewHandlerEntry),
+		FunctionProps: &awslambda.FunctionProps{
+			Description: jsii.String("Keeps the mTLS secrets in step with their ACM certificates"),
+			Role:        role.WithoutPolicyUpdates(nil),
+			LogGroup:    logGroup,
+			Timeout:     awscdk.Duration_Minutes(jsii.Number(10)),
+			MemorySize:  jsii.Number(256),
+			// One run at a time: two runs could renew the same certificate twice.
+			ReservedConcurrentExecutions: jsii.Number(1),
+			DeadLetterQueue:              t.RenewDeadLetterQueue,
+			RetryAttempts:                jsii.Number(2),
+			Tracing:                      awslambda.Tracing_DISABLED,
+			Environment: &map[string]*string{
+				"MTLS_TARGETS":           jsii.String(string(targetsJSON)),
+				"MTLS_RENEW_BEFORE_DAYS": jsii.String(fmt.Sprintf("%d", int(renewDays))),
+			},
+		},
+	})
+	t.RenewFunction.Node().AddDependency(policy)
+	nag.Suppress(t.RenewFunction,
+		nag.Rule{ID: "NIST.800.53.R5-LambdaInsideVPC", Reason: "Calls only the ACM, Secrets Manager and ECS public APIs and reaches no VPC resource; a VPC would add endpoints and no isolation"},
+		nag.Rule{ID: "HIPAA.Security-LambdaInsideVPC", Reason: "Calls only the ACM, Secrets Manager and ECS public APIs and reaches no VPC resource; a VPC would add endpoints and no isolation"},
+	)
+
+	target := awseventstargets.NewLambdaFunction(t.RenewFunction, &awseventstargets.LambdaFunctionProps{
+		DeadLetterQueue: t.RenewDeadLetterQueue,
+		RetryAttempts:   jsii.Number(4),
+		MaxEventAge:     awscdk.Duration_Hours(jsii.Number(6)),
+	})
+	t.RenewOnExpiry = awsevents.NewRule(t, jsii.String("RenewOnExpiry"), &awsevents.RuleProps{
+		Description: jsii.String("ACM Certificate Approaching Expiration for the mTLS certificates"),
+		EventPattern: &awsevents.EventPattern{
+			Source:     jsii.Strings("aws.acm"),
+			DetailType: jsii.Strings("ACM Certificate Approaching Expiration"),
+			Resources:  &[]*string{t.Gateway.Certificate.CertificateArn(), t.Backend.Certificate.CertificateArn()},
+		},
+		Targets: &[]awsevents.IRuleTarget{target},
+	})
+	t.RenewDaily = awsevents.NewRule(t, jsii.String("RenewDaily"), &awsevents.RuleProps{
+		Description: jsii.String("Daily check of the mTLS certificates, for missed or late events and ACM's own renewals"),
+		Schedule:    awsevents.Schedule_Rate(awscdk.Duration_Days(jsii.Number(1))),
+		Targets:     &[]awsevents.IRuleTarget{target},
+	})
+
+	t.AlarmTopic = p.AlarmTopic
+	if t.AlarmTopic == nil {
+		t.AlarmTopic = awssns.NewTopic(t, jsii.String("AlarmTopic"), &awssns.TopicProps{
+			DisplayName: jsii.String("mTLS certificate renewal alarms"),
+			MasterKey:   queueKey,
+			EnforceSSL:  jsii.Bool(true),
+		})
+	}
+	action := awscloudwatchactions.NewSnsAction(t.AlarmTopic)
+	t.RenewErrorsAlarm = t.RenewFunction.MetricErrors(&awscloudwatch.MetricOptions{
+		Period: awscdk.Duration_Minutes(jsii.Number(5)), Statistic: jsii.String("Sum"),
+	}).CreateAlarm(t, jsii.String("RenewErrorsAlarm"), &awscloudwatch.CreateAlarmOptions{
+		AlarmDescription:   jsii.String("The mTLS renew function failed: a certificate or its secret may be stale"),
+		Threshold:          jsii.Number(1),
+		EvaluationPeriods:  jsii.Number(1),
+		ComparisonOperator: awscloudwatch.ComparisonOperator_GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+		TreatMissingData:   awscloudwatch.TreatMissingData_NOT_BREACHING,
+	})
+	t.RenewErrorsAlarm.AddAlarmAction(action)
+	t.RenewDeadLetterAlarm = t.RenewDeadLetterQueue.MetricApproximateNumberOfMessagesVisible(&awscloudwatch.MetricOptions{
+		Period: awscdk.Duration_Minutes(jsii.Number(5)), Statistic: jsii.String("Maximum"),
+	}).CreateAlarm(t, jsii.String("RenewDeadLetterAlarm"), &awscloudwatch.CreateAlarmOptions{
+		AlarmDescription:   jsii.String("A renewal event or invocation failed for good and waits in the dead-letter queue"),
+		Threshold:          jsii.Number(1),
+		EvaluationPeriods:  jsii.Number(1),
+		ComparisonOperator: awscloudwatch.ComparisonOperator_GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+		TreatMissingData:   awscloudwatch.TreatMissingData_NOT_BREACHING,
+	})
+	t.RenewDeadLetterAlarm.AddAlarmAction(action)
+
+	for _, e := range endpoints {
+		t.readers(e)[role.RoleArn()] = struct{}{}
+	}
+}
+
+// readers returns the set of role ARNs that may read e's secret.
+func (t *MutualTls) readers(e *Endpoint) map[*string]struct{} {
+	if t.secretReaders == nil {
+		t.secretReaders = map[*Endpoint]map[*string]struct{}{}
+	}
+	if t.secretReaders[e] == nil {
+		t.secretReaders[e] = map[*string]struct{}{}
+	}
+	return t.secretReaders[e]
+}
+
+// restrictSecrets denies secretsmanager:GetSecretValue on each secret to
+// every principal but its readers, whatever their IAM policies allow.
+func (t *MutualTls) restrictSecrets() {
+	for _, e := range []*Endpoint{t.Gateway, t.Backend} {
+		var names []string
+		byName := map[string]*string{}
+		for arn := range t.readers(e) {
+			names = append(names, *arn)
+			byName[*arn] = arn
+		}
+		// Sorted for a stable template (the set is a Go map).
+		sort.Strings(names)
+		arns := make([]any, len(names))
+		for i, n := range names {
+			arns[i] = byName[n]
+		}
+		e.Secret.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			Sid:        jsii.String("OnlyTheEndpointAndRenewal"),
+			Effect:     awsiam.Effect_DENY,
+			Principals: &[]awsiam.IPrincipal{awsiam.NewAnyPrincipal()},
+			Actions:    jsii.Strings("secretsmanager:GetSecretValue"),
+			Resources:  jsii.Strings("*"),
+			Conditions: &map[string]any{"StringNotEquals": map[string]any{"aws:PrincipalArn": arns}},
+		}))
+	}
+}
+
+func statement(sid string, actions []string, resources []*string) awsiam.PolicyStatement {
+	return awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid:       jsii.String(sid),
+		Actions:   jsii.Strings(actions...),
+		Resources: &resources,
+	})
+}
+
+func certArns(es []*Endpoint) []*string {
+	out := make([]*string, len(es))
+	for i, e := range es {
+		out[i] = e.Certificate.CertificateArn()
+	}
+	return out
+}
+
+func secretArns(es []*Endpoint) []*string {
+	out := make([]*string, len(es))
+	for i, e := range es {
+		out[i] = e.Secret.SecretArn()
+	}
+	return out
+}
+
+func renewBeforeDays(d awscdk.Duration) float64 {
+	if d == nil {
+		return DefaultRenewBeforeDays
+	}
+	days := *d.ToHours(nil) / 24
+	if days < 1 || days > 365 || days != math.Trunc(days) {
+		panic(fmt.Sprintf("mtls: RenewBefore: expected a whole number of days from 1 to 365, got %s", *d.ToHumanString()))
+	}
+	return days
+}
+
+// suppressProvider records the decisions behind the provider framework's
+// generated framework-onEvent function and role, which this construct cannot
+// configure.
+func suppressProvider(p customresources.Provider) {
+	const framework = "The CDK provider framework's generated framework-onEvent function"
+	nag.SuppressTree(p,
+		nag.Rule{ID: "AwsSolutions-IAM4", Reason: framework + " uses AWSLambdaBasicExecutionRole; CDK offers no way to replace it for the generated role",
+			AppliesTo: []string{"Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"}},
+		nag.Rule{ID: "AwsSolutions-IAM5", Reason: framework + " may invoke every version of the one export function (its ARN followed by :*), which CDK grants"},
+		nag.Rule{ID: "NIST.800.53.R5-IAMNoInlinePolicy", Reason: framework + " gets its invoke grant as CDK's inline default policy on the generated role"},
+		nag.Rule{ID: "HIPAA.Security-IAMNoInlinePolicy", Reason: framework + " gets its invoke grant as CDK's inline default policy on the generated role"},
+		nag.Rule{ID: "NIST.800.53.R5-LambdaConcurrency", Reason: framework + " runs only during deploys; reserving concurrency would take it from the account pool"},
+		nag.Rule{ID: "HIPAA.Security-LambdaConcurrency", Reason: framework + " runs only during deploys; reserving concurrency would take it from the account pool"},
+		nag.Rule{ID: "NIST.800.53.R5-LambdaDLQ", Reason: framework + " is invoked synchronously by CloudFormation; a dead-letter queue applies to asynchronous invocations only"},
+		nag.Rule{ID: "HIPAA.Security-LambdaDLQ", Reason: framework + " is invoked synchronously by CloudFormation; a dead-letter queue applies to asynchronous invocations only"},
+		nag.Rule{ID: "NIST.800.53.R5-LambdaInsideVPC", Reason: framework + " calls only the Lambda API and the CloudFormation response URL; a VPC adds no isolation"},
+		nag.Rule{ID: "HIPAA.Security-LambdaInsideVPC", Reason: framework + " calls only the Lambda API and the CloudFormation response URL; a VPC adds no isolation"},
+	)
+}

@@ -1,0 +1,134 @@
+package mtls
+
+import (
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awscertificatemanager"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsec2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsecs"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awssns"
+
+	"github.com/securestacks/securestacks/constructs/privateca"
+)
+
+// Plane selects the data plane that carries the mTLS traffic.
+type Plane string
+
+// The data planes.
+const (
+	// PlaneEnvoy (the default) runs a self-managed Envoy, configured by the
+	// bootstrap this construct renders, next to each service on ECS Fargate.
+	// It deploys today.
+	PlaneEnvoy Plane = "envoy"
+	// PlaneAppMesh is the walkthrough's design on AWS App Mesh. AWS App Mesh
+	// reached end of support on 2026-09-30: it synthesizes (with a warning)
+	// but cannot be deployed to new resources.
+	PlaneAppMesh Plane = "appmesh"
+)
+
+// Images, pinned by version. They are pulled by name at deploy time; nothing
+// is built during synth.
+const (
+	// DefaultEnvoyImage is the official Envoy image (Ubuntu-based, with sh
+	// and openssl for the start script).
+	DefaultEnvoyImage = "envoyproxy/envoy:v1.40.0"
+	// DefaultAppImage is the sample backend application: it answers every
+	// request with BackendText.
+	DefaultAppImage = "hashicorp/http-echo:1.0.0"
+	// DefaultAppMeshEnvoyImage is the App Mesh Envoy of PlaneAppMesh.
+	DefaultAppMeshEnvoyImage = "public.ecr.aws/appmesh/aws-appmesh-envoy:v1.29.12.1-prod"
+)
+
+// Defaults of MutualTlsProps.
+const (
+	DefaultDomain      = "mtls.internal"
+	DefaultGatewayName = "colorgateway"
+	DefaultBackendName = "colorteller"
+	DefaultBackendText = "yellow"
+	// DefaultRenewBeforeDays matches ACM's default DaysBeforeExpiry.
+	DefaultRenewBeforeDays = 45
+)
+
+// EndpointProps configures one endpoint: its name, its CA hierarchy and its
+// ACM private certificate.
+type EndpointProps struct {
+	// Name is the endpoint's DNS label; its certificate is for
+	// Name + "." + Domain. Default DefaultGatewayName or DefaultBackendName.
+	Name *string
+	// CaHierarchy issues the endpoint's certificate. Default: a new
+	// privateca.CaHierarchy (root and subordinate) per endpoint, the
+	// walkthrough's separate hierarchies. Conflicts with CaHierarchyProps.
+	CaHierarchy *privateca.CaHierarchy
+	// CaHierarchyProps configure the new hierarchy. Default nil: its
+	// defaults. Conflicts with CaHierarchy.
+	CaHierarchyProps *privateca.CaHierarchyProps
+	// KeyAlgorithm of the endpoint's certificate. Default RSA_2048, the
+	// walkthrough's.
+	KeyAlgorithm awscertificatemanager.KeyAlgorithm
+}
+
+// MutualTlsProps configures a MutualTls.
+type MutualTlsProps struct {
+	// Vpc hosts the services; they run in its private subnets (with
+	// egress: the images come from public registries), the load balancer in
+	// its public ones. Default: a new VPC of two AZs with NatGateways NAT
+	// gateways, flow logs, and interface endpoints for Secrets Manager and
+	// CloudWatch Logs (plus ACM, ACM Private CA and App Mesh for
+	// PlaneAppMesh). Conflicts with NatGateways.
+	Vpc awsec2.IVpc
+	// NatGateways of the new VPC. Default 1. Conflicts with Vpc.
+	NatGateways *float64
+	// Cluster runs the services. Default: a new cluster with Container
+	// Insights in Vpc.
+	Cluster awsecs.ICluster
+	// Domain is the private DNS namespace of the services and the suffix of
+	// the certificate names. Default DefaultDomain.
+	Domain *string
+	// Plane selects the data plane. Default PlaneEnvoy.
+	Plane Plane
+
+	// Gateway is the public entry and the mTLS client. Default: all defaults
+	// with Name DefaultGatewayName.
+	Gateway *EndpointProps
+	// Backend is the mTLS server in front of the application. Default: all
+	// defaults with Name DefaultBackendName.
+	Backend *EndpointProps
+
+	// EnvoyImage is the proxy image of PlaneEnvoy, and the image of the
+	// start-script init container of PlaneAppMesh. Default DefaultEnvoyImage
+	// from its registry.
+	EnvoyImage awsecs.ContainerImage
+	// AppImage is the backend application. It must accept the arguments
+	// -listen=127.0.0.1:AppPort and -text=BackendText (as http-echo does).
+	// Default DefaultAppImage.
+	AppImage awsecs.ContainerImage
+	// AppMeshEnvoyImage is the proxy of PlaneAppMesh. Default
+	// DefaultAppMeshEnvoyImage. Conflicts with PlaneEnvoy.
+	AppMeshEnvoyImage awsecs.ContainerImage
+	// BackendText is what the backend answers. Default DefaultBackendText.
+	BackendText *string
+	// DesiredCount of each service. Default 1.
+	DesiredCount *float64
+
+	// SecretsKey encrypts the endpoint secrets. Default: a new KMS key with
+	// rotation.
+	SecretsKey awskms.IKey
+	// LogsKey encrypts the log groups. Default: a new key that CloudWatch
+	// Logs may use.
+	LogsKey awskms.IKey
+	// AlarmTopic receives the renewal alarms. Default: a new KMS-encrypted
+	// topic (subscribe to it to be told).
+	AlarmTopic awssns.ITopic
+	// PublicCertificate makes the public entry a TLS listener on 443 with
+	// this (public) certificate. Default nil: TCP on 80, the walkthrough's
+	// plain HTTP entry, for environments without a domain of their own.
+	PublicCertificate awscertificatemanager.ICertificate
+	// LoadBalancerDeletionProtection protects the public load balancer from
+	// deletion. Default true; disable it before destroying the stack.
+	LoadBalancerDeletionProtection *bool
+
+	// RenewBefore is how long before expiry the renew function renews a
+	// certificate, in whole days from 1 to 365. Default
+	// DefaultRenewBeforeDays: set it to the account's ACM DaysBeforeExpiry.
+	RenewBefore awscdk.Duration
+}

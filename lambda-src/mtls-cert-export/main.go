@@ -1,0 +1,41 @@
+// Command mtls-cert-export is the onEvent handler of the MutualTls
+// construct's export custom resource (constructs/mtls): on Create, and on an
+// Update that changes the certificate or the secret, it exports the
+// endpoint's ACM private certificate into the endpoint's secret. Wiring only:
+// the logic is in handler.go and lambda-src/internal/mtlsexport.
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+
+	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/acm"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+
+	"github.com/securestacks/securestacks/lambda-src/internal/cfnresponse"
+	"github.com/securestacks/securestacks/lambda-src/internal/logging"
+	"github.com/securestacks/securestacks/lambda-src/internal/mtlsexport"
+)
+
+func main() {
+	logger := logging.New(os.Stderr)
+	// One retry layer, the handler's: the SDK makes a single attempt per call.
+	cfg, err := config.LoadDefaultConfig(context.Background(), config.WithRetryMaxAttempts(1))
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "mtls-cert-export: loading AWS configuration:", err)
+		os.Exit(1)
+	}
+	secrets := secretsmanager.NewFromConfig(cfg)
+	lambda.Start(cfnresponse.Handler(&Export{
+		Exporter: &mtlsexport.Exporter{
+			GetRandomPassword: secrets,
+			ExportCertificate: acm.NewFromConfig(cfg),
+			PutSecretValue:    secrets,
+			Logger:            logger,
+		},
+		Logger: logger,
+	}, &cfnresponse.Options{Logger: logger}))
+}

@@ -1,0 +1,254 @@
+package stacks
+
+import (
+	"regexp"
+	"strings"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awscertificatemanager"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awssnssubscriptions"
+	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/jsii-runtime-go"
+
+	"github.com/securestacks/securestacks/constructs/mtls"
+	"github.com/securestacks/securestacks/constructs/privateca"
+)
+
+// MtlsConfig is the "mtls" section of an environment. A missing section
+// means every default: the Envoy plane, domain mtls.internal, root and
+// subordinate RSA 2048 CAs per endpoint.
+type MtlsConfig struct {
+	// Plane is "envoy" (default, deployable) or "appmesh" (the walkthrough's
+	// design; App Mesh reached end of support, so it only synthesizes).
+	Plane string `json:"plane,omitempty"`
+	// Domain is the private DNS namespace and certificate name suffix.
+	// Default mtls.internal.
+	Domain string `json:"domain,omitempty"`
+	// GatewayName and BackendName are the endpoints' DNS labels. Defaults
+	// colorgateway and colorteller.
+	GatewayName string `json:"gatewayName,omitempty"`
+	BackendName string `json:"backendName,omitempty"`
+	// CertificateKeyAlgorithm of the endpoint certificates: RSA_2048
+	// (default), EC_prime256v1 or EC_secp384r1.
+	CertificateKeyAlgorithm string `json:"certificateKeyAlgorithm,omitempty"`
+	// Ca configures both endpoints' CA hierarchies.
+	Ca *MtlsCaConfig `json:"ca,omitempty"`
+	// RenewBeforeDays: renew this many days before expiry. Default 45.
+	RenewBeforeDays int `json:"renewBeforeDays,omitempty"`
+	// DesiredCount of each service. Default 1.
+	DesiredCount int `json:"desiredCount,omitempty"`
+	// PublicCertificateArn makes the public entry TLS on 443 with this ACM
+	// certificate. Default: plain TCP on 80.
+	PublicCertificateArn string `json:"publicCertificateArn,omitempty"`
+	// LoadBalancerDeletionProtection. Default true.
+	LoadBalancerDeletionProtection *bool `json:"loadBalancerDeletionProtection,omitempty"`
+	// AlarmEmail subscribes this address to the renewal alarms. Default none.
+	AlarmEmail string `json:"alarmEmail,omitempty"`
+	// NatGateways of the VPC (image pulls from public registries). Default 1.
+	NatGateways int `json:"natGateways,omitempty"`
+}
+
+// MtlsCaConfig configures the CA hierarchies.
+type MtlsCaConfig struct {
+	// Flat: root CAs issue the certificates themselves (the walkthrough).
+	// Default false: root → subordinate.
+	Flat bool `json:"flat,omitempty"`
+	// KeyAlgorithm of the CAs: RSA_2048 (default), RSA_3072, RSA_4096,
+	// EC_prime256v1, EC_secp384r1, EC_secp521r1.
+	KeyAlgorithm string `json:"keyAlgorithm,omitempty"`
+	// RootValidityDays (default 3650) and SubordinateValidityDays (default
+	// 1825, shorter than the root's).
+	RootValidityDays        int `json:"rootValidityDays,omitempty"`
+	SubordinateValidityDays int `json:"subordinateValidityDays,omitempty"`
+	// Revocation is "none" (default), "crl" or "ocsp".
+	Revocation string `json:"revocation,omitempty"`
+}
+
+var (
+	mtlsLabelRe  = regexp.MustCompile(`^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$`)
+	mtlsDomainRe = regexp.MustCompile(`^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)*[a-z]{2,63}$`)
+	acmArnRe     = regexp.MustCompile(`^arn:aws[a-z-]*:acm:[a-z0-9-]+:[0-9]{12}:certificate/[A-Za-z0-9-]+$`)
+	emailRe      = regexp.MustCompile(`^[^@\s]+@[^@\s]+\.[^@\s]+$`)
+)
+
+// validate checks the section; key is its dotted path, such as
+// "environments.prod.mtls". A nil section is valid.
+func (c *MtlsConfig) validate(key string) error {
+	if c == nil {
+		return nil
+	}
+	switch c.Plane {
+	case "", string(mtls.PlaneEnvoy), string(mtls.PlaneAppMesh):
+	default:
+		return errorf(key+".plane", "expected envoy or appmesh, got %q", c.Plane)
+	}
+	if c.Domain != "" && (!mtlsDomainRe.MatchString(c.Domain) || len(c.Domain) > 200) {
+		return errorf(key+".domain", "expected a lower-case DNS domain such as mtls.internal, got %q", c.Domain)
+	}
+	for _, f := range []struct{ field, value string }{{"gatewayName", c.GatewayName}, {"backendName", c.BackendName}} {
+		if f.value != "" && !mtlsLabelRe.MatchString(f.value) {
+			return errorf(key+"."+f.field, "expected a lower-case DNS label such as colorteller, got %q", f.value)
+		}
+	}
+	gw, be := c.GatewayName, c.BackendName
+	if gw == "" {
+		gw = mtls.DefaultGatewayName
+	}
+	if be == "" {
+		be = mtls.DefaultBackendName
+	}
+	if gw == be {
+		return errorf(key+".backendName", "expected a name other than the gateway's %q", gw)
+	}
+	switch c.CertificateKeyAlgorithm {
+	case "", "RSA_2048", "EC_prime256v1", "EC_secp384r1":
+	default:
+		return errorf(key+".certificateKeyAlgorithm", "expected RSA_2048, EC_prime256v1 or EC_secp384r1, got %q", c.CertificateKeyAlgorithm)
+	}
+	if c.RenewBeforeDays != 0 && (c.RenewBeforeDays < 1 || c.RenewBeforeDays > 365) {
+		return errorf(key+".renewBeforeDays", "expected a whole number from 1 to 365, got %d", c.RenewBeforeDays)
+	}
+	if c.DesiredCount < 0 || c.DesiredCount > 10 {
+		return errorf(key+".desiredCount", "expected a whole number from 1 to 10, got %d", c.DesiredCount)
+	}
+	if c.NatGateways < 0 || c.NatGateways > 3 {
+		return errorf(key+".natGateways", "expected a whole number from 1 to 3, got %d", c.NatGateways)
+	}
+	if c.PublicCertificateArn != "" && !acmArnRe.MatchString(c.PublicCertificateArn) {
+		return errorf(key+".publicCertificateArn", "expected an ACM certificate ARN, got %q", c.PublicCertificateArn)
+	}
+	if c.AlarmEmail != "" && !emailRe.MatchString(c.AlarmEmail) {
+		return errorf(key+".alarmEmail", "expected an e-mail address, got %q", c.AlarmEmail)
+	}
+	if ca := c.Ca; ca != nil {
+		switch ca.KeyAlgorithm {
+		case "", privateca.KeyAlgorithmRsa2048, privateca.KeyAlgorithmRsa3072, privateca.KeyAlgorithmRsa4096,
+			privateca.KeyAlgorithmEcPrime256v1, privateca.KeyAlgorithmEcSecp384r1, privateca.KeyAlgorithmEcSecp521r1:
+		default:
+			return errorf(key+".ca.keyAlgorithm", "expected RSA_2048, RSA_3072, RSA_4096, EC_prime256v1, EC_secp384r1 or EC_secp521r1, got %q", ca.KeyAlgorithm)
+		}
+		switch ca.Revocation {
+		case "", "none", "crl", "ocsp":
+		default:
+			return errorf(key+".ca.revocation", "expected none, crl or ocsp, got %q", ca.Revocation)
+		}
+		root, sub := ca.RootValidityDays, ca.SubordinateValidityDays
+		if root < 0 || sub < 0 {
+			return errorf(key+".ca", "expected positive validity days")
+		}
+		if root == 0 {
+			root = privateca.DefaultRootValidityDays
+		}
+		if sub == 0 {
+			sub = privateca.DefaultSubordinateValidityDays
+		}
+		if ca.Flat && ca.SubordinateValidityDays != 0 {
+			return errorf(key+".ca.subordinateValidityDays", "expected no value with flat: true (a flat hierarchy has no subordinate)")
+		}
+		if !ca.Flat && sub >= root {
+			return errorf(key+".ca.subordinateValidityDays", "expected fewer days than rootValidityDays (%d), got %d", root, sub)
+		}
+	}
+	return nil
+}
+
+// NewMtlsStack builds <Env>-Mtls: the MutualTls system with its VPC
+// (public subnets for the load balancer, private subnets with NAT for image
+// pulls, VPC endpoints for Secrets Manager and CloudWatch Logs, plus ACM, ACM
+// Private CA and App Mesh for the App Mesh plane, flow logs), CAs,
+// certificates, export and renewal automation and data plane. An
+// invalid section panics with one line, which BuildApp turns into an error.
+func NewMtlsStack(scope constructs.Construct, id string, props *SystemProps) awscdk.Stack {
+	if props == nil {
+		props = &SystemProps{}
+	}
+	section := props.Config.Mtls
+	if err := section.validate("environments." + props.Config.Name + ".mtls"); err != nil {
+		panic(err.Error())
+	}
+	var cfg MtlsConfig
+	if section != nil {
+		cfg = *section
+	}
+	stack := awscdk.NewStack(scope, jsii.String(id), &props.StackProps)
+	plane := mtls.Plane(cfg.Plane)
+	if plane == "" {
+		plane = mtls.PlaneEnvoy
+	}
+
+	mtlsProps := &mtls.MutualTlsProps{
+		Plane:                          plane,
+		Gateway:                        endpointProps(cfg, cfg.GatewayName),
+		Backend:                        endpointProps(cfg, cfg.BackendName),
+		LoadBalancerDeletionProtection: cfg.LoadBalancerDeletionProtection,
+	}
+	if cfg.Domain != "" {
+		mtlsProps.Domain = jsii.String(cfg.Domain)
+	}
+	if cfg.NatGateways != 0 {
+		mtlsProps.NatGateways = jsii.Number(float64(cfg.NatGateways))
+	}
+	if cfg.DesiredCount != 0 {
+		mtlsProps.DesiredCount = jsii.Number(float64(cfg.DesiredCount))
+	}
+	if cfg.RenewBeforeDays != 0 {
+		mtlsProps.RenewBefore = awscdk.Duration_Days(jsii.Number(float64(cfg.RenewBeforeDays)))
+	}
+	if cfg.PublicCertificateArn != "" {
+		mtlsProps.PublicCertificate = awscertificatemanager.Certificate_FromCertificateArn(stack, jsii.String("PublicCertificate"), jsii.String(cfg.PublicCertificateArn))
+	}
+	system := mtls.NewMutualTls(stack, "Mtls", mtlsProps)
+	if cfg.AlarmEmail != "" {
+		system.AlarmTopic.AddSubscription(awssnssubscriptions.NewEmailSubscription(jsii.String(cfg.AlarmEmail), nil))
+	}
+
+	scheme := "http"
+	if cfg.PublicCertificateArn != "" {
+		scheme = "https"
+	}
+	awscdk.NewCfnOutput(stack, jsii.String("Url"), &awscdk.CfnOutputProps{
+		Description: jsii.String("Public entry: the gateway forwards to the backend over mTLS"),
+		Value:       jsii.String(scheme + "://" + *system.LoadBalancer.LoadBalancerDnsName() + "/"),
+	})
+	awscdk.NewCfnOutput(stack, jsii.String("ClusterName"), &awscdk.CfnOutputProps{Value: system.Cluster.ClusterName()})
+	awscdk.NewCfnOutput(stack, jsii.String("RenewFunctionName"), &awscdk.CfnOutputProps{Value: system.RenewFunction.FunctionName()})
+	awscdk.NewCfnOutput(stack, jsii.String("AlarmTopicArn"), &awscdk.CfnOutputProps{Value: system.AlarmTopic.TopicArn()})
+	return stack
+}
+
+func endpointProps(cfg MtlsConfig, name string) *mtls.EndpointProps {
+	e := &mtls.EndpointProps{CaHierarchyProps: caProps(cfg.Ca)}
+	if name != "" {
+		e.Name = jsii.String(name)
+	}
+	switch cfg.CertificateKeyAlgorithm {
+	case "EC_prime256v1":
+		e.KeyAlgorithm = awscertificatemanager.KeyAlgorithm_EC_PRIME256V1()
+	case "EC_secp384r1":
+		e.KeyAlgorithm = awscertificatemanager.KeyAlgorithm_EC_SECP384R1()
+	}
+	return e
+}
+
+func caProps(ca *MtlsCaConfig) *privateca.CaHierarchyProps {
+	if ca == nil {
+		return nil
+	}
+	p := &privateca.CaHierarchyProps{Flat: ca.Flat}
+	if ca.KeyAlgorithm != "" {
+		p.KeyAlgorithm = jsii.String(ca.KeyAlgorithm)
+	}
+	if ca.RootValidityDays != 0 {
+		p.RootValidity = awscdk.Duration_Days(jsii.Number(float64(ca.RootValidityDays)))
+	}
+	if ca.SubordinateValidityDays != 0 {
+		p.SubordinateValidity = awscdk.Duration_Days(jsii.Number(float64(ca.SubordinateValidityDays)))
+	}
+	switch strings.ToLower(ca.Revocation) {
+	case "crl":
+		p.Revocation = privateca.RevocationCrl
+	case "ocsp":
+		p.Revocation = privateca.RevocationOcsp
+	}
+	return p
+}

@@ -1,0 +1,176 @@
+package stacks_test
+
+import (
+	"encoding/json"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
+	"github.com/aws/jsii-runtime-go"
+
+	"github.com/securestacks/securestacks/constructs/mtls"
+	"github.com/securestacks/securestacks/internal/nag"
+	"github.com/securestacks/securestacks/stacks"
+)
+
+// cdkContext is cdk.json's context (the feature flags `cdk synth` uses) with
+// bundling skipped.
+func cdkContext(t *testing.T) *map[string]any {
+	t.Helper()
+	raw, err := os.ReadFile("../cdk.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		Context map[string]any `json:"context"`
+	}
+	if err := json.Unmarshal(raw, &doc); err != nil {
+		t.Fatal(err)
+	}
+	doc.Context["aws:cdk:bundling-stacks"] = []any{}
+	return &doc.Context
+}
+
+func mtlsProps(name, account, region string, section *stacks.MtlsConfig) *stacks.SystemProps {
+	p := &stacks.SystemProps{Config: stacks.Environment{Name: name, Account: account, Region: region, Mtls: section}}
+	p.StackName = jsii.String(stacks.Environment{Name: name}.StackPrefix() + "-Mtls")
+	if account != "" {
+		p.Env = &awscdk.Environment{Account: jsii.String(account), Region: jsii.String(region)}
+	}
+	return p
+}
+
+func TestMtlsStack(t *testing.T) {
+	// GIVEN one app with cdk.json's flags and two environments: sandbox with every default
+	// (environment-agnostic), and prod in a GovCloud account on the App Mesh plane with
+	// its options set
+	app := awscdk.NewApp(&awscdk.AppProps{Context: cdkContext(t), Outdir: jsii.String(t.TempDir())})
+	sandbox := stacks.NewMtlsStack(app, "Sandbox-Mtls", mtlsProps("sandbox", "", "", nil))
+	off := false
+	prod := stacks.NewMtlsStack(app, "Prod-Mtls", mtlsProps("prod", "123456789012", "us-gov-west-1", &stacks.MtlsConfig{
+		Plane:                          "appmesh",
+		Domain:                         "svc.prod.internal",
+		CertificateKeyAlgorithm:        "EC_prime256v1",
+		Ca:                             &stacks.MtlsCaConfig{KeyAlgorithm: "EC_prime256v1", RootValidityDays: 3000, SubordinateValidityDays: 1000, Revocation: "crl"},
+		RenewBeforeDays:                30,
+		DesiredCount:                   2,
+		PublicCertificateArn:           "arn:aws-us-gov:acm:us-gov-west-1:123456789012:certificate/abcd-1234",
+		LoadBalancerDeletionProtection: &off,
+		AlarmEmail:                     "pki-team@example.com",
+	}))
+	nag.ApplyPacks(app)
+
+	// WHEN both are synthesized
+	sandboxTpl := assertions.Template_FromStack(sandbox, nil)
+	prodTpl := assertions.Template_FromStack(prod, nil)
+
+	t.Run("sandbox runs the Envoy plane with pinned public images and no App Mesh", func(t *testing.T) {
+		// THEN the proxy is the official Envoy image by version, and nothing of App Mesh exists
+		sandboxTpl.HasResourceProperties(jsii.String("AWS::ECS::TaskDefinition"), &map[string]any{
+			"ContainerDefinitions": assertions.Match_ArrayWith(&[]any{assertions.Match_ObjectLike(&map[string]any{"Image": mtls.DefaultEnvoyImage})}),
+		})
+		sandboxTpl.ResourceCountIs(jsii.String("AWS::AppMesh::Mesh"), jsii.Number(0))
+		if warnings := *assertions.Annotations_FromStack(sandbox).FindWarning(jsii.String("*"), assertions.Match_StringLikeRegexp(jsii.String("App Mesh"))); len(warnings) != 0 {
+			t.Errorf("sandbox warns about App Mesh: %v", warnings)
+		}
+		// AND the VPC has flow logs, and interface endpoints for Secrets Manager and Logs only
+		sandboxTpl.ResourceCountIs(jsii.String("AWS::EC2::FlowLog"), jsii.Number(1))
+		sandboxTpl.ResourceCountIs(jsii.String("AWS::EC2::VPCEndpoint"), jsii.Number(2))
+		// AND the entry is plain TCP 80 behind a protected load balancer
+		sandboxTpl.HasResourceProperties(jsii.String("AWS::ElasticLoadBalancingV2::Listener"), &map[string]any{"Port": 80, "Protocol": "TCP"})
+		sandboxTpl.HasResourceProperties(jsii.String("AWS::ElasticLoadBalancingV2::LoadBalancer"), &map[string]any{
+			"LoadBalancerAttributes": assertions.Match_ArrayWith(&[]any{map[string]any{"Key": "deletion_protection.enabled", "Value": "true"}}),
+		})
+		sandboxTpl.HasOutput(jsii.String("Url"), &map[string]any{"Value": assertions.Match_AnyValue()})
+	})
+
+	t.Run("prod follows its section on the App Mesh plane", func(t *testing.T) {
+		// THEN App Mesh is there with its end-of-support warning
+		prodTpl.ResourceCountIs(jsii.String("AWS::AppMesh::VirtualGateway"), jsii.Number(1))
+		assertions.Annotations_FromStack(prod).HasWarning(jsii.String("/Prod-Mtls/Mtls"),
+			assertions.Match_StringLikeRegexp(jsii.String("AWS App Mesh reached end of support on 2026-09-30")))
+		// AND the section's names, algorithms, validity, revocation and counts are applied
+		prodTpl.HasResourceProperties(jsii.String("AWS::CertificateManager::Certificate"), &map[string]any{"DomainName": "colorteller.svc.prod.internal", "KeyAlgorithm": "EC_prime256v1"})
+		prodTpl.AllResourcesProperties(jsii.String("AWS::ACMPCA::CertificateAuthority"), &map[string]any{
+			"KeyAlgorithm": "EC_prime256v1", "SigningAlgorithm": "SHA256WITHECDSA",
+			"RevocationConfiguration": map[string]any{"CrlConfiguration": assertions.Match_ObjectLike(&map[string]any{"Enabled": true})},
+		})
+		prodTpl.HasResourceProperties(jsii.String("AWS::ACMPCA::Certificate"), &map[string]any{"Validity": map[string]any{"Type": "DAYS", "Value": 1000}})
+		prodTpl.AllResourcesProperties(jsii.String("AWS::ECS::Service"), &map[string]any{"DesiredCount": 2})
+		prodTpl.HasResourceProperties(jsii.String("AWS::Lambda::Function"), &map[string]any{
+			"Environment": map[string]any{"Variables": assertions.Match_ObjectLike(&map[string]any{"MTLS_RENEW_BEFORE_DAYS": "30"})},
+		})
+		// AND the entry is TLS 443 with the given certificate, and the alarms mail the team
+		prodTpl.HasResourceProperties(jsii.String("AWS::ElasticLoadBalancingV2::Listener"), &map[string]any{
+			"Port": 443, "Protocol": "TLS",
+			"Certificates": []any{map[string]any{"CertificateArn": "arn:aws-us-gov:acm:us-gov-west-1:123456789012:certificate/abcd-1234"}},
+		})
+		prodTpl.HasResourceProperties(jsii.String("AWS::SNS::Subscription"), &map[string]any{"Protocol": "email", "Endpoint": "pki-team@example.com"})
+		// AND the App Mesh proxies reach ACM, ACM Private CA and App Mesh through endpoints
+		prodTpl.ResourceCountIs(jsii.String("AWS::EC2::VPCEndpoint"), jsii.Number(5))
+		// AND no ARN names the commercial partition
+		raw, _ := json.Marshal(prodTpl.ToJSON())
+		if strings.Contains(string(raw), "arn:aws:") {
+			t.Error("arn:aws: literal in the GovCloud stack")
+		}
+	})
+
+	t.Run("both are nag-clean", func(t *testing.T) {
+		// THEN no stack has an unsuppressed error of the three packs
+		for _, s := range []awscdk.Stack{sandbox, prod} {
+			if errs := nag.Errors(s); len(errs) > 0 {
+				t.Errorf("%s: %d nag errors:\n%s", *s.StackName(), len(errs), strings.Join(errs, "\n"))
+			}
+		}
+	})
+}
+
+func TestMtlsConfigErrors(t *testing.T) {
+	cases := []struct {
+		section string
+		want    string
+	}{
+		{`{"plane": "istio"}`, `config: environments.prod.mtls.plane: expected envoy or appmesh, got "istio"`},
+		{`{"domain": "Mtls.Internal"}`, `environments.prod.mtls.domain: expected a lower-case DNS domain`},
+		{`{"gatewayName": "color_gateway"}`, `environments.prod.mtls.gatewayName: expected a lower-case DNS label`},
+		{`{"backendName": "colorgateway"}`, `environments.prod.mtls.backendName: expected a name other than the gateway's`},
+		{`{"certificateKeyAlgorithm": "RSA_4096"}`, `environments.prod.mtls.certificateKeyAlgorithm: expected RSA_2048, EC_prime256v1 or EC_secp384r1`},
+		{`{"renewBeforeDays": 400}`, `environments.prod.mtls.renewBeforeDays: expected a whole number from 1 to 365`},
+		{`{"publicCertificateArn": "my-cert"}`, `environments.prod.mtls.publicCertificateArn: expected an ACM certificate ARN`},
+		{`{"alarmEmail": "nobody"}`, `environments.prod.mtls.alarmEmail: expected an e-mail address`},
+		{`{"ca": {"keyAlgorithm": "RSA_1024"}}`, `environments.prod.mtls.ca.keyAlgorithm: expected RSA_2048`},
+		{`{"ca": {"revocation": "always"}}`, `environments.prod.mtls.ca.revocation: expected none, crl or ocsp`},
+		{`{"ca": {"rootValidityDays": 365, "subordinateValidityDays": 365}}`, `environments.prod.mtls.ca.subordinateValidityDays: expected fewer days than rootValidityDays (365)`},
+		{`{"ca": {"flat": true, "subordinateValidityDays": 100}}`, `environments.prod.mtls.ca.subordinateValidityDays: expected no value with flat: true`},
+		{`{"ca": {"flatt": true}}`, `environments.prod.mtls.ca.flatt: unknown key`},
+		{`{"desiredCount": "2"}`, `environments.prod.mtls.desiredCount: expected a whole number`},
+	}
+	for _, tc := range cases {
+		t.Run(tc.section, func(t *testing.T) {
+			// GIVEN an environment with this mtls section
+			var section any
+			if err := json.Unmarshal([]byte(tc.section), &section); err != nil {
+				t.Fatal(err)
+			}
+			raw := map[string]any{"prod": map[string]any{"account": "123456789012", "region": "eu-west-1", "mtls": section}}
+
+			// WHEN the config is loaded
+			_, err := stacks.LoadConfig(raw)
+
+			// THEN it fails with one line naming the key and what was expected
+			if err == nil || !strings.Contains(err.Error(), tc.want) || strings.Contains(err.Error(), "\n") {
+				t.Fatalf("got %v, want %q", err, tc.want)
+			}
+		})
+	}
+	// AND a complete valid section loads
+	valid := map[string]any{"prod": map[string]any{"account": "123456789012", "region": "eu-west-1", "mtls": map[string]any{
+		"plane": "appmesh", "domain": "svc.internal", "gatewayName": "front", "backendName": "back",
+		"ca": map[string]any{"flat": true, "keyAlgorithm": "EC_secp384r1", "revocation": "ocsp"},
+	}}}
+	if _, err := stacks.LoadConfig(valid); err != nil {
+		t.Fatalf("valid section rejected: %v", err)
+	}
+}
