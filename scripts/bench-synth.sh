@@ -52,10 +52,18 @@ printf '%-44s %10s ms\n' "synth with bundling skipped (median of $RUNS)" "$nobun
 printf '%-44s %11sx  (goal <= 1.10x)\n' "warm / bundling skipped" "$(awk -v a="$warm" -v b="$nobundle" 'BEGIN{printf "%.2f", a/b}')"
 echo
 echo "bootstrap sizes (cdk.out of the cold synth):"
-for f in "$work"/out/asset.*/bootstrap; do
-  [ -e "$f" ] || continue
-  printf '  %-60s %8d bytes\n' "$(basename "$(dirname "$f")")" "$(stat -c %s "$f")"
-done
+# Name each asset by its construct path, from the stacks' asset manifests.
+node -e '
+  const fs = require("fs"), path = require("path"), dir = process.argv[1];
+  const names = {};
+  for (const f of fs.readdirSync(dir).filter((f) => f.endsWith(".assets.json"))) {
+    const files = JSON.parse(fs.readFileSync(path.join(dir, f))).files || {};
+    for (const a of Object.values(files)) names[a.source.path] = `${f.replace(".assets.json", "")}: ${a.displayName}`;
+  }
+  const rows = Object.keys(names).filter((p) => fs.existsSync(path.join(dir, p, "bootstrap")))
+    .map((p) => [names[p], fs.statSync(path.join(dir, p, "bootstrap")).size]).sort();
+  for (const [name, size] of rows) console.log(`  ${name.padEnd(72)} ${(size / 1048576).toFixed(2).padStart(6)} MiB`);
+' "$work/out"
 if [ -x scripts/bench-gofunction.sh ]; then
   echo
   scripts/bench-gofunction.sh
