@@ -104,6 +104,7 @@ bench: deps $(TOOLS)
 	go test -run '^$$' -skip '^BenchmarkColdBuild$$' -bench . -benchmem -count 1 ./...
 	scripts/bench-synth.sh
 	scripts/bench-crypto.sh
+	scripts/bench-asff.sh
 
 ## Housekeeping ----------------------------------------------------------------
 

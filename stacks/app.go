@@ -35,6 +35,7 @@ var systems = []System{
 	{Name: "AsymmetricKeys", New: NewAsymmetricKeysStack},
 	{Name: "AppStreamSandbox", New: NewAppStreamSandboxStack},
 	{Name: "Mtls", New: NewMtlsStack},
+	{Name: "DevSecOps", New: NewDevSecOpsStack},
 }
 
 // Systems returns the registered systems, sorted by name.

@@ -42,6 +42,7 @@ type Environment struct {
 	AsymmetricKeys   *AsymmetricKeysConfig   `json:"asymmetricKeys,omitempty"`
 	AppStreamSandbox *AppStreamSandboxConfig `json:"appStreamSandbox,omitempty"`
 	Mtls             *MtlsConfig             `json:"mtls,omitempty"`
+	DevSecOps        *DevSecOpsConfig        `json:"devSecOps,omitempty"`
 }
 
 // Config is the validated "environments" map.

@@ -1,0 +1,327 @@
+package devsecops
+
+import (
+	"fmt"
+	"strings"
+)
+
+// The buildspecs are generated from these pure functions so that tests can check the exact
+// commands: every tool is downloaded by pinned URL and checked against its pinned SHA-256
+// before use, every report goes through ingest (upload, Lambda, threshold), and no secret is
+// ever interpolated into a command line that CodeBuild would log.
+
+// Environment variables every scan project gets (plain text: none of them is a secret).
+const (
+	envReportBucket  = "REPORT_BUCKET"
+	envReportKey     = "REPORT_KEY_ARN"
+	envIngest        = "INGEST_FUNCTION"
+	envThreshold     = "SEVERITY_THRESHOLD"
+	envRepository    = "REPOSITORY_NAME"
+	envBranch        = "SOURCE_BRANCH"
+	envCommit        = "SOURCE_COMMIT"
+	envStage         = "STAGE_NAME"
+	envNvdAPIKey     = "NVD_API_KEY" // secrets-manager
+	envSonarToken    = "SONAR_TOKEN" // secrets-manager
+	envSonarHost     = "SONAR_HOST_URL"
+	envSonarProject  = "SONAR_PROJECT_KEY"
+	envSemgrepConfig = "SEMGREP_CONFIG"
+	envDastTarget    = "DAST_TARGET_URL"
+	envEcrURI        = "ECR_REPOSITORY_URI"
+	envEcrName       = "ECR_REPOSITORY_NAME"
+	envEcrEnhanced   = "ECR_ENHANCED_SCANNING"
+	envDockerfile    = "DOCKERFILE"
+	envContainerName = "CONTAINER_NAME"
+)
+
+// inlineReportLimit is the largest report sent inside the Lambda payload (6 MB for a
+// synchronous invoke, less the envelope and JSON escaping); larger reports go by reference.
+const inlineReportLimit = 2_500_000
+
+// prelude defines the helpers of every scan script: fetch (download and verify) and ingest.
+const prelude = `set -euo pipefail
+
+# fetch URL SHA256 FILE: download a pinned release and refuse it unless its digest matches.
+fetch() {
+  curl --fail --silent --show-error --location --retry 3 --output "$3" "$1"
+  echo "$2  $3" | sha256sum --check --strict -
+}
+
+# ingest TOOL REPORT: store the report, send it to the ingestion Lambda (which stores the raw
+# envelope, imports the findings into Security Hub and returns counts per severity), then fail
+# the build when any finding is at or above SEVERITY_THRESHOLD.
+ingest() {
+  local tool="$1" report="$2" key now blocking
+  if [ ! -s "$report" ]; then
+    echo "no $tool report at $report: the scan did not complete" >&2
+    return 1
+  fi
+  key="scans/${STAGE_NAME}/${CODEBUILD_BUILD_ID//:/-}/$(basename "$report")"
+  aws s3 cp "$report" "s3://${REPORT_BUCKET}/${key}" --sse aws:kms --sse-kms-key-id "${REPORT_KEY_ARN}" --only-show-errors
+  now="$(date -u +%Y-%m-%dT%H:%M:%SZ)"
+  if [ "$(stat -c %s "$report")" -le @INLINE_LIMIT@ ]; then
+    jq -n --arg t "$tool" --arg c "$now" --arg r "$REPOSITORY_NAME" --arg b "$SOURCE_BRANCH" \
+      --arg id "$CODEBUILD_BUILD_ID" --arg s "${SOURCE_COMMIT:-unknown}" --rawfile report "$report" \
+      '{messageType:"CodeScanReport",reportType:$t,createdAt:$c,source_repository:$r,source_branch:$b,build_id:$id,source_commitid:$s,report:$report}' > envelope.json
+  else
+    jq -n --arg t "$tool" --arg c "$now" --arg r "$REPOSITORY_NAME" --arg b "$SOURCE_BRANCH" \
+      --arg id "$CODEBUILD_BUILD_ID" --arg s "${SOURCE_COMMIT:-unknown}" --arg k "$key" \
+      '{messageType:"CodeScanReport",reportType:$t,createdAt:$c,source_repository:$r,source_branch:$b,build_id:$id,source_commitid:$s,report_s3_key:$k}' > envelope.json
+  fi
+  aws lambda invoke --function-name "$INGEST_FUNCTION" --cli-binary-format raw-in-base64-out \
+    --cli-read-timeout 900 --payload fileb://envelope.json ingest-result.json > ingest-invoke.json
+  if jq -e '.FunctionError' ingest-invoke.json > /dev/null; then
+    echo "ingestion of the $tool report failed: $(jq -r '.errorMessage // .' ingest-result.json)" >&2
+    return 1
+  fi
+  jq -c '{tool, findings, imported, archived, counts, reportKey}' ingest-result.json
+  blocking="$(jq --arg t "$SEVERITY_THRESHOLD" 'def rank: {"INFORMATIONAL":0,"LOW":1,"MEDIUM":2,"HIGH":3,"CRITICAL":4}[.]; [.counts | to_entries[] | select((.key | rank) >= ($t | rank)) | .value] | add // 0' ingest-result.json)"
+  if [ "$blocking" -gt 0 ]; then
+    echo "$blocking $tool finding(s) at or above $SEVERITY_THRESHOLD: failing the build (details in Security Hub)" >&2
+    return 1
+  fi
+}
+`
+
+// installRelease returns the commands that fetch and unpack r into /usr/local/bin (or /opt).
+func installRelease(r Release) string {
+	switch r.Tool {
+	case "gitleaks", "trivy", "grype":
+		return fmt.Sprintf("fetch %s %s /tmp/%s.tar.gz\ntar -xzf /tmp/%s.tar.gz -C /usr/local/bin %s\n", r.URL, r.SHA256, r.Tool, r.Tool, r.Tool)
+	case "git-secrets":
+		return fmt.Sprintf("fetch %s %s /tmp/git-secrets.tar.gz\ntar -xzf /tmp/git-secrets.tar.gz -C /tmp\ninstall -m 0755 /tmp/git-secrets-%s/git-secrets /usr/local/bin/git-secrets\n", r.URL, r.SHA256, r.Version)
+	case "dependency-check":
+		return fmt.Sprintf("fetch %s %s /tmp/dependency-check.zip\nunzip -q /tmp/dependency-check.zip -d /opt\n", r.URL, r.SHA256)
+	case "phpstan":
+		return fmt.Sprintf("fetch %s %s /usr/local/bin/phpstan.phar\n", r.URL, r.SHA256)
+	case "sonar-scanner":
+		return fmt.Sprintf("fetch %s %s /tmp/sonar-scanner.zip\nunzip -q /tmp/sonar-scanner.zip -d /opt\nexport PATH=\"/opt/sonar-scanner-%s-linux-x64/bin:$PATH\"\n", r.URL, r.SHA256, r.Version)
+	}
+	panic("devsecops: no install recipe for " + r.Tool)
+}
+
+// pullImage pulls a pinned image by digest; docker refuses content that does not match.
+func pullImage(img ContainerImage) string {
+	return fmt.Sprintf("docker pull --quiet %s\n", img.Reference)
+}
+
+// secretsScript scans the working tree for committed credentials.
+func secretsScript(tool SecretsTool) string {
+	var b strings.Builder
+	switch tool {
+	case SecretsGitSecrets:
+		b.WriteString(installRelease(GitSecrets))
+		b.WriteString(`# git-secrets scans a git repository; the pipeline artifact is a plain tree.
+[ -d .git ] || { git init --quiet . && git add --all; }
+git secrets --register-aws
+git secrets --scan -r . 2> git-secrets.txt || true
+# Its output is file:line:match. Keep file and line only (never the match) as SARIF.
+grep -E '^[^:]+:[0-9]+:' git-secrets.txt | cut -d: -f1,2 | jq -R -s --arg v "` + GitSecrets.Version + `" '
+  split("\n") | map(select(length > 0) | split(":") | {
+    ruleId: "git-secrets.prohibited-pattern", level: "error",
+    message: {text: "A git-secrets prohibited pattern (AWS credentials) matched; the match is not copied."},
+    locations: [{physicalLocation: {artifactLocation: {uri: .[0]}, region: {startLine: (.[1] | tonumber)}}}]
+  }) | {version: "2.1.0", "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+        runs: [{tool: {driver: {name: "git-secrets", version: $v}}, results: .}]}' > git-secrets.sarif
+ingest sarif git-secrets.sarif
+`)
+	default:
+		b.WriteString(installRelease(Gitleaks))
+		b.WriteString(`# --redact keeps secrets out of the report; exit code 0 so that the threshold decides.
+gitleaks dir . --report-format json --report-path gitleaks.json --redact --exit-code 0 --no-banner
+ingest gitleaks gitleaks.json
+`)
+	}
+	return b.String()
+}
+
+// scaScript scans dependencies.
+func scaScript(tool ScaTool) string {
+	var b strings.Builder
+	switch tool {
+	case ScaDependencyCheck:
+		b.WriteString(installRelease(DependencyCheck))
+		b.WriteString(`# NVD_API_KEY comes from Secrets Manager; CodeBuild masks its value in the build log.
+/opt/dependency-check/bin/dependency-check.sh --scan . --format JSON --out dependency-check \
+  --project "$REPOSITORY_NAME" --data /root/.dependency-check --nvdApiKey "$NVD_API_KEY"
+ingest dependency-check dependency-check/dependency-check-report.json
+`)
+	case ScaTrivy:
+		b.WriteString(installRelease(Trivy))
+		b.WriteString(`trivy fs --format json --output trivy.json --scanners vuln,misconfig,secret --exit-code 0 --no-progress .
+ingest trivy trivy.json
+`)
+	default:
+		b.WriteString(installRelease(Grype))
+		b.WriteString(`grype dir:. --output json --file grype.json
+ingest grype grype.json
+`)
+	}
+	return b.String()
+}
+
+// sastScript analyses the source code.
+func sastScript(tool SastTool) string {
+	var b strings.Builder
+	switch tool {
+	case SastSonarQube:
+		b.WriteString(installRelease(SonarScanner))
+		b.WriteString(`# SONAR_TOKEN comes from Secrets Manager; the scanner and curl read it from the environment.
+set +e
+sonar-scanner -Dsonar.projectKey="$SONAR_PROJECT_KEY" -Dsonar.host.url="$SONAR_HOST_URL" \
+  -Dsonar.qualitygate.wait=true -Dsonar.qualitygate.timeout=600
+gate=$?
+set -e
+# Open issues, every page (SonarQube serves at most 10,000 through this API).
+page=1
+: > sonar-pages.json
+while :; do
+  curl --fail --silent --show-error --user "$SONAR_TOKEN:" \
+    "$SONAR_HOST_URL/api/issues/search?componentKeys=$SONAR_PROJECT_KEY&resolved=false&ps=500&p=$page" > sonar-page.json
+  cat sonar-page.json >> sonar-pages.json
+  total="$(jq '.paging.total' sonar-page.json)"
+  [ $((page * 500)) -lt "$total" ] && [ "$page" -lt 20 ] || break
+  page=$((page + 1))
+done
+jq -s '{total: (.[0].paging.total), paging: .[0].paging, issues: (map(.issues) | add), components: (map(.components // []) | add)}' sonar-pages.json > sonarqube.json
+ingest sonarqube sonarqube.json
+if [ "$gate" -ne 0 ]; then
+  echo "SonarQube quality gate failed (sonar-scanner exit $gate)" >&2
+  exit "$gate"
+fi
+`)
+	case SastPHPStan:
+		b.WriteString(installRelease(PHPStan))
+		b.WriteString(`if [ -f composer.json ]; then composer install --no-interaction --no-progress --no-scripts; fi
+# PHPStan exits 1 when it reports errors; the threshold decides instead.
+if [ -f phpstan.neon ] || [ -f phpstan.neon.dist ]; then
+  php /usr/local/bin/phpstan.phar analyse --error-format=json --no-progress --no-interaction > phpstan.json || true
+else
+  php /usr/local/bin/phpstan.phar analyse --error-format=json --no-progress --no-interaction --level 5 . > phpstan.json || true
+fi
+ingest phpstan phpstan.json
+`)
+	default:
+		b.WriteString(pullImage(Semgrep))
+		b.WriteString(`docker run --rm --volume "$PWD:/src" --workdir /src ` + Semgrep.Reference + ` \
+  semgrep scan --config "$SEMGREP_CONFIG" --json --output semgrep.json --metrics off --disable-version-check || true
+ingest semgrep semgrep.json
+`)
+	}
+	return b.String()
+}
+
+// imageScript builds the image, scans it before pushing (and fails there at the threshold),
+// pushes it, waits for the ECR scan and ingests its findings, then writes imagedefinitions.json.
+// Without a Dockerfile it writes an empty imagedefinitions.json and stops.
+func imageScript(tool ImageScanTool) string {
+	var b strings.Builder
+	b.WriteString(`if [ ! -f "$DOCKERFILE" ]; then
+  echo "no $DOCKERFILE in the repository: no image to build"
+  echo '[]' > imagedefinitions.json
+else
+`)
+	switch tool {
+	case ImageTrivy:
+		b.WriteString(indent(installRelease(Trivy)))
+	default:
+		b.WriteString(indent(installRelease(Grype)))
+	}
+	b.WriteString(indent(`tag="${SOURCE_COMMIT:0:12}"
+image="$ECR_REPOSITORY_URI:$tag"
+aws ecr get-login-password --region "$AWS_REGION" | docker login --username AWS --password-stdin "${ECR_REPOSITORY_URI%%/*}"
+docker build --file "$DOCKERFILE" --tag "$image" .
+`))
+	switch tool {
+	case ImageTrivy:
+		b.WriteString(indent("trivy image --format json --output image-scan.json --exit-code 0 --no-progress \"$image\"\ningest trivy image-scan.json\n"))
+	default:
+		b.WriteString(indent("grype \"docker:$image\" --output json --file image-scan.json\ningest grype image-scan.json\n"))
+	}
+	b.WriteString(indent(`# Tags are immutable: a re-run of the same commit keeps the image already pushed.
+if aws ecr describe-images --repository-name "$ECR_REPOSITORY_NAME" --image-ids imageTag="$tag" > /dev/null 2>&1; then
+  echo "$image already in ECR"
+else
+  docker push "$image"
+fi
+if [ "$ECR_ENHANCED_SCANNING" = "true" ]; then
+  for attempt in $(seq 1 60); do
+    status="$(aws ecr describe-image-scan-findings --repository-name "$ECR_REPOSITORY_NAME" --image-id imageTag="$tag" --query imageScanStatus.status --output text 2> /dev/null || echo PENDING)"
+    if [ "$status" = "ACTIVE" ] || [ "$status" = "COMPLETE" ]; then break; fi
+    sleep 10
+  done
+else
+  aws ecr wait image-scan-complete --repository-name "$ECR_REPOSITORY_NAME" --image-id imageTag="$tag"
+fi
+aws ecr describe-image-scan-findings --repository-name "$ECR_REPOSITORY_NAME" --image-id imageTag="$tag" --output json > ecr-scan.json
+ingest ecr ecr-scan.json
+jq -n --arg n "$CONTAINER_NAME" --arg u "$image" '[{name: $n, imageUri: $u}]' > imagedefinitions.json
+`))
+	b.WriteString("fi\n")
+	return b.String()
+}
+
+// dastScript runs ZAP against the staging URL.
+func dastScript(mode DastMode) string {
+	script := "zap-baseline.py"
+	if mode == DastFull {
+		script = "zap-full-scan.py"
+	}
+	return pullImage(ZAP) + `mkdir -p zap && chmod 0777 zap
+# -I: warnings do not fail ZAP itself; the threshold decides, on every risk level (the seed's
+# buildspec misspelt "Meduim" and so never counted medium alerts).
+docker run --rm --volume "$PWD/zap:/zap/wrk:rw" ` + ZAP.Reference + ` \
+  ` + script + ` -t "$DAST_TARGET_URL" -J zap.json -I || true
+ingest zap zap/zap.json
+`
+}
+
+func indent(s string) string {
+	lines := strings.Split(strings.TrimSuffix(s, "\n"), "\n")
+	for i, l := range lines {
+		if l != "" {
+			lines[i] = "  " + l
+		}
+	}
+	return strings.Join(lines, "\n") + "\n"
+}
+
+// buildSpec wraps a scan script into a buildspec object. runtimes are CodeBuild
+// runtime-versions, cachePaths the paths kept between builds, artifacts the files the action
+// outputs.
+func buildSpec(script string, runtimes map[string]any, cachePaths []string, artifacts ...string) map[string]any {
+	phases := map[string]any{
+		"build": map[string]any{"commands": []any{strings.Replace(prelude, "@INLINE_LIMIT@", fmt.Sprint(inlineReportLimit), 1) + "\n" + script}},
+	}
+	if len(runtimes) > 0 {
+		phases["install"] = map[string]any{"runtime-versions": runtimes}
+	}
+	spec := map[string]any{
+		"version": "0.2",
+		"env":     map[string]any{"shell": "bash"},
+		"phases":  phases,
+	}
+	if len(cachePaths) > 0 {
+		paths := make([]any, len(cachePaths))
+		for i, c := range cachePaths {
+			paths[i] = c
+		}
+		spec["cache"] = map[string]any{"paths": paths}
+	}
+	if len(artifacts) > 0 {
+		files := make([]any, len(artifacts))
+		for i, a := range artifacts {
+			files[i] = a
+		}
+		spec["artifacts"] = map[string]any{"files": files}
+	}
+	return spec
+}
+
+// validThreshold reports whether s is a Security Hub label.
+func validThreshold(s string) bool {
+	switch s {
+	case SeverityInformational, SeverityLow, SeverityMedium, SeverityHigh, SeverityCritical:
+		return true
+	}
+	return false
+}

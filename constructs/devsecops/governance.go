@@ -1,0 +1,167 @@
+package devsecops
+
+import (
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudtrail"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatch"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatchactions"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsconfig"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsevents"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awseventstargets"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awss3"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awssecurityhub"
+	"github.com/aws/jsii-runtime-go"
+
+	"github.com/securestacks/securestacks/constructs/internal/defaults"
+	"github.com/securestacks/securestacks/internal/nag"
+)
+
+// AlarmNamespace is the CloudWatch namespace of the pipeline-tampering metrics.
+const AlarmNamespace = "securestacks/DevSecOps"
+
+// watchedEvents are the CloudTrail events the alarms watch, as in the seed posts: someone
+// changing or deleting the pipeline, or creating or deleting build projects, may be trying to
+// bypass the scans.
+var watchedEvents = []struct {
+	id, source string
+	events     []string
+}{
+	{"PipelineChanges", "codepipeline.amazonaws.com", []string{"UpdatePipeline", "DeletePipeline"}},
+	{"ProjectChanges", "codebuild.amazonaws.com", []string{"CreateProject", "DeleteProject"}},
+}
+
+func (p *Pipeline) addGovernance() {
+	g := p.props.governance
+	if g.trail {
+		p.addTrail()
+	}
+	if g.alarms {
+		p.addAlarms()
+	}
+	if g.recorder {
+		p.addRecorder()
+	}
+	if g.rules {
+		for _, rule := range []struct {
+			id         string
+			identifier *string
+			scope      awsconfig.RuleScope
+		}{
+			{"CodeBuildEnvVarAwsCredCheck", awsconfig.ManagedRuleIdentifiers_CODEBUILD_PROJECT_ENVVAR_AWSCRED_CHECK(), awsconfig.RuleScope_FromResources(&[]awsconfig.ResourceType{awsconfig.ResourceType_CODEBUILD_PROJECT()})},
+			{"CodeBuildSourceRepoUrlCheck", awsconfig.ManagedRuleIdentifiers_CODEBUILD_PROJECT_SOURCE_REPO_URL_CHECK(), awsconfig.RuleScope_FromResources(&[]awsconfig.ResourceType{awsconfig.ResourceType_CODEBUILD_PROJECT()})},
+			{"CloudTrailLogFileValidation", awsconfig.ManagedRuleIdentifiers_CLOUD_TRAIL_LOG_FILE_VALIDATION_ENABLED(), nil},
+		} {
+			r := awsconfig.NewManagedRule(p, jsii.String(rule.id), &awsconfig.ManagedRuleProps{Identifier: rule.identifier, RuleScope: rule.scope})
+			if g.recorder {
+				r.Node().AddDependency(p.recorder)
+			}
+			p.ConfigRules = append(p.ConfigRules, r)
+		}
+	}
+	if g.events {
+		awsevents.NewRule(p, jsii.String("PipelineStateChanges"), &awsevents.RuleProps{
+			Description: jsii.String("DevSecOps pipeline and stage state changes to the notification topic"),
+			EventPattern: &awsevents.EventPattern{
+				Source:     jsii.Strings("aws.codepipeline"),
+				DetailType: jsii.Strings("CodePipeline Pipeline Execution State Change", "CodePipeline Stage Execution State Change"),
+				Resources:  jsii.Strings(*p.Pipeline.PipelineArn()),
+			},
+			Targets: &[]awsevents.IRuleTarget{awseventstargets.NewSnsTopic(p.NotificationTopic, nil)},
+		})
+	}
+	if g.hub {
+		p.SecurityHub = awssecurityhub.NewCfnHub(p, jsii.String("SecurityHub"), &awssecurityhub.CfnHubProps{})
+	}
+}
+
+func (p *Pipeline) addTrail() {
+	bucket := defaults.Bucket(p, "TrailBucket", &awss3.BucketProps{EncryptionKey: p.Key, ServerAccessLogsBucket: p.AccessLogsBucket})
+	p.TrailLogGroup = defaults.LogGroup(p, "TrailLogs", &awslogs.LogGroupProps{EncryptionKey: p.logsKey})
+	p.Trail = awscloudtrail.NewTrail(p, jsii.String("Trail"), &awscloudtrail.TrailProps{
+		Bucket:                     bucket,
+		EncryptionKey:              p.Key,
+		EnableFileValidation:       jsii.Bool(true),
+		IsMultiRegionTrail:         jsii.Bool(true),
+		IncludeGlobalServiceEvents: jsii.Bool(true),
+		SendToCloudWatchLogs:       jsii.Bool(true),
+		CloudWatchLogGroup:         p.TrailLogGroup,
+		ManagementEvents:           awscloudtrail.ReadWriteType_ALL,
+	})
+	generated := "CloudTrail's generated log-delivery role gets its one grant (write to the trail's log group) as CDK's inline default policy"
+	nag.SuppressTree(p.Trail,
+		nag.Rule{ID: "NIST.800.53.R5-IAMNoInlinePolicy", Reason: generated},
+		nag.Rule{ID: "HIPAA.Security-IAMNoInlinePolicy", Reason: generated},
+	)
+}
+
+func (p *Pipeline) addAlarms() {
+	for _, w := range watchedEvents {
+		pattern := `{ ($.eventSource = "` + w.source + `") && (($.eventName = "` + w.events[0] + `") || ($.eventName = "` + w.events[1] + `")) }`
+		filter := awslogs.NewMetricFilter(p, jsii.String(w.id+"Filter"), &awslogs.MetricFilterProps{
+			LogGroup:        p.TrailLogGroup,
+			FilterPattern:   awslogs.FilterPattern_Literal(jsii.String(pattern)),
+			MetricNamespace: jsii.String(AlarmNamespace),
+			MetricName:      jsii.String(w.id),
+			MetricValue:     jsii.String("1"),
+		})
+		alarm := awscloudwatch.NewAlarm(p, jsii.String(w.id+"Alarm"), &awscloudwatch.AlarmProps{
+			AlarmDescription:   jsii.String(w.events[0] + " or " + w.events[1] + " was called: review the change to the DevSecOps pipeline"),
+			Metric:             filter.Metric(&awscloudwatch.MetricOptions{Statistic: jsii.String("Sum"), Period: awscdk.Duration_Minutes(jsii.Number(5))}),
+			Threshold:          jsii.Number(1),
+			EvaluationPeriods:  jsii.Number(1),
+			ComparisonOperator: awscloudwatch.ComparisonOperator_GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+			TreatMissingData:   awscloudwatch.TreatMissingData_NOT_BREACHING,
+			ActionsEnabled:     jsii.Bool(true),
+		})
+		alarm.AddAlarmAction(awscloudwatchactions.NewSnsAction(p.NotificationTopic))
+		p.Alarms = append(p.Alarms, alarm)
+	}
+}
+
+// addRecorder creates the account's AWS Config recorder and its delivery channel, writing to a
+// bucket of its own (KMS, versioned, access-logged) from this account only.
+func (p *Pipeline) addRecorder() {
+	stack := awscdk.Stack_Of(p)
+	service := awsiam.NewServicePrincipal(jsii.String("config.amazonaws.com"), nil)
+	sameAccount := map[string]any{"aws:SourceAccount": stack.Account()}
+	bucket := defaults.Bucket(p, "ConfigBucket", &awss3.BucketProps{EncryptionKey: p.Key, ServerAccessLogsBucket: p.AccessLogsBucket})
+	bucket.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid: jsii.String("AWSConfigBucketCheck"), Principals: &[]awsiam.IPrincipal{service},
+		Actions: jsii.Strings("s3:GetBucketAcl", "s3:ListBucket"), Resources: jsii.Strings(*bucket.BucketArn()),
+		Conditions: &map[string]any{"StringEquals": sameAccount},
+	}))
+	bucket.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid: jsii.String("AWSConfigBucketDelivery"), Principals: &[]awsiam.IPrincipal{service},
+		Actions:   jsii.Strings("s3:PutObject"),
+		Resources: jsii.Strings(*bucket.ArnForObjects(jsii.String("AWSLogs/" + *stack.Account() + "/Config/*"))),
+		Conditions: &map[string]any{"StringEquals": map[string]any{
+			"aws:SourceAccount": stack.Account(), "s3:x-amz-acl": "bucket-owner-full-control",
+		}},
+	}))
+	p.Key.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid: jsii.String("AllowConfigDelivery"), Principals: &[]awsiam.IPrincipal{service},
+		Actions: jsii.Strings("kms:Decrypt", "kms:GenerateDataKey"), Resources: jsii.Strings("*"),
+		Conditions: &map[string]any{"StringEquals": sameAccount},
+	}), jsii.Bool(true))
+	role := awsiam.NewRole(p, jsii.String("ConfigRecorderRole"), &awsiam.RoleProps{
+		AssumedBy:       service,
+		Description:     jsii.String("AWS Config recorder"),
+		ManagedPolicies: &[]awsiam.IManagedPolicy{awsiam.ManagedPolicy_FromAwsManagedPolicyName(jsii.String("service-role/AWS_ConfigRole"))},
+	})
+	nag.Suppress(role, nag.Rule{ID: "AwsSolutions-IAM4",
+		Reason:    "AWS_ConfigRole is the policy AWS maintains so that the recorder can read the configuration of every resource type it supports",
+		AppliesTo: []string{"Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWS_ConfigRole"}})
+	recorder := awsconfig.NewCfnConfigurationRecorder(p, jsii.String("ConfigRecorder"), &awsconfig.CfnConfigurationRecorderProps{
+		RoleArn: role.RoleArn(),
+		RecordingGroup: &awsconfig.CfnConfigurationRecorder_RecordingGroupProperty{
+			AllSupported: jsii.Bool(true), IncludeGlobalResourceTypes: jsii.Bool(true),
+		},
+	})
+	channel := awsconfig.NewCfnDeliveryChannel(p, jsii.String("ConfigDeliveryChannel"), &awsconfig.CfnDeliveryChannelProps{
+		S3BucketName: bucket.BucketName(), S3KmsKeyArn: p.Key.KeyArn(),
+	})
+	channel.Node().AddDependency(recorder)
+	p.recorder = channel
+}

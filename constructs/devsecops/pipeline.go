@@ -1,0 +1,630 @@
+package devsecops
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudtrail"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatch"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awscodebuild"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awscodecommit"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awscodepipeline"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awscodepipelineactions"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsconfig"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsecr"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awss3"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awssecurityhub"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awssns"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awssnssubscriptions"
+	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/jsii-runtime-go"
+
+	"github.com/securestacks/securestacks/constructs/gofunction"
+	"github.com/securestacks/securestacks/constructs/internal/defaults"
+	"github.com/securestacks/securestacks/internal/nag"
+)
+
+// Stage names, in pipeline order. Stages without their props are left out.
+const (
+	StageSource     = "Source"
+	StageSecrets    = "Secrets"
+	StageAnalysis   = "Analysis" // SCA and SAST, in parallel
+	StageImage      = "Image"
+	StageStaging    = "Staging"
+	StageDast       = "DAST"
+	StageApproval   = "Approval"
+	StageProduction = "Production"
+)
+
+// Pipeline is a DevSecOps CodePipeline: source, secrets scan, SCA and SAST in parallel, an
+// image build-scan-push stage, staging deploy, DAST, manual approval and production deploy.
+// Every scan ingests its report into Security Hub through IngestFunction and fails its build
+// at the severity threshold. See README.md.
+type Pipeline struct {
+	constructs.Construct
+	// Key encrypts artifacts, reports, log groups, topics, the trail and the image repository.
+	Key awskms.IKey
+	// ArtifactBucket holds pipeline artifacts, scan reports (scans/), raw report envelopes
+	// (reports/) and scan state (state/). Versioned, SSE-KMS, TLS only, access-logged; puts
+	// without SSE-KMS are denied.
+	ArtifactBucket awss3.Bucket
+	// AccessLogsBucket receives the server access logs of every bucket of the construct.
+	AccessLogsBucket awss3.Bucket
+	// Repository is the CodeCommit repository; nil with a Connection source.
+	Repository awscodecommit.IRepository
+	// Pipeline is the CodePipeline (V2).
+	Pipeline awscodepipeline.Pipeline
+	// IngestFunction is the asff-ingest Lambda, IngestRole its role.
+	IngestFunction *gofunction.GoFunction
+	IngestRole     awsiam.Role
+	// SecretsProject, ScaProject and SastProject are the scan builds.
+	SecretsProject, ScaProject, SastProject awscodebuild.PipelineProject
+	// ImageProject builds, scans and pushes the image; nil with NoImageStage.
+	ImageProject awscodebuild.PipelineProject
+	// ImageRepository receives the image; nil with NoImageStage.
+	ImageRepository awsecr.IRepository
+	// DastProject runs ZAP; nil without DastTargetURL.
+	DastProject awscodebuild.PipelineProject
+	// NotificationTopic gets state changes and alarms; ApprovalTopic approval requests (nil
+	// without ProductionDeploy).
+	NotificationTopic, ApprovalTopic awssns.Topic
+	// Trail and TrailLogGroup exist with Governance.CloudTrail.
+	Trail         awscloudtrail.Trail
+	TrailLogGroup awslogs.LogGroup
+	// Alarms are the UpdatePipeline/DeletePipeline and CreateProject/DeleteProject alarms.
+	Alarms []awscloudwatch.Alarm
+	// ConfigRules are the AWS Config managed rules.
+	ConfigRules []awsconfig.ManagedRule
+	// SecurityHub is set with Governance.SecurityHub.
+	SecurityHub awssecurityhub.CfnHub
+
+	props            resolved
+	source           awscodepipeline.Artifact
+	imageDefinitions awscodepipeline.Artifact
+	commit           *string
+	logsKey          awskms.IKey
+	recorder         awscdk.CfnResource
+}
+
+// resolved is PipelineProps with every default applied and every conflict checked.
+type resolved struct {
+	PipelineProps
+	branch, threshold, semgrepConfig, dockerfile, container string
+	governance                                              struct{ trail, alarms, rules, recorder, events, hub bool }
+}
+
+// NewPipeline defines a Pipeline at scope/id. Conflicting or missing props panic with a
+// one-line message prefixed "devsecops:".
+func NewPipeline(scope constructs.Construct, id string, props *PipelineProps) *Pipeline {
+	p := &Pipeline{props: resolve(props)}
+	constructs.NewConstruct_Override(p, scope, jsii.String(id))
+	r := &p.props
+
+	p.Key = r.EncryptionKey
+	if p.Key == nil {
+		p.Key = defaults.Key(p, "Key", &awskms.KeyProps{Description: jsii.String("DevSecOps pipeline: artifacts, scan reports, logs, notifications")})
+	}
+	p.allowServices()
+	p.logsKey = p.Key
+	// One access-log target for every bucket of the construct.
+	p.AccessLogsBucket = defaults.AccessLogsBucket(p, "AccessLogs")
+	p.ArtifactBucket = defaults.Bucket(p, "ArtifactBucket", &awss3.BucketProps{EncryptionKey: p.Key, ServerAccessLogsBucket: p.AccessLogsBucket})
+	p.ArtifactBucket.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid:        jsii.String("DenyUnencryptedObjectUploads"),
+		Effect:     awsiam.Effect_DENY,
+		Principals: &[]awsiam.IPrincipal{awsiam.NewAnyPrincipal()},
+		Actions:    jsii.Strings("s3:PutObject"),
+		Resources:  jsii.Strings(*p.ArtifactBucket.ArnForObjects(jsii.String("*"))),
+		Conditions: &map[string]any{"StringNotEquals": map[string]any{"s3:x-amz-server-side-encryption": "aws:kms"}},
+	}))
+
+	p.NotificationTopic = p.topic("NotificationTopic", "DevSecOps pipeline notifications", r.NotificationEmails)
+	p.newIngestFunction()
+
+	p.Pipeline = awscodepipeline.NewPipeline(p, jsii.String("Pipeline"), &awscodepipeline.PipelineProps{
+		ArtifactBucket:           p.ArtifactBucket,
+		PipelineType:             awscodepipeline.PipelineType_V2,
+		RestartExecutionOnUpdate: jsii.Bool(false),
+	})
+	p.addSourceStage()
+	p.addScanStages()
+	p.addDeployStages()
+	p.addGovernance()
+	generated := "CodePipeline's L2 gives the pipeline, each action and the source event rule a role limited to the artifact bucket, the pipeline key and the one project, repository or topic each uses, as CDK inline default policies"
+	nag.SuppressTree(p.Pipeline,
+		nag.Rule{ID: "NIST.800.53.R5-IAMNoInlinePolicy", Reason: generated},
+		nag.Rule{ID: "HIPAA.Security-IAMNoInlinePolicy", Reason: generated},
+		nag.Rule{ID: "AwsSolutions-IAM5", Reason: "Pipeline artifacts are objects under the artifact bucket (ARN/*) read and written with the S3 and KMS action families CDK grants for artifact stores",
+			AppliesTo: []string{
+				"Action::s3:GetObject*", "Action::s3:GetBucket*", "Action::s3:List*", "Action::s3:DeleteObject*", "Action::s3:Abort*",
+				"Action::kms:GenerateDataKey*", "Action::kms:ReEncrypt*", "Resource::<" + p.bucketLogicalID() + ".Arn>/*",
+			}},
+		nag.Rule{ID: "AwsSolutions-IAM4", Reason: "ElasticBeanstalkDeploy's action role needs AdministratorAccess-AWSElasticBeanstalk, the policy AWS maintains for Elastic Beanstalk deployments, which drive CloudFormation, EC2 and Auto Scaling for the environment",
+			AppliesTo: []string{"Policy::arn:<AWS::Partition>:iam::aws:policy/AdministratorAccess-AWSElasticBeanstalk"}},
+	)
+	return p
+}
+
+func resolve(props *PipelineProps) resolved {
+	r := resolved{}
+	if props != nil {
+		r.PipelineProps = *props
+	}
+	fail := func(format string, args ...any) { panic("devsecops: " + fmt.Sprintf(format, args...)) }
+	switch {
+	case r.Connection != nil && r.ExistingRepository != nil:
+		fail("Connection conflicts with ExistingRepository; set one source")
+	case r.RepositoryName != nil && (r.Connection != nil || r.ExistingRepository != nil):
+		fail("RepositoryName names the repository the construct creates; it conflicts with ExistingRepository and Connection")
+	case r.Connection != nil && (r.Connection.ConnectionArn == nil || r.Connection.Owner == nil || r.Connection.Repo == nil):
+		fail("Connection needs ConnectionArn, Owner and Repo")
+	}
+	r.branch = deref(r.Branch, DefaultBranch)
+	if strings.TrimSpace(r.branch) == "" {
+		fail("Branch: expected a branch name, got an empty string")
+	}
+	if r.SecretsTool == "" {
+		r.SecretsTool = SecretsGitleaks
+	}
+	if r.SecretsTool != SecretsGitleaks && r.SecretsTool != SecretsGitSecrets {
+		fail("SecretsTool %q: expected gitleaks or git-secrets", r.SecretsTool)
+	}
+	if r.ScaTool == "" {
+		r.ScaTool = ScaGrype
+	}
+	switch r.ScaTool {
+	case ScaDependencyCheck:
+		if r.NvdApiKeySecret == nil {
+			fail("ScaTool dependency-check needs NvdApiKeySecret: Dependency-Check 12 cannot download the NVD without an API key")
+		}
+	case ScaGrype, ScaTrivy:
+		if r.NvdApiKeySecret != nil {
+			fail("NvdApiKeySecret is used only by ScaTool dependency-check, not %s", r.ScaTool)
+		}
+	default:
+		fail("ScaTool %q: expected grype, trivy or dependency-check", r.ScaTool)
+	}
+	if r.SastTool == "" {
+		r.SastTool = SastSemgrep
+	}
+	switch r.SastTool {
+	case SastSonarQube:
+		if r.SonarQube == nil || r.SonarQube.HostURL == nil || r.SonarQube.TokenSecret == nil {
+			fail("SastTool sonarqube needs SonarQube with HostURL and TokenSecret")
+		}
+		if !strings.HasPrefix(*r.SonarQube.HostURL, "https://") && !strings.HasPrefix(*r.SonarQube.HostURL, "http://") {
+			fail("SonarQube.HostURL: expected an http(s) URL, got %q", *r.SonarQube.HostURL)
+		}
+	case SastSemgrep, SastPHPStan:
+		if r.SonarQube != nil {
+			fail("SonarQube is used only by SastTool sonarqube, not %s", r.SastTool)
+		}
+	default:
+		fail("SastTool %q: expected semgrep, sonarqube or phpstan", r.SastTool)
+	}
+	if r.SemgrepConfig != nil && r.SastTool != SastSemgrep {
+		fail("SemgrepConfig is used only by SastTool semgrep, not %s", r.SastTool)
+	}
+	r.semgrepConfig = deref(r.SemgrepConfig, DefaultSemgrepConfig)
+	if r.NoImageStage && r.Image != nil {
+		fail("Image conflicts with NoImageStage")
+	}
+	if r.Image == nil {
+		r.Image = &ImageProps{}
+	}
+	if r.Image.ScanTool == "" {
+		r.Image.ScanTool = ImageGrype
+	}
+	if r.Image.ScanTool != ImageGrype && r.Image.ScanTool != ImageTrivy {
+		fail("Image.ScanTool %q: expected grype or trivy", r.Image.ScanTool)
+	}
+	r.dockerfile = deref(r.Image.Dockerfile, DefaultDockerfile)
+	r.container = deref(r.Image.ContainerName, DefaultContainerName)
+	r.threshold = strings.ToUpper(strings.TrimSpace(deref(r.SeverityThreshold, DefaultSeverityThreshold)))
+	if !validThreshold(r.threshold) {
+		fail("SeverityThreshold %q: expected INFORMATIONAL, LOW, MEDIUM, HIGH or CRITICAL", deref(r.SeverityThreshold, ""))
+	}
+	if r.DastMode == "" {
+		r.DastMode = DastBaseline
+	}
+	if r.DastMode != DastBaseline && r.DastMode != DastFull {
+		fail("DastMode %q: expected baseline or full", r.DastMode)
+	}
+	if r.DastTargetURL != nil && !strings.HasPrefix(*r.DastTargetURL, "https://") && !strings.HasPrefix(*r.DastTargetURL, "http://") &&
+		!*awscdk.Token_IsUnresolved(r.DastTargetURL) {
+		fail("DastTargetURL: expected an http(s) URL, got %q", *r.DastTargetURL)
+	}
+	if r.ProductionDeploy != nil && len(r.ApproverEmails) == 0 {
+		fail("ProductionDeploy needs ApproverEmails: production is deployed only after a manual approval")
+	}
+	if r.ProductionDeploy == nil && len(r.ApproverEmails) > 0 {
+		fail("ApproverEmails are used only with ProductionDeploy")
+	}
+	g := r.Governance
+	if g == nil {
+		g = &GovernanceProps{}
+	}
+	r.governance.trail = derefBool(g.CloudTrail, true)
+	r.governance.alarms = derefBool(g.PipelineAlarms, true)
+	r.governance.rules = derefBool(g.ConfigRules, true)
+	r.governance.recorder = derefBool(g.ConfigRecorder, false)
+	r.governance.events = derefBool(g.StateChangeNotifications, true)
+	r.governance.hub = derefBool(g.SecurityHub, false)
+	if r.governance.alarms && !r.governance.trail {
+		fail("Governance.PipelineAlarms needs Governance.CloudTrail: the alarms read the trail's log group")
+	}
+	return r
+}
+
+// allowServices lets the services that encrypt with the pipeline key use it: CloudWatch Logs
+// (log groups of this account and region), CloudTrail (this account's trails), and
+// EventBridge and CloudWatch alarms (publishing to the encrypted topics).
+func (p *Pipeline) allowServices() {
+	stack := awscdk.Stack_Of(p)
+	p.Key.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid:        jsii.String("AllowCloudWatchLogs"),
+		Principals: &[]awsiam.IPrincipal{awsiam.NewServicePrincipal(jsii.String("logs."+*stack.Region()+"."+*stack.UrlSuffix()), nil)},
+		Actions:    jsii.Strings("kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"),
+		Resources:  jsii.Strings("*"),
+		Conditions: &map[string]any{"ArnLike": map[string]any{
+			"kms:EncryptionContext:aws:logs:arn": stack.FormatArn(&awscdk.ArnComponents{Service: jsii.String("logs"), Resource: jsii.String("log-group"), ResourceName: jsii.String("*"), ArnFormat: awscdk.ArnFormat_COLON_RESOURCE_NAME}),
+		}},
+	}), jsii.Bool(true))
+	p.Key.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid:        jsii.String("AllowCloudTrailEncryption"),
+		Principals: &[]awsiam.IPrincipal{awsiam.NewServicePrincipal(jsii.String("cloudtrail.amazonaws.com"), nil)},
+		Actions:    jsii.Strings("kms:GenerateDataKey*", "kms:DescribeKey"),
+		Resources:  jsii.Strings("*"),
+		Conditions: &map[string]any{
+			"StringLike":   map[string]any{"kms:EncryptionContext:aws:cloudtrail:arn": stack.FormatArn(&awscdk.ArnComponents{Service: jsii.String("cloudtrail"), Region: jsii.String("*"), Resource: jsii.String("trail"), ResourceName: jsii.String("*")})},
+			"StringEquals": map[string]any{"aws:SourceAccount": stack.Account()},
+		},
+	}), jsii.Bool(true))
+	p.Key.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid: jsii.String("AllowEncryptedTopicPublishers"),
+		Principals: &[]awsiam.IPrincipal{
+			awsiam.NewServicePrincipal(jsii.String("events.amazonaws.com"), nil),
+			awsiam.NewServicePrincipal(jsii.String("cloudwatch.amazonaws.com"), nil),
+		},
+		Actions:    jsii.Strings("kms:Decrypt", "kms:GenerateDataKey*"),
+		Resources:  jsii.Strings("*"),
+		Conditions: &map[string]any{"StringEquals": map[string]any{"aws:SourceAccount": stack.Account()}},
+	}), jsii.Bool(true))
+}
+
+func (p *Pipeline) topic(id, name string, emails []string) awssns.Topic {
+	t := awssns.NewTopic(p, jsii.String(id), &awssns.TopicProps{DisplayName: jsii.String(name), MasterKey: p.Key, EnforceSSL: jsii.Bool(true)})
+	for _, e := range emails {
+		t.AddSubscription(awssnssubscriptions.NewEmailSubscription(jsii.String(e), nil))
+	}
+	return t
+}
+
+func (p *Pipeline) addSourceStage() {
+	r := &p.props
+	p.source = awscodepipeline.NewArtifact(jsii.String("Source"), nil)
+	var action awscodepipeline.IAction
+	switch {
+	case r.Connection != nil:
+		a := awscodepipelineactions.NewCodeStarConnectionsSourceAction(&awscodepipelineactions.CodeStarConnectionsSourceActionProps{
+			ActionName: jsii.String("Source"), ConnectionArn: r.Connection.ConnectionArn, Owner: r.Connection.Owner, Repo: r.Connection.Repo,
+			Branch: jsii.String(r.branch), Output: p.source, TriggerOnPush: jsii.Bool(true), VariablesNamespace: jsii.String("SourceVariables"),
+		})
+		p.commit = a.Variables().CommitId
+		action = a
+	default:
+		p.Repository = r.ExistingRepository
+		if p.Repository == nil {
+			name := deref(r.RepositoryName, strings.ToLower(*awscdk.Stack_Of(p).StackName())+"-app")
+			p.Repository = awscodecommit.NewRepository(p, jsii.String("Repository"), &awscodecommit.RepositoryProps{
+				RepositoryName: jsii.String(name),
+				Description:    jsii.String("Application source built by the DevSecOps pipeline"),
+				KmsKey:         p.Key,
+			})
+		}
+		// Trigger EVENTS: an EventBridge rule on pushes to this branch starts the pipeline.
+		a := awscodepipelineactions.NewCodeCommitSourceAction(&awscodepipelineactions.CodeCommitSourceActionProps{
+			ActionName: jsii.String("Source"), Repository: p.Repository, Branch: jsii.String(r.branch), Output: p.source,
+			Trigger: awscodepipelineactions.CodeCommitTrigger_EVENTS, VariablesNamespace: jsii.String("SourceVariables"),
+		})
+		p.commit = a.Variables().CommitId
+		action = a
+	}
+	p.Pipeline.AddStage(&awscodepipeline.StageOptions{StageName: jsii.String(StageSource), Actions: &[]awscodepipeline.IAction{action}})
+}
+
+// repositoryName is what findings name as the repository.
+func (p *Pipeline) repositoryName() *string {
+	if c := p.props.Connection; c != nil {
+		return jsii.String(*c.Owner + "/" + *c.Repo)
+	}
+	return p.Repository.RepositoryName()
+}
+
+// project defines one scan build with its log group and the grants every scan needs: upload
+// reports under scans/, invoke the ingestion function.
+func (p *Pipeline) project(id, stage, description string, spec map[string]any, privileged bool, env map[string]*awscodebuild.BuildEnvironmentVariable) awscodebuild.PipelineProject {
+	logGroup := defaults.LogGroup(p, id+"Logs", &awslogs.LogGroupProps{EncryptionKey: p.logsKey})
+	plain := func(v *string) *awscodebuild.BuildEnvironmentVariable {
+		return &awscodebuild.BuildEnvironmentVariable{Type: awscodebuild.BuildEnvironmentVariableType_PLAINTEXT, Value: v}
+	}
+	vars := map[string]*awscodebuild.BuildEnvironmentVariable{
+		envReportBucket: plain(p.ArtifactBucket.BucketName()),
+		envReportKey:    plain(p.Key.KeyArn()),
+		envIngest:       plain(p.IngestFunction.FunctionName()),
+		envThreshold:    plain(jsii.String(p.props.threshold)),
+		envRepository:   plain(p.repositoryName()),
+		envBranch:       plain(jsii.String(p.props.branch)),
+		envStage:        plain(jsii.String(stage)),
+	}
+	for k, v := range env {
+		vars[k] = v
+	}
+	proj := awscodebuild.NewPipelineProject(p, jsii.String(id), &awscodebuild.PipelineProjectProps{
+		Description:   jsii.String(description),
+		BuildSpec:     awscodebuild.BuildSpec_FromObjectToYaml(&spec),
+		EncryptionKey: p.Key,
+		Environment: &awscodebuild.BuildEnvironment{
+			BuildImage:  awscodebuild.LinuxBuildImage_STANDARD_7_0(),
+			ComputeType: awscodebuild.ComputeType_MEDIUM,
+			Privileged:  jsii.Bool(privileged),
+		},
+		EnvironmentVariables: &vars,
+		Logging:              &awscodebuild.LoggingOptions{CloudWatch: &awscodebuild.CloudWatchLoggingOptions{LogGroup: logGroup}},
+		Timeout:              awscdk.Duration_Minutes(jsii.Number(60)),
+	})
+	p.IngestFunction.GrantInvoke(proj)
+	p.ArtifactBucket.GrantPut(proj, jsii.String("scans/*"))
+	p.suppressProjectRole(proj)
+	nag.Suppress(proj, nag.Rule{ID: "HIPAA.Security-CodeBuildProjectSourceRepoUrl",
+		Reason: "The project's source is the pipeline artifact (type CODEPIPELINE), not a GitHub or Bitbucket URL, so there is no repository credential to carry by OAuth or otherwise"})
+	if privileged {
+		const docker = "The build runs Docker (building the image, or a scanner pinned by image digest), which CodeBuild allows only in privileged mode"
+		nag.Suppress(proj, nag.Rule{ID: "AwsSolutions-CB3", Reason: docker})
+	}
+	return proj
+}
+
+func (p *Pipeline) bucketLogicalID() string { return logicalID(p.ArtifactBucket) }
+
+// suppressProjectRole records why the grants CDK gives a scan project's generated role are
+// acceptable, naming each wildcard.
+func (p *Pipeline) suppressProjectRole(proj awscodebuild.PipelineProject) {
+	id := logicalID(proj)
+	bucket := p.bucketLogicalID()
+	generated := "CodeBuild's generated service role receives the pipeline's artifact, key and log grants as CDK's inline default policy"
+	nag.SuppressTree(proj.Role(),
+		nag.Rule{ID: "NIST.800.53.R5-IAMNoInlinePolicy", Reason: generated},
+		nag.Rule{ID: "HIPAA.Security-IAMNoInlinePolicy", Reason: generated},
+		nag.Rule{ID: "AwsSolutions-IAM5",
+			Reason: "The build reads and writes pipeline artifacts and uploads reports under scans/ (object ARNs end in /*), uses the pipeline key through the KMS GenerateDataKey*/ReEncrypt* families, writes its own log streams and report groups, and may invoke any version of the ingestion function",
+			AppliesTo: []string{
+				"Action::s3:GetObject*", "Action::s3:GetBucket*", "Action::s3:List*", "Action::s3:DeleteObject*", "Action::s3:Abort*",
+				"Action::kms:GenerateDataKey*", "Action::kms:ReEncrypt*",
+				"Resource::<" + bucket + ".Arn>/*", "Resource::<" + bucket + ".Arn>/scans/*", "Resource::<" + bucket + ".Arn>/cache/*",
+				"Resource::" + p.arnPrefix("logs") + ":log-group:/aws/codebuild/<" + id + ">:*",
+				"Resource::" + p.arnPrefix("codebuild") + ":report-group/<" + id + ">-*",
+				"Resource::<" + logicalID(p.IngestFunction) + ".Arn>:*",
+			}},
+	)
+}
+
+// arnPrefix is "arn:<partition>:<service>:<region>:<account>" as cdk-nag prints it: literal
+// region and account when the stack has them, references otherwise.
+func (p *Pipeline) arnPrefix(service string) string {
+	stack := awscdk.Stack_Of(p)
+	region, account := "<AWS::Region>", "<AWS::AccountId>"
+	if !*awscdk.Token_IsUnresolved(stack.Region()) {
+		region = *stack.Region()
+	}
+	if !*awscdk.Token_IsUnresolved(stack.Account()) {
+		account = *stack.Account()
+	}
+	return "arn:<AWS::Partition>:" + service + ":" + region + ":" + account
+}
+
+// logicalID is the template logical id of c's CloudFormation resource, as cdk-nag writes it
+// in AppliesTo values.
+func logicalID(c constructs.IConstruct) string {
+	el, ok := c.(awscdk.CfnElement)
+	if !ok {
+		el = c.Node().DefaultChild().(awscdk.CfnElement)
+	}
+	return *awscdk.Stack_Of(c).GetLogicalId(el)
+}
+
+// suppressSecretGrant records why a project's secret grant ends in a wildcard: CodeBuild's L2
+// grants the secret ARN followed by * so that "arn:json-key:version-stage" references work.
+// The suppression names the exact ARN when it can be printed as cdk-nag prints it (a literal
+// ARN, or a reference to a secret of the same stack); otherwise it covers the rule.
+func (p *Pipeline) suppressSecretGrant(proj awscodebuild.PipelineProject, arn *string) {
+	rule := nag.Rule{ID: "AwsSolutions-IAM5", Reason: "CodeBuild grants a secrets-manager environment variable's secret ARN followed by * so that json-key and version suffixes resolve; only this secret matches"}
+	switch v := awscdk.Stack_Of(p).Resolve(arn).(type) {
+	case string:
+		rule.AppliesTo = []string{"Resource::" + v + "*"}
+	case map[string]any:
+		if ref, ok := v["Ref"].(string); ok {
+			rule.AppliesTo = []string{"Resource::<" + ref + ">*"}
+		}
+	}
+	nag.SuppressTree(proj.Role(), rule)
+}
+
+func secretVar(arn *string) *awscodebuild.BuildEnvironmentVariable {
+	return &awscodebuild.BuildEnvironmentVariable{Type: awscodebuild.BuildEnvironmentVariableType_SECRETS_MANAGER, Value: arn}
+}
+
+func plainVar(v *string) *awscodebuild.BuildEnvironmentVariable {
+	return &awscodebuild.BuildEnvironmentVariable{Type: awscodebuild.BuildEnvironmentVariableType_PLAINTEXT, Value: v}
+}
+
+// build is the CodeBuild action of a scan project, fed the commit id from the source action.
+func (p *Pipeline) build(name string, proj awscodebuild.IProject, outputs ...awscodepipeline.Artifact) awscodepipeline.IAction {
+	props := &awscodepipelineactions.CodeBuildActionProps{
+		ActionName: jsii.String(name), Project: proj, Input: p.source, RunOrder: jsii.Number(1),
+		EnvironmentVariables: &map[string]*awscodebuild.BuildEnvironmentVariable{envCommit: plainVar(p.commit)},
+	}
+	if len(outputs) > 0 {
+		props.Outputs = &outputs
+	}
+	return awscodepipelineactions.NewCodeBuildAction(props)
+}
+
+func (p *Pipeline) addScanStages() {
+	r := &p.props
+	p.SecretsProject = p.project("SecretsScan", StageSecrets, "Secrets scan ("+string(r.SecretsTool)+") with Security Hub ingestion",
+		buildSpec(secretsScript(r.SecretsTool), nil, nil), false, nil)
+	p.Pipeline.AddStage(&awscodepipeline.StageOptions{StageName: jsii.String(StageSecrets),
+		Actions: &[]awscodepipeline.IAction{p.build("SecretsScan", p.SecretsProject)}})
+
+	var scaEnv map[string]*awscodebuild.BuildEnvironmentVariable
+	var scaRuntimes map[string]any
+	var scaCache []string
+	if r.ScaTool == ScaDependencyCheck {
+		scaEnv = map[string]*awscodebuild.BuildEnvironmentVariable{envNvdAPIKey: secretVar(r.NvdApiKeySecret.SecretArn())}
+		scaRuntimes = map[string]any{"java": "corretto21"}
+		scaCache = []string{"/root/.dependency-check/**/*"}
+	}
+	p.ScaProject = p.project("ScaScan", StageAnalysis, "Software composition analysis ("+string(r.ScaTool)+") with Security Hub ingestion",
+		buildSpec(scaScript(r.ScaTool), scaRuntimes, scaCache), false, scaEnv)
+	if r.NvdApiKeySecret != nil {
+		p.suppressSecretGrant(p.ScaProject, r.NvdApiKeySecret.SecretArn())
+	}
+	if scaCache != nil {
+		// The NVD mirror takes many minutes to build; keep it between builds.
+		p.ScaProject.Node().DefaultChild().(awscodebuild.CfnProject).SetCache(&awscodebuild.CfnProject_ProjectCacheProperty{
+			Type: jsii.String("S3"), Location: jsii.String(*p.ArtifactBucket.BucketName() + "/cache/dependency-check"),
+		})
+		p.ArtifactBucket.GrantReadWrite(p.ScaProject, jsii.String("cache/*"))
+	}
+
+	var sastEnv map[string]*awscodebuild.BuildEnvironmentVariable
+	var sastRuntimes map[string]any
+	privileged := false
+	switch r.SastTool {
+	case SastSonarQube:
+		sastEnv = map[string]*awscodebuild.BuildEnvironmentVariable{
+			envSonarToken:   secretVar(r.SonarQube.TokenSecret.SecretArn()),
+			envSonarHost:    plainVar(r.SonarQube.HostURL),
+			envSonarProject: plainVar(deref2(r.SonarQube.ProjectKey, p.repositoryName())),
+		}
+		sastRuntimes = map[string]any{"java": "corretto21"}
+	case SastPHPStan:
+		sastRuntimes = map[string]any{"php": "8.3"}
+	default:
+		sastEnv = map[string]*awscodebuild.BuildEnvironmentVariable{envSemgrepConfig: plainVar(jsii.String(r.semgrepConfig))}
+		privileged = true
+	}
+	p.SastProject = p.project("SastScan", StageAnalysis, "Static analysis ("+string(r.SastTool)+") with Security Hub ingestion",
+		buildSpec(sastScript(r.SastTool), sastRuntimes, nil), privileged, sastEnv)
+	if r.SonarQube != nil {
+		p.suppressSecretGrant(p.SastProject, r.SonarQube.TokenSecret.SecretArn())
+	}
+	// SCA and SAST run in parallel, as in the seed: the same runOrder in one stage.
+	p.Pipeline.AddStage(&awscodepipeline.StageOptions{StageName: jsii.String(StageAnalysis),
+		Actions: &[]awscodepipeline.IAction{p.build("SCA", p.ScaProject), p.build("SAST", p.SastProject)}})
+
+	if r.NoImageStage {
+		return
+	}
+	p.ImageRepository = r.Image.Repository
+	if p.ImageRepository == nil {
+		p.ImageRepository = awsecr.NewRepository(p, jsii.String("ImageRepository"), &awsecr.RepositoryProps{
+			ImageScanOnPush:    jsii.Bool(true),
+			ImageTagMutability: awsecr.TagMutability_IMMUTABLE,
+			Encryption:         awsecr.RepositoryEncryption_KMS(),
+			EncryptionKey:      p.Key,
+			LifecycleRules:     &[]*awsecr.LifecycleRule{{Description: jsii.String("Keep the last 100 images"), MaxImageCount: jsii.Number(100)}},
+			RemovalPolicy:      awscdk.RemovalPolicy_RETAIN,
+		})
+	}
+	enhanced := "false"
+	if r.Image.EnhancedScanning {
+		enhanced = "true"
+	}
+	p.ImageProject = p.project("ImageBuild", StageImage, "Container image build, scan ("+string(r.Image.ScanTool)+"), push and ECR scan ingestion",
+		buildSpec(imageScript(r.Image.ScanTool), nil, nil, "imagedefinitions.json"), true,
+		map[string]*awscodebuild.BuildEnvironmentVariable{
+			envEcrURI:        plainVar(p.ImageRepository.RepositoryUri()),
+			envEcrName:       plainVar(p.ImageRepository.RepositoryName()),
+			envEcrEnhanced:   plainVar(jsii.String(enhanced)),
+			envDockerfile:    plainVar(jsii.String(r.dockerfile)),
+			envContainerName: plainVar(jsii.String(r.container)),
+		})
+	p.ImageRepository.GrantPullPush(p.ImageProject)
+	p.ImageRepository.Grant(p.ImageProject, jsii.String("ecr:DescribeImages"), jsii.String("ecr:DescribeImageScanFindings"))
+	if r.Image.EnhancedScanning {
+		// Enhanced findings come from Inspector, whose ListFindings has no resource-level permissions.
+		p.ImageProject.AddToRolePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			Sid: jsii.String("ReadInspectorFindings"), Actions: jsii.Strings("inspector2:ListFindings"), Resources: jsii.Strings("*"),
+		}))
+	}
+	nag.SuppressTree(p.ImageProject.Role(), nag.Rule{ID: "AwsSolutions-IAM5",
+		Reason:    "ecr:GetAuthorizationToken and inspector2:ListFindings support no resource-level permissions, so they must name *",
+		AppliesTo: []string{"Resource::*"}})
+	p.imageDefinitions = awscodepipeline.NewArtifact(jsii.String("ImageDefinitions"), nil)
+	p.Pipeline.AddStage(&awscodepipeline.StageOptions{StageName: jsii.String(StageImage),
+		Actions: &[]awscodepipeline.IAction{p.build("BuildScanPush", p.ImageProject, p.imageDefinitions)}})
+}
+
+func (p *Pipeline) addDeployStages() {
+	r := &p.props
+	ctx := func(stage string) DeployContext {
+		return DeployContext{Stage: stage, Source: p.source, ImageDefinitions: p.imageDefinitions}
+	}
+	if r.StagingDeploy != nil {
+		p.Pipeline.AddStage(&awscodepipeline.StageOptions{StageName: jsii.String(StageStaging),
+			Actions: &[]awscodepipeline.IAction{r.StagingDeploy(p, ctx(StageStaging))}})
+	}
+	if r.DastTargetURL != nil {
+		p.DastProject = p.project("DastScan", StageDast, "Dynamic scan (ZAP "+string(r.DastMode)+") of staging with Security Hub ingestion",
+			buildSpec(dastScript(r.DastMode), nil, nil), true,
+			map[string]*awscodebuild.BuildEnvironmentVariable{envDastTarget: plainVar(r.DastTargetURL)})
+		p.Pipeline.AddStage(&awscodepipeline.StageOptions{StageName: jsii.String(StageDast),
+			Actions: &[]awscodepipeline.IAction{p.build("ZAP", p.DastProject)}})
+	}
+	if r.ProductionDeploy == nil {
+		return
+	}
+	p.ApprovalTopic = p.topic("ApprovalTopic", "DevSecOps production approvals", r.ApproverEmails)
+	p.Pipeline.AddStage(&awscodepipeline.StageOptions{StageName: jsii.String(StageApproval),
+		Actions: &[]awscodepipeline.IAction{awscodepipelineactions.NewManualApprovalAction(&awscodepipelineactions.ManualApprovalActionProps{
+			ActionName:            jsii.String("ApproveProduction"),
+			NotificationTopic:     p.ApprovalTopic,
+			AdditionalInformation: jsii.String("Every scan passed the severity threshold " + r.threshold + ". Review the findings in Security Hub before approving."),
+		})}})
+	p.Pipeline.AddStage(&awscodepipeline.StageOptions{StageName: jsii.String(StageProduction),
+		Actions: &[]awscodepipeline.IAction{r.ProductionDeploy(p, ctx(StageProduction))}})
+}
+
+func deref(s *string, d string) string {
+	if s == nil {
+		return d
+	}
+	return *s
+}
+
+func deref2(s *string, d *string) *string {
+	if s == nil {
+		return d
+	}
+	return s
+}
+
+func derefBool(b *bool, d bool) bool {
+	if b == nil {
+		return d
+	}
+	return *b
+}
+
+// GrantReadReports lets grantee read the stored scan reports (scans/) and raw report envelopes
+// (reports/), the objects every finding's SourceUrl points to, and decrypt them with Key.
+func (p *Pipeline) GrantReadReports(grantee awsiam.IGrantable) {
+	p.ArtifactBucket.GrantRead(grantee, jsii.String("reports/*"))
+	p.ArtifactBucket.GrantRead(grantee, jsii.String("scans/*"))
+}

@@ -1,0 +1,124 @@
+package devsecops
+
+// Pinned scanner releases. The generated buildspecs download each archive and check it with
+// `sha256sum --check --strict` against these constants before extracting anything, and run
+// container scanners only by digest, so a re-tagged or tampered release fails the build
+// instead of running.
+//
+// HOW THE CHECKSUMS WERE OBTAINED. This code was written on a machine without internet access
+// (only the Go module proxy, npm and Debian mirrors), so no archive was downloaded and hashed
+// here. Each value below was taken from public, independent sources that pin the same release
+// and agree on the digest (searched in a corpus of public repositories); the source is named on
+// each constant. They are NOT verified by us against the upstream release. Before the first
+// deployment, confirm every value against the project's own published checksums file (or
+// cosign signature), for example:
+//
+//	curl -fsSL https://github.com/aquasecurity/trivy/releases/download/v0.69.3/trivy_0.69.3_checksums.txt | grep Linux-64bit.tar.gz
+//	docker buildx imagetools inspect zaproxy/zap-stable:2.16.1   # compare the index digest
+//
+// A wrong constant cannot run a tampered binary: it only makes the build fail at the check.
+//
+// Trivy is pinned to v0.69.3 and must never be moved to v0.69.4: the v0.69.4 release artefacts
+// were the malicious ones of the March 2026 supply-chain compromise (CVE-2026-33634). The
+// tests refuse any Trivy version above 0.69.3 until this file is revisited.
+
+// Release is a pinned download.
+type Release struct {
+	// Tool is the scanner's name.
+	Tool string
+	// Version is the release version, without a leading "v".
+	Version string
+	// URL is the linux x86-64 archive (the CodeBuild standard image's architecture).
+	URL string
+	// SHA256 is the expected digest of the file at URL, lower-case hex.
+	SHA256 string
+	// ChecksumSource says where SHA256 comes from.
+	ChecksumSource string
+}
+
+// ContainerImage is a scanner that runs as a container, pinned by digest.
+type ContainerImage struct {
+	// Tool is the scanner's name.
+	Tool string
+	// Version is the image tag.
+	Version string
+	// Reference is repository:tag@sha256:digest; docker pulls by the digest.
+	Reference string
+	// ChecksumSource says where the digest comes from.
+	ChecksumSource string
+}
+
+// Pinned releases.
+var (
+	// Gitleaks is the default secrets scanner.
+	Gitleaks = Release{
+		Tool: "gitleaks", Version: "8.30.1",
+		URL:            "https://github.com/gitleaks/gitleaks/releases/download/v8.30.1/gitleaks_8.30.1_linux_x64.tar.gz",
+		SHA256:         "551f6fc83ea457d62a0d98237cbad105af8d557003051f41f3e7ca7b3f2470eb",
+		ChecksumSource: "several public CI pins of gitleaks_8.30.1_linux_x64.tar.gz agree (one states it hashed the downloaded asset); not verified here",
+	}
+	// GitSecrets is the alternative secrets scanner (awslabs/git-secrets, a shell script).
+	GitSecrets = Release{
+		Tool: "git-secrets", Version: "1.3.0",
+		URL:            "https://github.com/awslabs/git-secrets/archive/refs/tags/1.3.0.tar.gz",
+		SHA256:         "f1d50c6c5c7564f460ff8d279081879914abe920415c2923934c1f1d1fac3606",
+		ChecksumSource: "Homebrew git-secrets formula (mirror) for the 1.3.0 tag archive; GitHub tag archives are generated on request, confirm before use; not verified here",
+	}
+	// DependencyCheck is OWASP Dependency-Check (≥ 12.1: the NVD API 2.0 client with API key).
+	DependencyCheck = Release{
+		Tool: "dependency-check", Version: "12.1.5",
+		URL:            "https://github.com/dependency-check/DependencyCheck/releases/download/v12.1.5/dependency-check-12.1.5-release.zip",
+		SHA256:         "fd7bc295258f59470c7581290ced28262e8bfe34caa2f29cf5bf0ae8ec34db27",
+		ChecksumSource: "Homebrew/homebrew-core Formula/d/dependency-check.rb at version 12.1.5; not verified here",
+	}
+	// Trivy is the Trivy CLI. Never v0.69.4 (see the file comment).
+	Trivy = Release{
+		Tool: "trivy", Version: "0.69.3",
+		URL:            "https://github.com/aquasecurity/trivy/releases/download/v0.69.3/trivy_0.69.3_Linux-64bit.tar.gz",
+		SHA256:         "1816b632dfe529869c740c0913e36bd1629cb7688bd5634f4a858c1d57c88b75",
+		ChecksumSource: "four independent public pins agree, one cosign-verified against trivy_0.69.3_checksums.txt; not verified here",
+	}
+	// Grype is Anchore Grype.
+	Grype = Release{
+		Tool: "grype", Version: "0.110.0",
+		URL:            "https://github.com/anchore/grype/releases/download/v0.110.0/grype_0.110.0_linux_amd64.tar.gz",
+		SHA256:         "aaa98d27d2d7efd9317c6a1ad6d9b15f3e65bab320e7d03bde41e251387bb71c",
+		ChecksumSource: "four independent public pins of grype_0.110.0_linux_amd64.tar.gz agree; not verified here",
+	}
+	// PHPStan is the PHPStan PHAR.
+	PHPStan = Release{
+		Tool: "phpstan", Version: "2.1.52",
+		URL:            "https://github.com/phpstan/phpstan/releases/download/2.1.52/phpstan.phar",
+		SHA256:         "8b0bd30f210d5df5f0db7f32353aa4a8dedaaf3cf6ae4eea4fc5dc9eac5ea25d",
+		ChecksumSource: "Homebrew/homebrew-core Formula/p/phpstan.rb at version 2.1.52; not verified here",
+	}
+	// SonarScanner is the SonarScanner CLI used with a SonarQube server.
+	SonarScanner = Release{
+		Tool: "sonar-scanner", Version: "8.1.0.6389",
+		URL:            "https://binaries.sonarsource.com/Distribution/sonar-scanner-cli/sonar-scanner-cli-8.1.0.6389-linux-x64.zip",
+		SHA256:         "bb8f709f9cb73352f8d1260a3b3c506c0f41146754bc630762c126d795499d0b",
+		ChecksumSource: "two independent public pins of sonar-scanner-cli-8.1.0.6389-linux-x64.zip agree; not verified here",
+	}
+
+	// Semgrep runs from the official image: Semgrep has no standalone binary, and a pip install
+	// would pull unpinned dependencies.
+	Semgrep = ContainerImage{
+		Tool: "semgrep", Version: "1.177.0",
+		Reference:      "semgrep/semgrep:1.177.0@sha256:acaac22ffc7b7cc5926de0751b223bce0b2491c33d18422fa72f632c78d81198",
+		ChecksumSource: "two independent public pins of semgrep/semgrep:1.177.0 agree; not verified here",
+	}
+	// ZAP is ZAP by Checkmarx (the OWASP ZAP project), stable image.
+	ZAP = ContainerImage{
+		Tool: "zap", Version: "2.16.1",
+		Reference:      "zaproxy/zap-stable:2.16.1@sha256:7840969c7c9fead565bf9734b12f49f6886db90b1d35b1f74d79710bbd081dab",
+		ChecksumSource: "public pins of zaproxy/zap-stable:2.16.1 (one project, three files); not verified here",
+	}
+)
+
+// Releases lists every pinned download, for tests and documentation.
+func Releases() []Release {
+	return []Release{Gitleaks, GitSecrets, DependencyCheck, Trivy, Grype, PHPStan, SonarScanner}
+}
+
+// ContainerImages lists every pinned image.
+func ContainerImages() []ContainerImage { return []ContainerImage{Semgrep, ZAP} }
