@@ -10,12 +10,11 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
-	"github.com/aws/aws-cdk-go/awscdk/v2/customresources"
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/securestacks/securestacks/constructs/gofunction"
+	"github.com/securestacks/securestacks/constructs/internal/customresource"
 	"github.com/securestacks/securestacks/constructs/internal/defaults"
-	"github.com/securestacks/securestacks/internal/nag"
 )
 
 // ScopedPermissionResourceType is the CloudFormation type of the ScopedPermission resource.
@@ -111,21 +110,9 @@ func (s *Skill) wireEndpoint(endpoint awslambda.IFunction, logsKey awskms.IKey) 
 	})
 	// The role's only policy must be attached before the function can run.
 	s.PermissionFunction.Node().AddDependency(s.PermissionFunctionPolicy)
-	const runsOnlyOnDeploy = "Runs only when CloudFormation creates, updates or deletes the skill, invoked synchronously by the provider framework"
-	nag.Suppress(s.PermissionFunction,
-		nag.Rule{ID: "NIST.800.53.R5-LambdaConcurrency", Reason: runsOnlyOnDeploy + "; reserving concurrency would take it from the account pool, which new accounts cannot spare"},
-		nag.Rule{ID: "HIPAA.Security-LambdaConcurrency", Reason: runsOnlyOnDeploy + "; reserving concurrency would take it from the account pool, which new accounts cannot spare"},
-		nag.Rule{ID: "NIST.800.53.R5-LambdaDLQ", Reason: runsOnlyOnDeploy + "; a dead-letter queue applies to asynchronous invocations only"},
-		nag.Rule{ID: "HIPAA.Security-LambdaDLQ", Reason: runsOnlyOnDeploy + "; a dead-letter queue applies to asynchronous invocations only"},
-		nag.Rule{ID: "NIST.800.53.R5-LambdaInsideVPC", Reason: "Calls only the Lambda and SSM public APIs and reaches no VPC resource; a VPC would add endpoints or NAT and no isolation"},
-		nag.Rule{ID: "HIPAA.Security-LambdaInsideVPC", Reason: "Calls only the Lambda and SSM public APIs and reaches no VPC resource; a VPC would add endpoints or NAT and no isolation"},
-	)
+	customresource.SuppressHandler(s.PermissionFunction, "Calls only the Lambda and SSM public APIs and reaches no VPC resource; a VPC would add endpoints or NAT and no isolation")
 
-	s.PermissionProvider = customresources.NewProvider(s, jsii.String("PermissionProvider"), &customresources.ProviderProps{
-		OnEventHandler: s.PermissionFunction,
-		LogGroup:       defaults.LogGroup(s, "PermissionProviderLogGroup", &awslogs.LogGroupProps{EncryptionKey: logsKey}),
-	})
-	suppressProvider(s.PermissionProvider)
+	s.PermissionProvider = customresource.NewProvider(s, "PermissionProvider", s.PermissionFunction, logsKey)
 
 	// 3. Once the skill exists: scope, then remove the unscoped statement. The properties
 	// name everything that must trigger an Update when it changes, including the unscoped
@@ -141,23 +128,4 @@ func (s *Skill) wireEndpoint(endpoint awslambda.IFunction, logsKey awskms.IKey) 
 		},
 	})
 	s.ScopedPermission.Node().AddDependency(s.CfnSkill, s.UnscopedPermission, s.PermissionFunctionPolicy)
-}
-
-// suppressProvider records the decisions behind the provider framework's generated
-// framework-onEvent function and role, which this construct cannot configure.
-func suppressProvider(p customresources.Provider) {
-	const framework = "The CDK provider framework's generated framework-onEvent function"
-	nag.SuppressTree(p,
-		nag.Rule{ID: "AwsSolutions-IAM4", Reason: framework + " uses AWSLambdaBasicExecutionRole; CDK offers no way to replace it for the generated role",
-			AppliesTo: []string{"Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"}},
-		nag.Rule{ID: "AwsSolutions-IAM5", Reason: framework + " may invoke every version of the one permission function (its ARN followed by :*), which CDK grants"},
-		nag.Rule{ID: "NIST.800.53.R5-IAMNoInlinePolicy", Reason: framework + " gets its invoke grant as CDK's inline default policy on the generated role"},
-		nag.Rule{ID: "HIPAA.Security-IAMNoInlinePolicy", Reason: framework + " gets its invoke grant as CDK's inline default policy on the generated role"},
-		nag.Rule{ID: "NIST.800.53.R5-LambdaConcurrency", Reason: framework + " runs only during deploys; reserving concurrency would take it from the account pool"},
-		nag.Rule{ID: "HIPAA.Security-LambdaConcurrency", Reason: framework + " runs only during deploys; reserving concurrency would take it from the account pool"},
-		nag.Rule{ID: "NIST.800.53.R5-LambdaDLQ", Reason: framework + " is invoked synchronously by CloudFormation; a dead-letter queue applies to asynchronous invocations only"},
-		nag.Rule{ID: "HIPAA.Security-LambdaDLQ", Reason: framework + " is invoked synchronously by CloudFormation; a dead-letter queue applies to asynchronous invocations only"},
-		nag.Rule{ID: "NIST.800.53.R5-LambdaInsideVPC", Reason: framework + " calls only the Lambda API and the CloudFormation response URL; a VPC adds no isolation"},
-		nag.Rule{ID: "HIPAA.Security-LambdaInsideVPC", Reason: framework + " calls only the Lambda API and the CloudFormation response URL; a VPC adds no isolation"},
-	)
 }

@@ -9,8 +9,8 @@ import (
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/securestacks/securestacks/constructs/gofunction"
+	"github.com/securestacks/securestacks/constructs/internal/customresource"
 	"github.com/securestacks/securestacks/constructs/internal/defaults"
-	"github.com/securestacks/securestacks/internal/nag"
 )
 
 // CustomResource is one of the construct's Go custom resources and everything behind it.
@@ -68,20 +68,8 @@ func (s *Sandbox) customResource(spec customResourceSpec) *CustomResource {
 		},
 	})
 	c.Function.Node().AddDependency(c.Policy)
-	const deployOnly = "Runs only when CloudFormation creates, updates or deletes the sandbox, invoked synchronously by the provider framework"
-	nag.Suppress(c.Function,
-		nag.Rule{ID: "NIST.800.53.R5-LambdaConcurrency", Reason: deployOnly + "; reserving concurrency would take it from the account pool, which new accounts cannot spare"},
-		nag.Rule{ID: "HIPAA.Security-LambdaConcurrency", Reason: deployOnly + "; reserving concurrency would take it from the account pool, which new accounts cannot spare"},
-		nag.Rule{ID: "NIST.800.53.R5-LambdaDLQ", Reason: deployOnly + "; a dead-letter queue applies to asynchronous invocations only"},
-		nag.Rule{ID: "HIPAA.Security-LambdaDLQ", Reason: deployOnly + "; a dead-letter queue applies to asynchronous invocations only"},
-		nag.Rule{ID: "NIST.800.53.R5-LambdaInsideVPC", Reason: spec.vpcReason},
-		nag.Rule{ID: "HIPAA.Security-LambdaInsideVPC", Reason: spec.vpcReason},
-	)
-	c.Provider = customresources.NewProvider(s, jsii.String(spec.id+"Provider"), &customresources.ProviderProps{
-		OnEventHandler: c.Function,
-		LogGroup:       defaults.LogGroup(s, spec.id+"ProviderLogGroup", &awslogs.LogGroupProps{EncryptionKey: s.LogsKey}),
-	})
-	suppressProvider(c.Provider)
+	customresource.SuppressHandler(c.Function, spec.vpcReason)
+	c.Provider = customresource.NewProvider(s, spec.id+"Provider", c.Function, s.LogsKey)
 	props := spec.properties
 	c.Resource = awscdk.NewCustomResource(s, jsii.String(spec.id), &awscdk.CustomResourceProps{
 		ServiceToken: c.Provider.ServiceToken(),
@@ -90,23 +78,4 @@ func (s *Sandbox) customResource(spec customResourceSpec) *CustomResource {
 	})
 	c.Resource.Node().AddDependency(c.Policy)
 	return c
-}
-
-// suppressProvider records the decisions behind the provider framework's generated
-// framework-onEvent function and role, which this construct cannot configure.
-func suppressProvider(p customresources.Provider) {
-	const framework = "The CDK provider framework's generated framework-onEvent function"
-	nag.SuppressTree(p,
-		nag.Rule{ID: "AwsSolutions-IAM4", Reason: framework + " uses AWSLambdaBasicExecutionRole; CDK offers no way to replace it for the generated role",
-			AppliesTo: []string{"Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"}},
-		nag.Rule{ID: "AwsSolutions-IAM5", Reason: framework + " may invoke every version of its one handler function (its ARN followed by :*), which CDK grants"},
-		nag.Rule{ID: "NIST.800.53.R5-IAMNoInlinePolicy", Reason: framework + " gets its invoke grant as CDK's inline default policy on the generated role"},
-		nag.Rule{ID: "HIPAA.Security-IAMNoInlinePolicy", Reason: framework + " gets its invoke grant as CDK's inline default policy on the generated role"},
-		nag.Rule{ID: "NIST.800.53.R5-LambdaConcurrency", Reason: framework + " runs only during deploys; reserving concurrency would take it from the account pool"},
-		nag.Rule{ID: "HIPAA.Security-LambdaConcurrency", Reason: framework + " runs only during deploys; reserving concurrency would take it from the account pool"},
-		nag.Rule{ID: "NIST.800.53.R5-LambdaDLQ", Reason: framework + " is invoked synchronously by CloudFormation; a dead-letter queue applies to asynchronous invocations only"},
-		nag.Rule{ID: "HIPAA.Security-LambdaDLQ", Reason: framework + " is invoked synchronously by CloudFormation; a dead-letter queue applies to asynchronous invocations only"},
-		nag.Rule{ID: "NIST.800.53.R5-LambdaInsideVPC", Reason: framework + " calls only the Lambda API and the CloudFormation response URL, which the sandbox VPC's endpoint policies would refuse"},
-		nag.Rule{ID: "HIPAA.Security-LambdaInsideVPC", Reason: framework + " calls only the Lambda API and the CloudFormation response URL, which the sandbox VPC's endpoint policies would refuse"},
-	)
 }

@@ -16,8 +16,8 @@ import (
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/securestacks/securestacks/constructs/gofunction"
+	"github.com/securestacks/securestacks/constructs/internal/customresource"
 	"github.com/securestacks/securestacks/constructs/internal/defaults"
-	"github.com/securestacks/securestacks/internal/nag"
 )
 
 // PublicKeyHandlerEntry is the Go import path of the publication custom
@@ -213,21 +213,9 @@ func NewPublication(scope constructs.Construct, id string, props *PublicationPro
 		},
 	})
 	p.Function.Node().AddDependency(p.FunctionPolicy)
-	const deployOnly = "Runs only when CloudFormation creates, updates or deletes the publication, invoked synchronously by the provider framework"
-	nag.Suppress(p.Function,
-		nag.Rule{ID: "NIST.800.53.R5-LambdaConcurrency", Reason: deployOnly + "; reserving concurrency would take it from the account pool"},
-		nag.Rule{ID: "HIPAA.Security-LambdaConcurrency", Reason: deployOnly + "; reserving concurrency would take it from the account pool"},
-		nag.Rule{ID: "NIST.800.53.R5-LambdaDLQ", Reason: deployOnly + "; a dead-letter queue applies to asynchronous invocations only"},
-		nag.Rule{ID: "HIPAA.Security-LambdaDLQ", Reason: deployOnly + "; a dead-letter queue applies to asynchronous invocations only"},
-		nag.Rule{ID: "NIST.800.53.R5-LambdaInsideVPC", Reason: "Calls only the KMS, S3 and SSM public APIs and reaches no VPC resource; a VPC would add endpoints or NAT and no isolation"},
-		nag.Rule{ID: "HIPAA.Security-LambdaInsideVPC", Reason: "Calls only the KMS, S3 and SSM public APIs and reaches no VPC resource; a VPC would add endpoints or NAT and no isolation"},
-	)
+	customresource.SuppressHandler(p.Function, "Calls only the KMS, S3 and SSM public APIs and reaches no VPC resource; a VPC would add endpoints or NAT and no isolation")
 
-	p.Provider = customresources.NewProvider(p, jsii.String("Provider"), &customresources.ProviderProps{
-		OnEventHandler: p.Function,
-		LogGroup:       defaults.LogGroup(p, "ProviderLogGroup", &awslogs.LogGroupProps{EncryptionKey: logsKey}),
-	})
-	suppressProvider(p.Provider)
+	p.Provider = customresource.NewProvider(p, "Provider", p.Function, logsKey)
 
 	removalProp := "retain"
 	if removal == awscdk.RemovalPolicy_DESTROY {
@@ -246,26 +234,6 @@ func NewPublication(scope constructs.Construct, id string, props *PublicationPro
 	})
 	p.Resource.Node().AddDependency(p.FunctionPolicy)
 	return p
-}
-
-// suppressProvider records the decisions behind the provider framework's
-// generated framework-onEvent function and role, which CDK does not let a
-// construct configure.
-func suppressProvider(p customresources.Provider) {
-	const framework = "The CDK provider framework's generated framework-onEvent function"
-	nag.SuppressTree(p,
-		nag.Rule{ID: "AwsSolutions-IAM4", Reason: framework + " uses AWSLambdaBasicExecutionRole; CDK offers no way to replace it for the generated role",
-			AppliesTo: []string{"Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"}},
-		nag.Rule{ID: "AwsSolutions-IAM5", Reason: framework + " may invoke every version of the one publisher function (its ARN followed by :*), which CDK grants"},
-		nag.Rule{ID: "NIST.800.53.R5-IAMNoInlinePolicy", Reason: framework + " gets its invoke grant as CDK's inline default policy on the generated role"},
-		nag.Rule{ID: "HIPAA.Security-IAMNoInlinePolicy", Reason: framework + " gets its invoke grant as CDK's inline default policy on the generated role"},
-		nag.Rule{ID: "NIST.800.53.R5-LambdaConcurrency", Reason: framework + " runs only during deploys; reserving concurrency would take it from the account pool"},
-		nag.Rule{ID: "HIPAA.Security-LambdaConcurrency", Reason: framework + " runs only during deploys; reserving concurrency would take it from the account pool"},
-		nag.Rule{ID: "NIST.800.53.R5-LambdaDLQ", Reason: framework + " is invoked synchronously by CloudFormation; a dead-letter queue applies to asynchronous invocations only"},
-		nag.Rule{ID: "HIPAA.Security-LambdaDLQ", Reason: framework + " is invoked synchronously by CloudFormation; a dead-letter queue applies to asynchronous invocations only"},
-		nag.Rule{ID: "NIST.800.53.R5-LambdaInsideVPC", Reason: framework + " calls only the Lambda API and the CloudFormation response URL; a VPC adds no isolation"},
-		nag.Rule{ID: "HIPAA.Security-LambdaInsideVPC", Reason: framework + " calls only the Lambda API and the CloudFormation response URL; a VPC adds no isolation"},
-	)
 }
 
 // GrantRead lets grantee read the published copies: s3:GetObject on the two

@@ -37,6 +37,7 @@ import (
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/securestacks/securestacks/constructs/gofunction"
+	"github.com/securestacks/securestacks/constructs/internal/customresource"
 	"github.com/securestacks/securestacks/constructs/internal/defaults"
 	"github.com/securestacks/securestacks/constructs/privateca"
 	"github.com/securestacks/securestacks/internal/nag"
@@ -324,20 +325,8 @@ func (t *MutualTls) newExport() {
 		},
 	})
 	t.ExportFunction.Node().AddDependency(policy)
-	const runsOnlyOnDeploy = "Runs only when CloudFormation creates or updates an export, invoked synchronously by the provider framework"
-	nag.Suppress(t.ExportFunction,
-		nag.Rule{ID: "NIST.800.53.R5-LambdaConcurrency", Reason: runsOnlyOnDeploy + "; reserving concurrency would take it from the account pool"},
-		nag.Rule{ID: "HIPAA.Security-LambdaConcurrency", Reason: runsOnlyOnDeploy + "; reserving concurrency would take it from the account pool"},
-		nag.Rule{ID: "NIST.800.53.R5-LambdaDLQ", Reason: runsOnlyOnDeploy + "; a dead-letter queue applies to asynchronous invocations only"},
-		nag.Rule{ID: "HIPAA.Security-LambdaDLQ", Reason: runsOnlyOnDeploy + "; a dead-letter queue applies to asynchronous invocations only"},
-		nag.Rule{ID: "NIST.800.53.R5-LambdaInsideVPC", Reason: "Calls only the ACM and Secrets Manager public APIs and reaches no VPC resource; a VPC would add endpoints and no isolation"},
-		nag.Rule{ID: "HIPAA.Security-LambdaInsideVPC", Reason: "Calls only the ACM and Secrets Manager public APIs and reaches no VPC resource; a VPC would add endpoints and no isolation"},
-	)
-	t.ExportProvider = customresources.NewProvider(t, jsii.String("ExportProvider"), &customresources.ProviderProps{
-		OnEventHandler: t.ExportFunction,
-		LogGroup:       defaults.LogGroup(t, "ExportProviderLogGroup", &awslogs.LogGroupProps{EncryptionKey: t.LogsKey}),
-	})
-	suppressProvider(t.ExportProvider)
+	customresource.SuppressHandler(t.ExportFunction, "Calls only the ACM and Secrets Manager public APIs and reaches no VPC resource; a VPC would add endpoints and no isolation")
+	t.ExportProvider = customresource.NewProvider(t, "ExportProvider", t.ExportFunction, t.LogsKey)
 
 	for _, e := range endpoints {
 		e.Export = awscdk.NewCustomResource(e.scope, jsii.String("Export"), &awscdk.CustomResourceProps{
@@ -583,24 +572,4 @@ func renewBeforeDays(d awscdk.Duration) float64 {
 		panic(fmt.Sprintf("mtls: RenewBefore: expected a whole number of days from 1 to 365, got %s", *d.ToHumanString()))
 	}
 	return days
-}
-
-// suppressProvider records the decisions behind the provider framework's
-// generated framework-onEvent function and role, which this construct cannot
-// configure.
-func suppressProvider(p customresources.Provider) {
-	const framework = "The CDK provider framework's generated framework-onEvent function"
-	nag.SuppressTree(p,
-		nag.Rule{ID: "AwsSolutions-IAM4", Reason: framework + " uses AWSLambdaBasicExecutionRole; CDK offers no way to replace it for the generated role",
-			AppliesTo: []string{"Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"}},
-		nag.Rule{ID: "AwsSolutions-IAM5", Reason: framework + " may invoke every version of the one export function (its ARN followed by :*), which CDK grants"},
-		nag.Rule{ID: "NIST.800.53.R5-IAMNoInlinePolicy", Reason: framework + " gets its invoke grant as CDK's inline default policy on the generated role"},
-		nag.Rule{ID: "HIPAA.Security-IAMNoInlinePolicy", Reason: framework + " gets its invoke grant as CDK's inline default policy on the generated role"},
-		nag.Rule{ID: "NIST.800.53.R5-LambdaConcurrency", Reason: framework + " runs only during deploys; reserving concurrency would take it from the account pool"},
-		nag.Rule{ID: "HIPAA.Security-LambdaConcurrency", Reason: framework + " runs only during deploys; reserving concurrency would take it from the account pool"},
-		nag.Rule{ID: "NIST.800.53.R5-LambdaDLQ", Reason: framework + " is invoked synchronously by CloudFormation; a dead-letter queue applies to asynchronous invocations only"},
-		nag.Rule{ID: "HIPAA.Security-LambdaDLQ", Reason: framework + " is invoked synchronously by CloudFormation; a dead-letter queue applies to asynchronous invocations only"},
-		nag.Rule{ID: "NIST.800.53.R5-LambdaInsideVPC", Reason: framework + " calls only the Lambda API and the CloudFormation response URL; a VPC adds no isolation"},
-		nag.Rule{ID: "HIPAA.Security-LambdaInsideVPC", Reason: framework + " calls only the Lambda API and the CloudFormation response URL; a VPC adds no isolation"},
-	)
 }

@@ -125,3 +125,13 @@ func firstLine(s string) string {
 	}
 	return s
 }
+
+// NISTAndHIPAA returns the rule named name (for example "LambdaDLQ") in both
+// the NIST 800-53 R5 and the HIPAA Security packs, which share most rule
+// names and, for one resource, the decision behind a suppression.
+func NISTAndHIPAA(name, reason string) []Rule {
+	return []Rule{
+		{ID: "NIST.800.53.R5-" + name, Reason: reason},
+		{ID: "HIPAA.Security-" + name, Reason: reason},
+	}
+}
