@@ -77,7 +77,7 @@ synth: deps
 ## Tests and gates -------------------------------------------------------------
 
 test: synth $(TOOLS) $(VULNDB)/index/db.json
-	$(MAKE) --no-print-directory vet staticcheck unit guard vulncheck
+	$(MAKE) --no-print-directory lint unit guard vulncheck
 
 unit:
 	go test $(GO_TEST_FLAGS) ./...

@@ -83,7 +83,7 @@ func TestAllEnvironmentsAreSynthesizedWithTheirAccountAndRegion(t *testing.T) {
 	app := newApp(t, map[string]any{
 		"env": "all",
 		"environments": map[string]any{
-			"prod": map[string]any{"account": "123456789012", "region": "eu-west-1", "tags": map[string]any{"cost-centre": "sec"}},
+			"prod":       map[string]any{"account": "123456789012", "region": "eu-west-1", "tags": map[string]any{"cost-centre": "sec"}},
 			"eu-staging": map[string]any{"account": "210987654321", "region": "eu-central-1"},
 		},
 	})
