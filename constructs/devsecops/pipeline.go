@@ -417,14 +417,18 @@ func (p *Pipeline) suppressProjectRole(proj awscodebuild.PipelineProject) {
 // region and account when the stack has them, references otherwise.
 func (p *Pipeline) arnPrefix(service string) string {
 	stack := awscdk.Stack_Of(p)
-	region, account := "<AWS::Region>", "<AWS::AccountId>"
+	partition, region, account := "<AWS::Partition>", "<AWS::Region>", "<AWS::AccountId>"
+	// CDK writes the partition literally once it knows the region.
+	if !*awscdk.Token_IsUnresolved(stack.Partition()) {
+		partition = *stack.Partition()
+	}
 	if !*awscdk.Token_IsUnresolved(stack.Region()) {
 		region = *stack.Region()
 	}
 	if !*awscdk.Token_IsUnresolved(stack.Account()) {
 		account = *stack.Account()
 	}
-	return "arn:<AWS::Partition>:" + service + ":" + region + ":" + account
+	return "arn:" + partition + ":" + service + ":" + region + ":" + account
 }
 
 // logicalID is the template logical id of c's CloudFormation resource, as cdk-nag writes it
