@@ -1,6 +1,7 @@
 package stacks
 
 import (
+	"fmt"
 	"regexp"
 	"strings"
 
@@ -28,6 +29,11 @@ type MtlsConfig struct {
 	// colorgateway and colorteller.
 	GatewayName string `json:"gatewayName,omitempty"`
 	BackendName string `json:"backendName,omitempty"`
+	// AdditionalBackends are further mTLS servers behind the gateway, each
+	// with its own CA hierarchy (configured by Ca), certificate, secret and
+	// service; the gateway routes /<name>/ to each. Envoy plane only.
+	// Default none: the two-endpoint system.
+	AdditionalBackends []MtlsBackendConfig `json:"additionalBackends,omitempty"`
 	// CertificateKeyAlgorithm of the endpoint certificates: RSA_2048
 	// (default), EC_prime256v1 or EC_secp384r1.
 	CertificateKeyAlgorithm string `json:"certificateKeyAlgorithm,omitempty"`
@@ -46,6 +52,16 @@ type MtlsConfig struct {
 	AlarmEmail string `json:"alarmEmail,omitempty"`
 	// NatGateways of the VPC (image pulls from public registries). Default 1.
 	NatGateways int `json:"natGateways,omitempty"`
+}
+
+// MtlsBackendConfig is one entry of MtlsConfig.AdditionalBackends.
+type MtlsBackendConfig struct {
+	// Name is the backend's DNS label. Required; unique among the
+	// endpoints (gatewayName, backendName and the other entries).
+	Name string `json:"name"`
+	// Domain of its certificate and private DNS namespace. Default: the
+	// section's domain.
+	Domain string `json:"domain,omitempty"`
 }
 
 // MtlsCaConfig configures the CA hierarchies.
@@ -100,6 +116,23 @@ func (c *MtlsConfig) validate(key string) error {
 	if gw == be {
 		return errorf(key+".backendName", "expected a name other than the gateway's %q", gw)
 	}
+	if len(c.AdditionalBackends) > 0 && c.Plane == string(mtls.PlaneAppMesh) {
+		return errorf(key+".additionalBackends", "expected no entry with plane appmesh (the end-of-support App Mesh plane keeps two endpoints), or plane envoy")
+	}
+	taken := map[string]string{gw: "the gateway's", be: "the backend's"}
+	for i, b := range c.AdditionalBackends {
+		at := fmt.Sprintf("%s.additionalBackends[%d]", key, i)
+		if !mtlsLabelRe.MatchString(b.Name) {
+			return errorf(at+".name", "expected a lower-case DNS label such as colorteller-blue, got %q", b.Name)
+		}
+		if other, ok := taken[b.Name]; ok {
+			return errorf(at+".name", "expected a name other than %s %q", other, b.Name)
+		}
+		taken[b.Name] = fmt.Sprintf("additionalBackends[%d]'s", i)
+		if b.Domain != "" && (!mtlsDomainRe.MatchString(b.Domain) || len(b.Domain) > 200) {
+			return errorf(at+".domain", "expected a lower-case DNS domain such as blue.internal, got %q", b.Domain)
+		}
+	}
 	switch c.CertificateKeyAlgorithm {
 	case "", "RSA_2048", "EC_prime256v1", "EC_secp384r1":
 	default:
@@ -152,7 +185,8 @@ func (c *MtlsConfig) validate(key string) error {
 	return nil
 }
 
-// NewMtlsStack builds <Env>-Mtls: the MutualTls system with its VPC
+// NewMtlsStack builds <Env>-Mtls: the MutualTls system (two endpoints, plus
+// the section's additionalBackends) with its VPC
 // (public subnets for the load balancer, private subnets with NAT for image
 // pulls, VPC endpoints for Secrets Manager and CloudWatch Logs, plus ACM, ACM
 // Private CA and App Mesh for the App Mesh plane, flow logs), CAs,
@@ -181,6 +215,13 @@ func NewMtlsStack(scope constructs.Construct, id string, props *SystemProps) aws
 		Gateway:                        endpointProps(cfg, cfg.GatewayName),
 		Backend:                        endpointProps(cfg, cfg.BackendName),
 		LoadBalancerDeletionProtection: cfg.LoadBalancerDeletionProtection,
+	}
+	for _, b := range cfg.AdditionalBackends {
+		e := endpointProps(cfg, b.Name)
+		if b.Domain != "" {
+			e.Domain = jsii.String(b.Domain)
+		}
+		mtlsProps.AdditionalBackends = append(mtlsProps.AdditionalBackends, e)
 	}
 	if cfg.Domain != "" {
 		mtlsProps.Domain = jsii.String(cfg.Domain)

@@ -60,11 +60,17 @@ func TestMtlsStack(t *testing.T) {
 		LoadBalancerDeletionProtection: &off,
 		AlarmEmail:                     "pki-team@example.com",
 	}))
+	// AND a third environment with a third endpoint in its own domain and flat hierarchies
+	three := stacks.NewMtlsStack(app, "Three-Mtls", mtlsProps("three", "", "", &stacks.MtlsConfig{
+		AdditionalBackends: []stacks.MtlsBackendConfig{{Name: "colorteller-blue", Domain: "blue.internal"}},
+		Ca:                 &stacks.MtlsCaConfig{Flat: true},
+	}))
 	nag.ApplyPacks(app)
 
-	// WHEN both are synthesized
+	// WHEN they are synthesized
 	sandboxTpl := assertions.Template_FromStack(sandbox, nil)
 	prodTpl := assertions.Template_FromStack(prod, nil)
+	threeTpl := assertions.Template_FromStack(three, nil)
 
 	t.Run("sandbox runs the Envoy plane with pinned public images and no App Mesh", func(t *testing.T) {
 		// THEN the proxy is the official Envoy image by version, and nothing of App Mesh exists
@@ -117,9 +123,31 @@ func TestMtlsStack(t *testing.T) {
 		}
 	})
 
-	t.Run("both are nag-clean", func(t *testing.T) {
+	t.Run("additionalBackends add a third endpoint", func(t *testing.T) {
+		// THEN each of the three endpoints has its own flat hierarchy, certificate, secret
+		// and service
+		threeTpl.ResourceCountIs(jsii.String("AWS::ACMPCA::CertificateAuthority"), jsii.Number(3))
+		threeTpl.ResourceCountIs(jsii.String("AWS::SecretsManager::Secret"), jsii.Number(3))
+		threeTpl.ResourceCountIs(jsii.String("AWS::ECS::Service"), jsii.Number(3))
+		for _, dns := range []string{"colorgateway.mtls.internal", "colorteller.mtls.internal", "colorteller-blue.blue.internal"} {
+			threeTpl.HasResourceProperties(jsii.String("AWS::CertificateManager::Certificate"), &map[string]any{"DomainName": dns, "CertificateExport": "ENABLED"})
+		}
+		threeTpl.HasResourceProperties(jsii.String("AWS::ServiceDiscovery::PrivateDnsNamespace"), &map[string]any{"Name": "blue.internal"})
+		// AND the gateway Envoy has a cluster for the new backend, and the renew map covers it
+		threeTpl.HasResourceProperties(jsii.String("AWS::ECS::TaskDefinition"), &map[string]any{
+			"ContainerDefinitions": assertions.Match_ArrayWith(&[]any{assertions.Match_ObjectLike(&map[string]any{
+				"Command": assertions.Match_ArrayWith(&[]any{assertions.Match_StringLikeRegexp(jsii.String("name: backend_colorteller-blue"))}),
+			})}),
+		})
+		raw, _ := json.Marshal(threeTpl.ToJSON())
+		if n := strings.Count(string(raw), `certificateArn\"`); n != 3 {
+			t.Errorf("renew map has %d certificates, want 3", n)
+		}
+	})
+
+	t.Run("all are nag-clean", func(t *testing.T) {
 		// THEN no stack has an unsuppressed error of the three packs
-		for _, s := range []awscdk.Stack{sandbox, prod} {
+		for _, s := range []awscdk.Stack{sandbox, prod, three} {
 			if errs := nag.Errors(s); len(errs) > 0 {
 				t.Errorf("%s: %d nag errors:\n%s", *s.StackName(), len(errs), strings.Join(errs, "\n"))
 			}
@@ -146,6 +174,14 @@ func TestMtlsConfigErrors(t *testing.T) {
 		{`{"ca": {"flat": true, "subordinateValidityDays": 100}}`, `environments.prod.mtls.ca.subordinateValidityDays: expected no value with flat: true`},
 		{`{"ca": {"flatt": true}}`, `environments.prod.mtls.ca.flatt: unknown key`},
 		{`{"desiredCount": "2"}`, `environments.prod.mtls.desiredCount: expected a whole number`},
+		{`{"additionalBackends": [{"name": "Blue"}]}`, `environments.prod.mtls.additionalBackends[0].name: expected a lower-case DNS label`},
+		{`{"additionalBackends": [{"domain": "blue.internal"}]}`, `environments.prod.mtls.additionalBackends[0].name: expected a lower-case DNS label such as colorteller-blue, got ""`},
+		{`{"additionalBackends": [{"name": "colorteller"}]}`, `environments.prod.mtls.additionalBackends[0].name: expected a name other than the backend's "colorteller"`},
+		{`{"additionalBackends": [{"name": "blue"}, {"name": "blue"}]}`, `environments.prod.mtls.additionalBackends[1].name: expected a name other than additionalBackends[0]'s "blue"`},
+		{`{"additionalBackends": [{"name": "blue", "domain": "Blue.Internal"}]}`, `environments.prod.mtls.additionalBackends[0].domain: expected a lower-case DNS domain`},
+		{`{"additionalBackends": [{"name": "blue", "port": 1}]}`, `environments.prod.mtls.additionalBackends[0].port: unknown key`},
+		{`{"additionalBackends": {"name": "blue"}}`, `environments.prod.mtls.additionalBackends: expected a list`},
+		{`{"plane": "appmesh", "additionalBackends": [{"name": "blue"}]}`, `environments.prod.mtls.additionalBackends: expected no entry with plane appmesh`},
 	}
 	for _, tc := range cases {
 		t.Run(tc.section, func(t *testing.T) {
@@ -172,5 +208,21 @@ func TestMtlsConfigErrors(t *testing.T) {
 	}}}
 	if _, err := stacks.LoadConfig(valid); err != nil {
 		t.Fatalf("valid section rejected: %v", err)
+	}
+	// AND so does an Envoy section with additional backends, and they are decoded in order
+	valid = map[string]any{"prod": map[string]any{"account": "123456789012", "region": "eu-west-1", "mtls": map[string]any{
+		"plane": "envoy", "backendName": "back",
+		"additionalBackends": []any{map[string]any{"name": "blue"}, map[string]any{"name": "green", "domain": "green.internal"}},
+	}}}
+	cfg, err := stacks.LoadConfig(valid)
+	if err != nil {
+		t.Fatalf("valid section rejected: %v", err)
+	}
+	var got []stacks.MtlsBackendConfig
+	if m := cfg.Environments["prod"].Mtls; m != nil {
+		got = m.AdditionalBackends
+	}
+	if len(got) != 2 || got[0] != (stacks.MtlsBackendConfig{Name: "blue"}) || got[1] != (stacks.MtlsBackendConfig{Name: "green", Domain: "green.internal"}) {
+		t.Errorf("additionalBackends decoded as %+v", got)
 	}
 }

@@ -49,7 +49,7 @@ func (t *MutualTls) newAppMeshPlane(p *MutualTlsProps) {
 	peerFile := jsii.String(KeyDir + "/" + mtlssecret.FilePeerTrustBundle)
 	t.VirtualNode = awsappmesh.NewVirtualNode(t, jsii.String("VirtualNode"), &awsappmesh.VirtualNodeProps{
 		Mesh:             t.Mesh,
-		ServiceDiscovery: awsappmesh.ServiceDiscovery_CloudMap(t.backendDiscovery(), nil, ""),
+		ServiceDiscovery: awsappmesh.ServiceDiscovery_CloudMap(t.discoveryOf(t.Backend), nil, ""),
 		Listeners: &[]awsappmesh.VirtualNodeListener{awsappmesh.VirtualNodeListener_Http(&awsappmesh.HttpVirtualNodeListenerOptions{
 			Port: jsii.Number(AppPort),
 			Tls: &awsappmesh.ListenerTlsOptions{
@@ -121,7 +121,7 @@ func (t *MutualTls) newAppMeshPlane(p *MutualTlsProps) {
 	})
 	backendInit.AddMountPoints(&awsecs.MountPoint{SourceVolume: keys.Name, ContainerPath: jsii.String(KeyDir), ReadOnly: jsii.Bool(false)})
 	t.addMeshEnvoy(t.Backend, meshEnvoy, t.VirtualNode.VirtualNodeArn(), backendInit, keys, nil, meshBackendProxy)
-	t.addBackendApp(p, "127.0.0.1")
+	t.addBackendApp(p, t.Backend, "127.0.0.1")
 
 	// Gateway: the virtual gateway's Envoy, standalone.
 	var caArns []*string

@@ -1,6 +1,7 @@
 package mtls_test
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 
@@ -178,5 +179,75 @@ func TestBootstrapRejectsBadNames(t *testing.T) {
 		if _, err := mtls.GatewayBootstrap(gatewayDNS, name); err == nil || !strings.Contains(err.Error(), "mtls: backend DNS name") {
 			t.Errorf("GatewayBootstrap(_, %q) = %v", name, err)
 		}
+	}
+}
+
+func TestGatewayBootstrapWithAdditionalBackends(t *testing.T) {
+	// GIVEN the default backend plus two more, one in another domain
+	extra := []mtls.Upstream{{Name: "blue", DnsName: "blue.mtls.internal"}, {Name: "green-2", DnsName: "green-2.other.internal"}}
+
+	// WHEN the gateway's bootstrap is rendered
+	y, err := mtls.GatewayBootstrap(gatewayDNS, backendDNS, extra...)
+	d := parse(t, y, err)
+
+	// THEN each backend has its cluster, reached by its name with its own trust bundle and SAN
+	for i, want := range []struct{ cluster, dns, env string }{
+		{"backend", backendDNS, mtlssecret.EnvPeerTrustBundle},
+		{"backend_blue", "blue.mtls.internal", "MTLS_PEER_TRUST_BUNDLE_BLUE"},
+		{"backend_green-2", "green-2.other.internal", "MTLS_PEER_TRUST_BUNDLE_GREEN_2"},
+	} {
+		c := []any{"static_resources", "clusters", i}
+		ctx := append(append([]any{}, c...), "transport_socket", "typed_config", "common_tls_context", "validation_context")
+		if got := d.at(t, append(c, "name")...); got != want.cluster {
+			t.Errorf("cluster %d named %v", i, got)
+		}
+		if got := d.at(t, append(c, "transport_socket", "typed_config", "sni")...); got != want.dns {
+			t.Errorf("cluster %d sni %v", i, got)
+		}
+		if got := d.at(t, append(ctx, "trusted_ca", "environment_variable")...); got != want.env {
+			t.Errorf("cluster %d trusts %v", i, got)
+		}
+		if got := d.at(t, append(ctx, "match_typed_subject_alt_names", 0, "matcher", "exact")...); got != want.dns {
+			t.Errorf("cluster %d SAN %v", i, got)
+		}
+	}
+	// AND the routes send /blue/ and /green-2/ to their clusters before the catch-all
+	routes := d.at(t, "static_resources", "listeners", 0, "filter_chains", 0, "filters", 0, "typed_config", "route_config", "virtual_hosts", 0, "routes").([]any)
+	var got []string
+	for _, r := range routes {
+		rm, _ := asMap(r)
+		match, _ := asMap(rm["match"])
+		route, _ := asMap(rm["route"])
+		got = append(got, fmt.Sprint(match["prefix"], "→", route["cluster"]))
+	}
+	if strings.Join(got, " ") != "/blue/→backend_blue /green-2/→backend_green-2 /→backend" {
+		t.Errorf("routes %v", got)
+	}
+	// AND without additional backends the output is the two-endpoint bootstrap
+	two, _ := mtls.GatewayBootstrap(gatewayDNS, backendDNS)
+	if strings.Contains(two, "backend_") || strings.Contains(two, "prefix_rewrite") {
+		t.Errorf("two-endpoint bootstrap has additional routes:\n%s", two)
+	}
+}
+
+func TestGatewayBootstrapRejectsBadAdditionalBackends(t *testing.T) {
+	cases := []struct {
+		name  string
+		extra []mtls.Upstream
+		want  string
+	}{
+		{"bad label", []mtls.Upstream{{Name: "Blue", DnsName: "blue.mtls.internal"}}, `mtls: additional backend 0 name "Blue"`},
+		{"same name twice", []mtls.Upstream{{Name: "blue", DnsName: "blue.mtls.internal"}, {Name: "blue", DnsName: "blue.other.internal"}}, `mtls: additional backend 1 name "blue"`},
+		{"bad DNS name", []mtls.Upstream{{Name: "blue", DnsName: "blue"}}, `mtls: additional backend "blue" DNS name "blue"`},
+		{"the default backend's DNS name", []mtls.Upstream{{Name: "blue", DnsName: backendDNS}}, `expected a name no other endpoint has`},
+		{"the gateway's DNS name", []mtls.Upstream{{Name: "blue", DnsName: gatewayDNS}}, `expected a name no other endpoint has`},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			// GIVEN a bad additional backend WHEN the gateway bootstrap is rendered THEN it fails naming it
+			if _, err := mtls.GatewayBootstrap(gatewayDNS, backendDNS, tc.extra...); err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("got %v, want %q", err, tc.want)
+			}
+		})
 	}
 }

@@ -41,33 +41,44 @@ const EnvoyUser = "envoy"
 // AppUser is the user of the backend application: nobody.
 const AppUser = "65534"
 
-// newEnvoyPlane runs both endpoints with the official Envoy image and the
+// newEnvoyPlane runs every endpoint with the official Envoy image and the
 // bootstraps of bootstrap.go.
 func (t *MutualTls) newEnvoyPlane(p *MutualTlsProps) {
 	envoyImage := p.EnvoyImage
 	if envoyImage == nil {
 		envoyImage = awsecs.ContainerImage_FromRegistry(jsii.String(DefaultEnvoyImage), nil)
 	}
-	gatewayYaml, err := GatewayBootstrap(t.Gateway.DnsName, t.Backend.DnsName)
+	upstreams := make([]Upstream, len(t.AdditionalBackends))
+	// Public: each backend hierarchy's root certificate, the gateway's
+	// trust bundle for that backend.
+	gatewayEnv := map[string]*string{mtlssecret.EnvPeerTrustBundle: t.Backend.CaHierarchy.TrustBundle}
+	for i, b := range t.AdditionalBackends {
+		upstreams[i] = Upstream{Name: b.Name, DnsName: b.DnsName}
+		gatewayEnv[PeerTrustBundleEnv(b.Name)] = b.CaHierarchy.TrustBundle
+	}
+	gatewayYaml, err := GatewayBootstrap(t.Gateway.DnsName, t.Backend.DnsName, upstreams...)
 	if err != nil {
 		panic(err.Error())
 	}
-	backendYaml, err := BackendBootstrap(t.Backend.DnsName, t.Gateway.DnsName)
-	if err != nil {
-		panic(err.Error())
+	t.Gateway.Bootstrap = gatewayYaml
+	type side struct {
+		e      *Endpoint
+		env    map[string]*string
+		port   float64
+		memory float64
 	}
-	t.Gateway.Bootstrap, t.Backend.Bootstrap = gatewayYaml, backendYaml
+	sides := []side{{t.Gateway, gatewayEnv, GatewayPort, proxyAloneMiB}}
+	for _, b := range t.Backends() {
+		b.Bootstrap, err = BackendBootstrap(b.DnsName, t.Gateway.DnsName)
+		if err != nil {
+			panic(err.Error())
+		}
+		// Public: the gateway hierarchy's root certificate.
+		sides = append(sides, side{b, map[string]*string{mtlssecret.EnvPeerTrustBundle: t.Gateway.CaHierarchy.TrustBundle}, BackendMtlsPort, proxyWithAppMiB})
+	}
 	t.newSecurityGroups(p.Vpc, BackendMtlsPort)
 
-	for _, side := range []struct {
-		e, peer   *Endpoint
-		bootstrap string
-		port      float64
-		memory    float64
-	}{
-		{t.Gateway, t.Backend, gatewayYaml, GatewayPort, proxyAloneMiB},
-		{t.Backend, t.Gateway, backendYaml, BackendMtlsPort, proxyWithAppMiB},
-	} {
+	for _, side := range sides {
 		e := side.e
 		t.newTaskDefinition(e, "TaskDefinition", nil, nil, nil)
 		proxy := e.TaskDefinition.AddContainer(jsii.String(ProxyContainerName), &awsecs.ContainerDefinitionOptions{
@@ -76,11 +87,7 @@ func (t *MutualTls) newEnvoyPlane(p *MutualTlsProps) {
 			// configuration; ours decrypts the key first, then execs Envoy.
 			EntryPoint: jsii.Strings("/bin/sh", "-c"),
 			Command: jsii.Strings(mtlssecret.StartScript, "mtls-start",
-				"envoy", "--config-yaml", side.bootstrap, "--disable-hot-restart", "--log-level", "info"),
-			Environment: &map[string]*string{
-				// Public: the peer hierarchy's root certificate.
-				mtlssecret.EnvPeerTrustBundle: side.peer.CaHierarchy.TrustBundle,
-			},
+				"envoy", "--config-yaml", e.Bootstrap, "--disable-hot-restart", "--log-level", "info"),
 			User:                   jsii.String(EnvoyUser),
 			ReadonlyRootFilesystem: jsii.Bool(true),
 			MemoryLimitMiB:         jsii.Number(side.memory),
@@ -88,10 +95,13 @@ func (t *MutualTls) newEnvoyPlane(p *MutualTlsProps) {
 			Logging:                awsecs.LogDriver_AwsLogs(&awsecs.AwsLogDriverProps{LogGroup: e.LogGroup, StreamPrefix: jsii.String(ProxyContainerName)}),
 			Essential:              jsii.Bool(true),
 		})
+		addEnvironment(proxy, side.env)
 		addSecrets(proxy, e)
 		t.readers(e)[e.ExecutionRole.RoleArn()] = struct{}{} // its managed policy has the IAM half
 	}
-	t.addBackendApp(p, "127.0.0.1")
+	for _, b := range t.Backends() {
+		t.addBackendApp(p, b, "127.0.0.1")
+	}
 	t.newServices(p, GatewayPort)
 }
 
@@ -124,24 +134,20 @@ func addEnvironment(c awsecs.ContainerDefinition, env map[string]*string) {
 	}
 }
 
-// addBackendApp adds the sample application to the backend task, listening
-// on listenHost:AppPort.
-func (t *MutualTls) addBackendApp(p *MutualTlsProps, listenHost string) {
+// addBackendApp adds the sample application to backend b's task, listening
+// on listenHost:AppPort and answering b's text.
+func (t *MutualTls) addBackendApp(p *MutualTlsProps, b *Endpoint, listenHost string) {
 	image := p.AppImage
 	if image == nil {
 		image = awsecs.ContainerImage_FromRegistry(jsii.String(DefaultAppImage), nil)
 	}
-	text := DefaultBackendText
-	if p.BackendText != nil {
-		text = *p.BackendText
-	}
-	t.Backend.TaskDefinition.AddContainer(jsii.String("app"), &awsecs.ContainerDefinitionOptions{
+	b.TaskDefinition.AddContainer(jsii.String("app"), &awsecs.ContainerDefinitionOptions{
 		Image:                  image,
-		Command:                jsii.Strings(fmt.Sprintf("-listen=%s:%d", listenHost, AppPort), "-text="+text),
+		Command:                jsii.Strings(fmt.Sprintf("-listen=%s:%d", listenHost, AppPort), "-text="+b.appText),
 		User:                   jsii.String(AppUser),
 		ReadonlyRootFilesystem: jsii.Bool(true),
 		MemoryLimitMiB:         jsii.Number(AppMemoryMiB),
-		Logging:                awsecs.LogDriver_AwsLogs(&awsecs.AwsLogDriverProps{LogGroup: t.Backend.LogGroup, StreamPrefix: jsii.String("app")}),
+		Logging:                awsecs.LogDriver_AwsLogs(&awsecs.AwsLogDriverProps{LogGroup: b.LogGroup, StreamPrefix: jsii.String("app")}),
 		Essential:              jsii.Bool(true),
 	})
 }
@@ -195,10 +201,11 @@ func (t *MutualTls) newTaskDefinition(e *Endpoint, id string, taskRole awsiam.IR
 	}
 }
 
-// newSecurityGroups lets the gateway reach the backend's mTLS port and
-// nothing else, and both reach HTTPS (image pulls, Secrets Manager, logs).
+// newSecurityGroups lets the gateway reach each backend's mTLS port and
+// nothing else, and every endpoint reach HTTPS (image pulls, Secrets
+// Manager, logs).
 func (t *MutualTls) newSecurityGroups(vpc awsec2.IVpc, backendPort float64) {
-	for _, e := range []*Endpoint{t.Gateway, t.Backend} {
+	for _, e := range t.Endpoints() {
 		e.SecurityGroup = awsec2.NewSecurityGroup(e.scope, jsii.String("SecurityGroup"), &awsec2.SecurityGroupProps{
 			Vpc:              vpc,
 			Description:      jsii.String("Tasks of " + e.DnsName),
@@ -207,14 +214,19 @@ func (t *MutualTls) newSecurityGroups(vpc awsec2.IVpc, backendPort float64) {
 		e.SecurityGroup.AddEgressRule(awsec2.Peer_AnyIpv4(), awsec2.Port_Tcp(jsii.Number(443)),
 			jsii.String("HTTPS: image registries, Secrets Manager, CloudWatch Logs"), nil)
 	}
-	t.Gateway.SecurityGroup.AddEgressRule(t.Backend.SecurityGroup, awsec2.Port_Tcp(jsii.Number(backendPort)),
-		jsii.String("mTLS to the backend"), nil)
-	t.Backend.SecurityGroup.AddIngressRule(t.Gateway.SecurityGroup, awsec2.Port_Tcp(jsii.Number(backendPort)),
-		jsii.String("mTLS from the gateway only"), nil)
+	for _, b := range t.Backends() {
+		desc := "mTLS to the backend"
+		if b != t.Backend {
+			desc = "mTLS to the backend " + b.Name
+		}
+		t.Gateway.SecurityGroup.AddEgressRule(b.SecurityGroup, awsec2.Port_Tcp(jsii.Number(backendPort)), jsii.String(desc), nil)
+		b.SecurityGroup.AddIngressRule(t.Gateway.SecurityGroup, awsec2.Port_Tcp(jsii.Number(backendPort)),
+			jsii.String("mTLS from the gateway only"), nil)
+	}
 }
 
-// newServices runs both task definitions in the private subnets, registers
-// the backend in the namespace and puts the gateway behind the public load
+// newServices runs every task definition in the private subnets, registers
+// each backend in its namespace and puts the gateway behind the public load
 // balancer. Each service waits for its secret's first export.
 func (t *MutualTls) newServices(p *MutualTlsProps, gatewayPort float64) {
 	count := p.DesiredCount
@@ -222,7 +234,7 @@ func (t *MutualTls) newServices(p *MutualTlsProps, gatewayPort float64) {
 		count = jsii.Number(1)
 	}
 	private := &awsec2.SubnetSelection{SubnetType: awsec2.SubnetType_PRIVATE_WITH_EGRESS}
-	for _, e := range []*Endpoint{t.Gateway, t.Backend} {
+	for _, e := range t.Endpoints() {
 		props := &awsecs.FargateServiceProps{
 			Cluster:           t.Cluster,
 			TaskDefinition:    e.TaskDefinition,
@@ -235,8 +247,8 @@ func (t *MutualTls) newServices(p *MutualTlsProps, gatewayPort float64) {
 		}
 		e.Service = awsecs.NewFargateService(e.scope, jsii.String("Service"), props)
 		e.Service.Node().AddDependency(e.Export)
-		if e == t.Backend {
-			e.Service.AssociateCloudMapService(&awsecs.AssociateCloudMapServiceOptions{Service: t.backendDiscovery()})
+		if e != t.Gateway {
+			e.Service.AssociateCloudMapService(&awsecs.AssociateCloudMapServiceOptions{Service: t.discoveryOf(e)})
 		}
 	}
 
@@ -304,18 +316,22 @@ func (t *MutualTls) newServices(p *MutualTlsProps, gatewayPort float64) {
 	})
 }
 
-// backendDiscovery is the Cloud Map service the backend registers in, under
-// its certificate's name (Backend.Name in Domain), created on first use.
-func (t *MutualTls) backendDiscovery() awsservicediscovery.Service {
-	if t.discovery == nil {
-		t.discovery = t.Namespace.CreateService(jsii.String("BackendDiscovery"), &awsservicediscovery.DnsServiceProps{
-			Name:          jsii.String(t.Backend.Name),
+// discoveryOf is the Cloud Map service backend b registers in, under its
+// certificate's name (b.Name in b.Domain), created on first use.
+func (t *MutualTls) discoveryOf(b *Endpoint) awsservicediscovery.Service {
+	if b.discovery == nil {
+		id := "BackendDiscovery"
+		if b != t.Backend {
+			id = "AdditionalBackendDiscovery-" + b.Name
+		}
+		b.discovery = t.Namespaces[b.Domain].CreateService(jsii.String(id), &awsservicediscovery.DnsServiceProps{
+			Name:          jsii.String(b.Name),
 			DnsRecordType: awsservicediscovery.DnsRecordType_A,
 			DnsTtl:        awscdk.Duration_Seconds(jsii.Number(10)),
-			Description:   jsii.String("Tasks of " + t.Backend.DnsName),
+			Description:   jsii.String("Tasks of " + b.DnsName),
 		})
 	}
-	return t.discovery
+	return b.discovery
 }
 
 // logAccessLogs sends the load balancer's access logs to a new access-log

@@ -1,5 +1,5 @@
-// Package mtls provides MutualTls: two endpoints (a public gateway and a
-// backend) that talk mutual TLS with ACM private certificates from their own
+// Package mtls provides MutualTls: two or more endpoints (a public gateway,
+// a backend and optional additional backends) that talk mutual TLS with ACM private certificates from their own
 // AWS Private CA hierarchies, the automation that exports those certificates
 // into Secrets Manager and keeps them renewed, and the data plane that uses
 // them: a self-managed Envoy on ECS Fargate (the default) or the App Mesh
@@ -61,9 +61,11 @@ const AppMeshWarningId = "securestacks:mtls:AppMeshEndOfSupport"
 
 // Endpoint is one side of the mTLS connection and everything that serves it.
 type Endpoint struct {
-	// Name is the DNS label; DnsName is Name + "." + the domain.
+	// Name is the DNS label; DnsName is Name + "." + Domain.
 	Name    string
 	DnsName string
+	// Domain is the endpoint's domain and private DNS namespace.
+	Domain string
 	// CaHierarchy issues Certificate.
 	CaHierarchy *privateca.CaHierarchy
 	// Certificate is the endpoint's ACM private certificate (exportable).
@@ -87,6 +89,9 @@ type Endpoint struct {
 
 	scope      constructs.Construct
 	taskPolicy awsiam.ManagedPolicy
+	discovery  awsservicediscovery.Service
+	// appText is what the endpoint's application answers (backends only).
+	appText string
 }
 
 // MutualTls is the whole system. Fields of the plane not chosen are nil.
@@ -95,16 +100,24 @@ type MutualTls struct {
 
 	// Plane is the data plane in use.
 	Plane Plane
-	// Gateway is the public entry and mTLS client; Backend the mTLS server.
+	// Gateway is the public entry and mTLS client; Backend the mTLS server
+	// of every request not routed to one of AdditionalBackends.
 	Gateway, Backend *Endpoint
+	// AdditionalBackends are the further mTLS servers, in props order; nil
+	// without MutualTlsProps.AdditionalBackends.
+	AdditionalBackends []*Endpoint
 	// Vpc is the network of the services (the given one or the new one).
 	Vpc awsec2.IVpc
 	// FlowLog records the new VPC's traffic; nil when Vpc was given.
 	FlowLog awsec2.FlowLog
 	// Cluster runs both services.
 	Cluster awsecs.ICluster
-	// Namespace is the private DNS namespace the backend registers in.
+	// Namespace is the private DNS namespace of Domain, where the backends
+	// register.
 	Namespace awsservicediscovery.PrivateDnsNamespace
+	// Namespaces are all the namespaces by domain: Namespace and one per
+	// other domain of AdditionalBackends.
+	Namespaces map[string]awsservicediscovery.PrivateDnsNamespace
 	// LoadBalancer is the public entry, forwarding TCP 80 to the gateway.
 	LoadBalancer awselasticloadbalancingv2.NetworkLoadBalancer
 	// SecretsKey encrypts the secrets; LogsKey the log groups.
@@ -132,7 +145,16 @@ type MutualTls struct {
 	GatewayRoute   awsappmesh.GatewayRoute
 
 	secretReaders map[*Endpoint]map[*string]struct{}
-	discovery     awsservicediscovery.Service
+}
+
+// Backends returns Backend followed by AdditionalBackends.
+func (t *MutualTls) Backends() []*Endpoint {
+	return append([]*Endpoint{t.Backend}, t.AdditionalBackends...)
+}
+
+// Endpoints returns Gateway followed by Backends().
+func (t *MutualTls) Endpoints() []*Endpoint {
+	return append([]*Endpoint{t.Gateway}, t.Backends()...)
 }
 
 // NewMutualTls creates the system at scope/id. nil props means all defaults
@@ -155,6 +177,9 @@ func NewMutualTls(scope constructs.Construct, id string, props *MutualTlsProps) 
 	}
 	if plane == PlaneEnvoy && p.AppMeshEnvoyImage != nil {
 		panic("mtls: AppMeshEnvoyImage conflicts with PlaneEnvoy: expected Plane = PlaneAppMesh")
+	}
+	if plane == PlaneAppMesh && len(p.AdditionalBackends) > 0 {
+		panic("mtls: AdditionalBackends conflicts with PlaneAppMesh: the end-of-support App Mesh plane keeps the walkthrough's two endpoints; expected Plane = PlaneEnvoy")
 	}
 	domain := DefaultDomain
 	if p.Domain != nil {
@@ -186,16 +211,35 @@ func NewMutualTls(scope constructs.Construct, id string, props *MutualTlsProps) 
 			ContainerInsightsV2: awsecs.ContainerInsights_ENABLED,
 		})
 	}
-	t.Namespace = awsservicediscovery.NewPrivateDnsNamespace(t, jsii.String("Namespace"), &awsservicediscovery.PrivateDnsNamespaceProps{
-		Name:        jsii.String(domain),
-		Vpc:         p.Vpc,
-		Description: jsii.String("Private names of the mTLS services"),
-	})
+	t.Namespace = t.namespace(p.Vpc, domain, domain)
 
-	t.Gateway = t.newEndpoint("Gateway", p.Gateway, DefaultGatewayName, domain)
-	t.Backend = t.newEndpoint("Backend", p.Backend, DefaultBackendName, domain)
+	t.Gateway = t.newEndpoint("Gateway", "Gateway", p.Gateway, DefaultGatewayName, domain, false)
+	t.Backend = t.newEndpoint("Backend", "Backend", p.Backend, DefaultBackendName, domain, false)
 	if t.Gateway.Name == t.Backend.Name {
 		panic(fmt.Sprintf("mtls: Gateway.Name and Backend.Name are both %q: expected two different names", t.Gateway.Name))
+	}
+	t.Backend.appText = DefaultBackendText
+	if p.BackendText != nil {
+		t.Backend.appText = *p.BackendText
+	}
+	names := map[string]string{t.Gateway.Name: "Gateway.Name", t.Backend.Name: "Backend.Name"}
+	for i, ep := range p.AdditionalBackends {
+		field := fmt.Sprintf("AdditionalBackends[%d]", i)
+		if ep == nil || ep.Name == nil {
+			panic(fmt.Sprintf("mtls: %s.Name: expected the backend's DNS label, such as colorteller-blue", field))
+		}
+		if other, ok := names[*ep.Name]; ok {
+			panic(fmt.Sprintf("mtls: %s.Name %q is also %s: expected a name no other endpoint has", field, *ep.Name, other))
+		}
+		names[*ep.Name] = field + ".Name"
+		d := domain
+		if ep.Domain != nil {
+			d = strings.ToLower(*ep.Domain)
+		}
+		e := t.newEndpoint("AdditionalBackend-"+*ep.Name, field, ep, "", d, true)
+		e.appText = e.Name
+		t.namespace(p.Vpc, domain, d)
+		t.AdditionalBackends = append(t.AdditionalBackends, e)
 	}
 	t.newExport()
 
@@ -222,14 +266,41 @@ func (t *MutualTls) GrantSecretRead(endpoint *Endpoint, grantee awsiam.IRole) {
 	t.readers(endpoint)[grantee.RoleArn()] = struct{}{}
 }
 
-// newEndpoint creates the endpoint's hierarchy, certificate and secret.
-func (t *MutualTls) newEndpoint(id string, ep *EndpointProps, defaultName, domain string) *Endpoint {
+// namespace returns the private DNS namespace of domain, created on first
+// use; the one of the system's own domain keeps the id "Namespace".
+func (t *MutualTls) namespace(vpc awsec2.IVpc, systemDomain, domain string) awsservicediscovery.PrivateDnsNamespace {
+	if ns, ok := t.Namespaces[domain]; ok {
+		return ns
+	}
+	id := "Namespace"
+	if domain != systemDomain {
+		id = "Namespace-" + domain
+	}
+	ns := awsservicediscovery.NewPrivateDnsNamespace(t, jsii.String(id), &awsservicediscovery.PrivateDnsNamespaceProps{
+		Name:        jsii.String(domain),
+		Vpc:         vpc,
+		Description: jsii.String("Private names of the mTLS services"),
+	})
+	if t.Namespaces == nil {
+		t.Namespaces = map[string]awsservicediscovery.PrivateDnsNamespace{}
+	}
+	t.Namespaces[domain] = ns
+	return ns
+}
+
+// newEndpoint creates the endpoint's hierarchy, certificate and secret
+// under the construct id; field names its props in panics. Only an
+// additional backend may set Domain.
+func (t *MutualTls) newEndpoint(id, field string, ep *EndpointProps, defaultName, domain string, additional bool) *Endpoint {
 	var e EndpointProps
 	if ep != nil {
 		e = *ep
 	}
 	if e.CaHierarchy != nil && e.CaHierarchyProps != nil {
-		panic(fmt.Sprintf("mtls: %s.CaHierarchy conflicts with %s.CaHierarchyProps: pass one or the other", id, id))
+		panic(fmt.Sprintf("mtls: %s.CaHierarchy conflicts with %s.CaHierarchyProps: pass one or the other", field, field))
+	}
+	if e.Domain != nil && !additional {
+		panic(fmt.Sprintf("mtls: %s.Domain conflicts with MutualTlsProps.Domain: only AdditionalBackends may have their own domain", field))
 	}
 	name := defaultName
 	if e.Name != nil {
@@ -237,7 +308,7 @@ func (t *MutualTls) newEndpoint(id string, ep *EndpointProps, defaultName, domai
 	}
 	dns := name + "." + domain
 	if err := checkDNS(strings.ToLower(id), dns); err != nil || strings.Contains(name, ".") {
-		panic(fmt.Sprintf("mtls: %s.Name %q with Domain %q: expected a DNS label and a domain that form a lower-case name such as colorteller.mtls.internal", id, name, domain))
+		panic(fmt.Sprintf("mtls: %s.Name %q with Domain %q: expected a DNS label and a domain that form a lower-case name such as colorteller.mtls.internal", field, name, domain))
 	}
 	scope := constructs.NewConstruct(t, jsii.String(id))
 	h := e.CaHierarchy
@@ -254,7 +325,7 @@ func (t *MutualTls) newEndpoint(id string, ep *EndpointProps, defaultName, domai
 		h = privateca.NewCaHierarchy(scope, "Ca", caProps)
 	}
 	if !h.Activated {
-		panic(fmt.Sprintf("mtls: %s.CaHierarchy is waiting for its external root's signature and can issue no certificate yet: deploy the hierarchy first, then add MutualTls", id))
+		panic(fmt.Sprintf("mtls: %s.CaHierarchy is waiting for its external root's signature and can issue no certificate yet: deploy the hierarchy first, then add MutualTls", field))
 	}
 	keyAlg := e.KeyAlgorithm
 	if keyAlg == nil {
@@ -286,7 +357,7 @@ func (t *MutualTls) newEndpoint(id string, ep *EndpointProps, defaultName, domai
 		nag.Rule{ID: "NIST.800.53.R5-SecretsManagerRotationEnabled", Reason: rotation},
 		nag.Rule{ID: "HIPAA.Security-SecretsManagerRotationEnabled", Reason: rotation},
 	)
-	return &Endpoint{Name: name, DnsName: dns, CaHierarchy: h, Certificate: cert, Secret: secret, scope: scope}
+	return &Endpoint{Name: name, DnsName: dns, Domain: domain, CaHierarchy: h, Certificate: cert, Secret: secret, scope: scope}
 }
 
 // newExport creates the export function, its provider and one export
@@ -297,7 +368,7 @@ func (t *MutualTls) newExport() {
 		AssumedBy:   awsiam.NewServicePrincipal(jsii.String("lambda.amazonaws.com"), nil),
 		Description: jsii.String("Exports the mTLS endpoint certificates into their secrets"),
 	})
-	endpoints := []*Endpoint{t.Gateway, t.Backend}
+	endpoints := t.Endpoints()
 	policy := awsiam.NewManagedPolicy(t, jsii.String("ExportFunctionPolicy"), &awsiam.ManagedPolicyProps{
 		Description: jsii.String("Export the mTLS certificates and write them to their secrets"),
 		Roles:       &[]awsiam.IRole{role},
@@ -344,7 +415,7 @@ func (t *MutualTls) newExport() {
 // newRenewal creates the renew function, its two triggers, its dead-letter
 // queue and the alarms.
 func (t *MutualTls) newRenewal(p *MutualTlsProps, renewDays float64) {
-	endpoints := []*Endpoint{t.Gateway, t.Backend}
+	endpoints := t.Endpoints()
 	queueKey := defaults.Key(t, "RenewQueueKey", &awskms.KeyProps{Description: jsii.String("Encrypts the mTLS renewal dead-letter queue and alarm topic")})
 	queueKey.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 		Sid:        jsii.String("CloudWatchAlarmsPublish"),
@@ -446,6 +517,7 @@ func (t *MutualTls) newRenewal(p *MutualTlsProps, renewDays float64) {
 		nag.Rule{ID: "HIPAA.Security-LambdaInsideVPC", Reason: "Calls only the ACM, Secrets Manager and ECS public APIs and reaches no VPC resource; a VPC would add endpoints and no isolation"},
 	)
 
+	resources := certArns(endpoints)
 	target := awseventstargets.NewLambdaFunction(t.RenewFunction, &awseventstargets.LambdaFunctionProps{
 		DeadLetterQueue: t.RenewDeadLetterQueue,
 		RetryAttempts:   jsii.Number(4),
@@ -456,7 +528,7 @@ func (t *MutualTls) newRenewal(p *MutualTlsProps, renewDays float64) {
 		EventPattern: &awsevents.EventPattern{
 			Source:     jsii.Strings("aws.acm"),
 			DetailType: jsii.Strings("ACM Certificate Approaching Expiration"),
-			Resources:  &[]*string{t.Gateway.Certificate.CertificateArn(), t.Backend.Certificate.CertificateArn()},
+			Resources:  &resources,
 		},
 		Targets: &[]awsevents.IRuleTarget{target},
 	})
@@ -515,7 +587,7 @@ func (t *MutualTls) readers(e *Endpoint) map[*string]struct{} {
 // restrictSecrets denies secretsmanager:GetSecretValue on each secret to
 // every principal but its readers, whatever their IAM policies allow.
 func (t *MutualTls) restrictSecrets() {
-	for _, e := range []*Endpoint{t.Gateway, t.Backend} {
+	for _, e := range t.Endpoints() {
 		var names []string
 		byName := map[string]*string{}
 		for arn := range t.readers(e) {

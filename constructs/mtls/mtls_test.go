@@ -56,9 +56,13 @@ func TestMain(m *testing.M) {
 		BackendText: jsii.String("blue"),
 	})
 
+	// Three endpoints: the defaults plus a backend in its own domain (three_test.go).
+	newThreeEndpointStack()
+
 	envoyTemplate = assertions.Template_FromStack(envoyStack, nil)
 	meshTpl = assertions.Template_FromStack(appMeshStack, nil)
 	variantTemplate = assertions.Template_FromStack(variantStack, nil)
+	threeTemplate = assertions.Template_FromStack(threeStack, nil)
 	envoyJSON = templateJSON(envoyTemplate)
 	meshJSON = templateJSON(meshTpl)
 	code := m.Run()
@@ -516,6 +520,24 @@ func TestInvalidPropsPanic(t *testing.T) {
 		{"bad name", func(s awscdk.Stack) *mtls.MutualTlsProps {
 			return &mtls.MutualTlsProps{Vpc: newVpc(s), Backend: &mtls.EndpointProps{Name: jsii.String("Color_Teller")}}
 		}, "mtls: Backend.Name"},
+		{"additional backends on the App Mesh plane", func(s awscdk.Stack) *mtls.MutualTlsProps {
+			return &mtls.MutualTlsProps{Vpc: newVpc(s), Plane: mtls.PlaneAppMesh, AdditionalBackends: []*mtls.EndpointProps{{Name: jsii.String("blue")}}}
+		}, "mtls: AdditionalBackends conflicts with PlaneAppMesh"},
+		{"additional backend without a name", func(s awscdk.Stack) *mtls.MutualTlsProps {
+			return &mtls.MutualTlsProps{Vpc: newVpc(s), AdditionalBackends: []*mtls.EndpointProps{{Name: jsii.String("blue")}, {}}}
+		}, "mtls: AdditionalBackends[1].Name: expected the backend's DNS label"},
+		{"additional backend named like the gateway", func(s awscdk.Stack) *mtls.MutualTlsProps {
+			return &mtls.MutualTlsProps{Vpc: newVpc(s), AdditionalBackends: []*mtls.EndpointProps{{Name: jsii.String("colorgateway")}}}
+		}, `mtls: AdditionalBackends[0].Name "colorgateway" is also Gateway.Name`},
+		{"additional backends with the same name", func(s awscdk.Stack) *mtls.MutualTlsProps {
+			return &mtls.MutualTlsProps{Vpc: newVpc(s), AdditionalBackends: []*mtls.EndpointProps{{Name: jsii.String("blue")}, {Name: jsii.String("blue")}}}
+		}, `mtls: AdditionalBackends[1].Name "blue" is also AdditionalBackends[0].Name`},
+		{"bad additional backend domain", func(s awscdk.Stack) *mtls.MutualTlsProps {
+			return &mtls.MutualTlsProps{Vpc: newVpc(s), AdditionalBackends: []*mtls.EndpointProps{{Name: jsii.String("blue"), Domain: jsii.String("blue_internal")}}}
+		}, "mtls: AdditionalBackends[0].Name \"blue\" with Domain \"blue_internal\""},
+		{"own domain on the backend", func(s awscdk.Stack) *mtls.MutualTlsProps {
+			return &mtls.MutualTlsProps{Vpc: newVpc(s), Backend: &mtls.EndpointProps{Domain: jsii.String("other.internal")}}
+		}, "mtls: Backend.Domain conflicts with MutualTlsProps.Domain"},
 		{"App Mesh image on the Envoy plane", func(s awscdk.Stack) *mtls.MutualTlsProps {
 			return &mtls.MutualTlsProps{Vpc: newVpc(s), AppMeshEnvoyImage: nil, Plane: mtls.PlaneEnvoy, RenewBefore: awscdk.Duration_Days(jsii.Number(400))}
 		}, "mtls: RenewBefore"},

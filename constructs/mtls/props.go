@@ -53,11 +53,20 @@ const (
 // ACM private certificate.
 type EndpointProps struct {
 	// Name is the endpoint's DNS label; its certificate is for
-	// Name + "." + Domain. Default DefaultGatewayName or DefaultBackendName.
+	// Name + "." + Domain. Default DefaultGatewayName or DefaultBackendName;
+	// required in AdditionalBackends. Names are unique across all
+	// endpoints.
 	Name *string
+	// Domain overrides MutualTlsProps.Domain for an endpoint of
+	// AdditionalBackends: its certificate is for Name + "." + Domain and it
+	// registers in a private DNS namespace of that name (created once per
+	// distinct domain). Default nil: MutualTlsProps.Domain. Conflicts with
+	// Gateway and Backend, which always use MutualTlsProps.Domain.
+	Domain *string
 	// CaHierarchy issues the endpoint's certificate. Default: a new
 	// privateca.CaHierarchy (root and subordinate) per endpoint, the
-	// walkthrough's separate hierarchies. Conflicts with CaHierarchyProps.
+	// walkthrough's separate hierarchies. Pass the same hierarchy to several
+	// endpoints to share it. Conflicts with CaHierarchyProps.
 	CaHierarchy *privateca.CaHierarchy
 	// CaHierarchyProps configure the new hierarchy. Default nil: its
 	// defaults. Conflicts with CaHierarchy.
@@ -93,6 +102,16 @@ type MutualTlsProps struct {
 	// Backend is the mTLS server in front of the application. Default: all
 	// defaults with Name DefaultBackendName.
 	Backend *EndpointProps
+	// AdditionalBackends are further mTLS servers, each configured like
+	// Backend (Name is required) and run like it: its own CA hierarchy
+	// (unless shared through CaHierarchy), certificate, secret, export, ECS
+	// service and Envoy, registered as Name in its domain. Each requires the
+	// gateway's client certificate; the gateway sends requests under
+	// /Name/ to it (prefix rewritten to "/") with its own upstream TLS
+	// context, and every other request to Backend. Its application answers
+	// its Name. Default nil: the two-endpoint system. Conflicts with
+	// PlaneAppMesh, which keeps the walkthrough's two endpoints.
+	AdditionalBackends []*EndpointProps
 
 	// EnvoyImage is the proxy image of PlaneEnvoy, and the image of the
 	// start-script init container of PlaneAppMesh. Default DefaultEnvoyImage
@@ -105,7 +124,8 @@ type MutualTlsProps struct {
 	// AppMeshEnvoyImage is the proxy of PlaneAppMesh. Default
 	// DefaultAppMeshEnvoyImage. Conflicts with PlaneEnvoy.
 	AppMeshEnvoyImage awsecs.ContainerImage
-	// BackendText is what the backend answers. Default DefaultBackendText.
+	// BackendText is what Backend answers. Default DefaultBackendText.
+	// Each of AdditionalBackends answers its Name.
 	BackendText *string
 	// DesiredCount of each service. Default 1.
 	DesiredCount *float64
