@@ -104,6 +104,8 @@ func ParseLabel(s string) (Label, error) {
 //	                  UNDEFINED / UNTRIAGED               INFORMATIONAL (note)
 //	sarif             security-severity ≥ 9.0 / ≥ 7.0     CRITICAL / HIGH
 //	                  security-severity ≥ 4.0 / > 0       MEDIUM / LOW
+//	                  security-severity critical / high   CRITICAL / HIGH (a word, as
+//	                  / medium / low                      MEDIUM / LOW     GitLab's rules write)
 //	                  else level error / warning          HIGH / MEDIUM
 //	                  else level note / none              LOW / INFORMATIONAL
 var SeverityTables = map[string]map[string]Label{
@@ -127,7 +129,8 @@ var SeverityTables = map[string]map[string]Label{
 		"negligible": Informational, "unknown": Informational},
 	reports.ECR: {"critical": Critical, "high": High, "medium": Medium, "low": Low,
 		"informational": Informational, "undefined": Informational, "untriaged": Informational},
-	reports.SARIF: {"error": High, "warning": Medium, "note": Low, "none": Informational},
+	reports.SARIF: {"error": High, "warning": Medium, "note": Low, "none": Informational,
+		"critical": Critical, "high": High, "medium": Medium, "low": Low},
 }
 
 // unrated are tool values that mean "no rating"; they map to INFORMATIONAL with a note.

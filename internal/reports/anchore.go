@@ -3,10 +3,13 @@ package reports
 import "strconv"
 
 // anchoreReport is the legacy Anchore Engine vulnerability report: `anchore-cli --json image
-// vuln IMAGE all` or GET /v1/images/{digest}/vuln/all (also what anchorectl's --json printed
-// for the v1 API).
+// vuln IMAGE all` or GET /v1/images/{digest}/vuln/all, which name the digest imageDigest, and
+// the same report of Anchore Engine 1.x / Enterprise 4.x (API v2), which names it image_digest
+// and adds base_digest, imageFullTag and a per-vulnerability extra.description.
 type anchoreReport struct {
 	ImageDigest       *string                 `json:"imageDigest"`
+	ImageDigestV2     *string                 `json:"image_digest"`
+	ImageFullTag      string                  `json:"imageFullTag"`
 	VulnerabilityType string                  `json:"vulnerability_type"`
 	Vulnerabilities   *[]anchoreVulnerability `json:"vulnerabilities"`
 }
@@ -33,6 +36,9 @@ type anchoreVulnerability struct {
 	URL            string `json:"url"`
 	Vuln           string `json:"vuln"`
 	WillNotFix     bool   `json:"will_not_fix"`
+	Extra          struct {
+		Description string `json:"description"`
+	} `json:"extra"`
 }
 
 // ParseAnchore reads a legacy Anchore Engine vulnerability report. One finding per
@@ -46,12 +52,15 @@ func ParseAnchore(data []byte) (*Report, error) {
 		return nil, err
 	}
 	if r.ImageDigest == nil {
+		r.ImageDigest = r.ImageDigestV2
+	}
+	if r.ImageDigest == nil {
 		return nil, missing(Anchore, "imageDigest")
 	}
 	if r.Vulnerabilities == nil {
 		return nil, missing(Anchore, "vulnerabilities")
 	}
-	image := &Image{Digest: *r.ImageDigest}
+	image := &Image{Digest: *r.ImageDigest, Name: r.ImageFullTag}
 	rep := &Report{Tool: Anchore, Scanners: scanners("Anchore")}
 	for i, v := range *r.Vulnerabilities {
 		if v.Vuln == "" {
@@ -64,7 +73,7 @@ func ParseAnchore(data []byte) (*Report, error) {
 			RuleID:           v.Vuln,
 			Location:         firstNonEmpty(v.Package, pkgAt(name, v.PackageVersion)) + " " + v.PackagePath,
 			Title:            v.Vuln + " in " + pkgAt(name, v.PackageVersion),
-			Description:      v.Vuln + " affects " + pkgAt(name, v.PackageVersion) + " (" + v.PackageType + ", feed " + v.FeedGroup + ").",
+			Description:      firstNonEmpty(v.Extra.Description, v.Vuln+" affects "+pkgAt(name, v.PackageVersion)+" ("+v.PackageType+", feed "+v.FeedGroup+")."),
 			Severity:         v.Severity,
 			Package:          name,
 			InstalledVersion: v.PackageVersion,

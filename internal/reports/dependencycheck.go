@@ -109,6 +109,11 @@ func ParseDependencyCheck(data []byte) (*Report, error) {
 				Target:           d.FileName,
 				CWEs:             cwes(v.CWEs...),
 			}
+			if strings.TrimSpace(f.Severity) == "" {
+				// Reports written before "severity" existed, or by an analyzer that left it
+				// out, still rate the vulnerability in its CVSS blocks.
+				f.Severity = dcCVSSSeverity(v)
+			}
 			switch {
 			case v.CVSSv4 != nil && v.CVSSv4.BaseScore > 0:
 				f.Score, f.CVSSVector, f.CVSSVersion = v.CVSSv4.BaseScore, v.CVSSv4.VectorString, firstNonEmpty(v.CVSSv4.Version, "4.0")
@@ -135,6 +140,19 @@ func ParseDependencyCheck(data []byte) (*Report, error) {
 		}
 	}
 	return finish(rep)
+}
+
+// dcCVSSSeverity is the base severity of the newest CVSS version the vulnerability has.
+func dcCVSSSeverity(v dcVulnerability) string {
+	switch {
+	case v.CVSSv4 != nil && v.CVSSv4.BaseSeverity != "":
+		return v.CVSSv4.BaseSeverity
+	case v.CVSSv3 != nil && v.CVSSv3.BaseSeverity != "":
+		return v.CVSSv3.BaseSeverity
+	case v.CVSSv2 != nil:
+		return v.CVSSv2.Severity
+	}
+	return ""
 }
 
 // purlNameVersion splits "pkg:maven/org.apache.logging.log4j/log4j-core@2.14.1?type=jar" into

@@ -67,6 +67,14 @@ type ecrEnhancedFinding struct {
 			URL  string `json:"url"`
 		} `json:"recommendation"`
 	} `json:"remediation"`
+	Resources []struct {
+		Details struct {
+			AwsEcrContainerImage struct {
+				ImageHash string   `json:"imageHash"`
+				ImageTags []string `json:"imageTags"`
+			} `json:"awsEcrContainerImage"`
+		} `json:"details"`
+	} `json:"resources"`
 	Score    float64 `json:"score"`
 	Severity string  `json:"severity"`
 	Status   string  `json:"status"`
@@ -94,6 +102,17 @@ func ParseECR(data []byte) (*Report, error) {
 	image.Name = r.RepositoryName
 	if r.ImageID.ImageTag != "" {
 		image.Tags = []string{r.ImageID.ImageTag}
+	}
+	// A response asked for by tag carries no digest; Inspector's findings name the image.
+	for _, e := range r.ImageScanFindings.EnhancedFindings {
+		for _, res := range e.Resources {
+			if im := res.Details.AwsEcrContainerImage; image.Digest == "" && im.ImageHash != "" {
+				image.Digest = im.ImageHash
+				if len(image.Tags) == 0 {
+					image.Tags = im.ImageTags
+				}
+			}
+		}
 	}
 	rep := &Report{Tool: ECR, Scanners: scanners("Amazon ECR")}
 	for i, b := range r.ImageScanFindings.Findings {
@@ -143,16 +162,14 @@ func ParseECR(data []byte) (*Report, error) {
 			Category:    Package,
 			RuleID:      id,
 			Title:       firstNonEmpty(e.Title, id),
-			Description: firstNonEmpty(e.Description, id),
+			Description: firstNonEmpty(inspectorText(e.Description), e.Title, id),
 			Severity:    e.Severity,
 			Score:       e.Score,
 			Image:       image,
 			Target:      r.RepositoryName,
 			References:  refs(append([]string{d.SourceURL, e.Remediation.Recommendation.URL}, d.ReferenceUrls...)...),
 		}
-		if t := e.Remediation.Recommendation.Text; t != "" && t != "None Provided" {
-			f.Remediation = t
-		}
+		f.Remediation = inspectorText(e.Remediation.Recommendation.Text)
 		for _, p := range d.VulnerablePackages {
 			version := p.Version
 			if p.Release != "" {
@@ -160,7 +177,7 @@ func ParseECR(data []byte) (*Report, error) {
 			}
 			pkgs = append(pkgs, pkgAt(p.Name, version)+" "+p.FilePath)
 			if f.Package == "" {
-				f.Package, f.InstalledVersion, f.FixedVersion, f.PackageManager, f.File = p.Name, version, p.FixedInVersion, p.PackageManager, p.FilePath
+				f.Package, f.InstalledVersion, f.FixedVersion, f.PackageManager, f.File = p.Name, version, inspectorText(p.FixedInVersion), p.PackageManager, p.FilePath
 			}
 		}
 		f.Location = r.RepositoryName + " " + strings.TrimSpace(strings.Join(pkgs, ","))
@@ -175,4 +192,14 @@ func ParseECR(data []byte) (*Report, error) {
 		rep.Findings = append(rep.Findings, f)
 	}
 	return finish(rep)
+}
+
+// inspectorText is s, or "" for the placeholders Amazon Inspector writes where it has nothing:
+// "None Provided" (description, recommendation) and "NotAvailable" (fixedInVersion).
+func inspectorText(s string) string {
+	switch strings.TrimSpace(s) {
+	case "None Provided", "NotAvailable":
+		return ""
+	}
+	return s
 }

@@ -18,13 +18,19 @@ func fuzzParser(f *testing.F, tool string) {
 	if err != nil {
 		f.Fatal(err)
 	}
+	// The reports the tools really wrote, too (testdata/real/<tool>/...).
+	real, err := filepath.Glob(filepath.Join("testdata", "real", "*", "*.*"))
+	if err != nil {
+		f.Fatal(err)
+	}
+	files = append(files, real...)
 	for _, file := range files {
 		b, err := os.ReadFile(file)
 		if err != nil {
 			f.Fatal(err)
 		}
 		f.Add(b)
-		if strings.HasPrefix(filepath.Base(file), tool) {
+		if strings.HasPrefix(filepath.Base(file), tool) || filepath.Base(filepath.Dir(file)) == tool {
 			f.Add(b[:len(b)/2])
 		}
 	}

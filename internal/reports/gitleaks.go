@@ -2,30 +2,32 @@ package reports
 
 import "strconv"
 
-// gitleaksFinding is one element of gitleaks' JSON report (gitleaks git|dir
-// --report-format json). Secret, Match and Line are deliberately absent: they hold the
-// credential, which must never reach Security Hub.
+// gitleaksFinding is one element of gitleaks' JSON report: v8 (gitleaks git|dir
+// --report-format json) names its fields RuleID, StartLine, File...; v7 (gitleaks --report
+// FILE, still common in older pipelines) wrote rule, lineNumber, file and leakURL. Secret,
+// Match, Line and offender are deliberately absent: they hold the credential, which must never
+// reach Security Hub. Tags are not read either: v8 writes an array and v7 a comma-separated
+// string, and neither says anything the rule id does not.
 type gitleaksFinding struct {
-	RuleID      *string  `json:"RuleID"`
-	Description string   `json:"Description"`
-	StartLine   int      `json:"StartLine"`
-	EndLine     int      `json:"EndLine"`
-	StartColumn int      `json:"StartColumn"`
-	EndColumn   int      `json:"EndColumn"`
-	File        string   `json:"File"`
-	SymlinkFile string   `json:"SymlinkFile"`
-	Commit      string   `json:"Commit"`
-	Link        string   `json:"Link"`
-	Entropy     float64  `json:"Entropy"`
-	Author      string   `json:"Author"`
-	Date        string   `json:"Date"`
-	Tags        []string `json:"Tags"`
-	Fingerprint string   `json:"Fingerprint"`
+	RuleID      *string `json:"RuleID"`
+	Description string  `json:"Description"`
+	StartLine   int     `json:"StartLine"`
+	EndLine     int     `json:"EndLine"`
+	File        string  `json:"File"`
+	Commit      string  `json:"Commit"`
+	Link        string  `json:"Link"`
+	Author      string  `json:"Author"`
+	Date        string  `json:"Date"`
+	// The gitleaks v7 names; encoding/json matches keys case-insensitively, so v7's "file",
+	// "commit", "author" and "date" already fill the fields above.
+	Rule       *string `json:"rule"`
+	LineNumber int     `json:"lineNumber"`
+	LeakURL    string  `json:"leakURL"`
 }
 
-// ParseGitleaks reads a gitleaks JSON report. gitleaks gives no severity: every leak is
-// reported with Severity "secret", which the asff table maps to HIGH. Location is the file and
-// line, plus the commit when gitleaks scanned history, so the same leak in the same commit
+// ParseGitleaks reads a gitleaks JSON report, v8 or v7. gitleaks gives no severity: every leak
+// is reported with Severity "secret", which the asff table maps to HIGH. Location is the file
+// and line, plus the commit when gitleaks scanned history, so the same leak in the same commit
 // stays one finding. The secret and the matched line are never read.
 func ParseGitleaks(data []byte) (*Report, error) {
 	var leaks []gitleaksFinding
@@ -35,7 +37,10 @@ func ParseGitleaks(data []byte) (*Report, error) {
 	rep := &Report{Tool: Gitleaks, Scanners: scanners("gitleaks")}
 	for i, l := range leaks {
 		if l.RuleID == nil {
-			return nil, missing(Gitleaks, strconv.Itoa(i)+".RuleID")
+			if l.Rule == nil {
+				return nil, missing(Gitleaks, strconv.Itoa(i)+".RuleID")
+			}
+			l.RuleID, l.StartLine, l.EndLine, l.Link = l.Rule, l.LineNumber, l.LineNumber, l.LeakURL
 		}
 		file := RelPath(l.File)
 		where := lineLoc(file, l.StartLine)

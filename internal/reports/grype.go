@@ -19,29 +19,23 @@ type grypeSource struct {
 
 type grypeMatch struct {
 	Vulnerability struct {
-		ID          string   `json:"id"`
-		DataSource  string   `json:"dataSource"`
-		Namespace   string   `json:"namespace"`
-		Severity    string   `json:"severity"`
-		URLs        []string `json:"urls"`
-		Description string   `json:"description"`
-		Cvss        []struct {
-			Source  string `json:"source"`
-			Type    string `json:"type"`
-			Version string `json:"version"`
-			Vector  string `json:"vector"`
-			Metrics struct {
-				BaseScore float64 `json:"baseScore"`
-			} `json:"metrics"`
-		} `json:"cvss"`
-		Fix struct {
+		ID          string      `json:"id"`
+		DataSource  string      `json:"dataSource"`
+		Namespace   string      `json:"namespace"`
+		Severity    string      `json:"severity"`
+		URLs        []string    `json:"urls"`
+		Description string      `json:"description"`
+		Cvss        []grypeCVSS `json:"cvss"`
+		Fix         struct {
 			Versions []string `json:"versions"`
 			State    string   `json:"state"`
 		} `json:"fix"`
 	} `json:"vulnerability"`
 	RelatedVulnerabilities []struct {
-		ID          string `json:"id"`
-		Description string `json:"description"`
+		ID          string      `json:"id"`
+		Description string      `json:"description"`
+		Severity    string      `json:"severity"`
+		Cvss        []grypeCVSS `json:"cvss"`
 	} `json:"relatedVulnerabilities"`
 	Artifact struct {
 		ID        string `json:"id"`
@@ -56,8 +50,19 @@ type grypeMatch struct {
 	} `json:"artifact"`
 }
 
+type grypeCVSS struct {
+	Source  string `json:"source"`
+	Type    string `json:"type"`
+	Version string `json:"version"`
+	Vector  string `json:"vector"`
+	Metrics struct {
+		BaseScore float64 `json:"baseScore"`
+	} `json:"metrics"`
+}
+
 // ParseGrype reads a Grype JSON report. One finding per match. Severity is the vulnerability's
-// "severity" (Critical, High, Medium, Low, Negligible, Unknown). Location is the package@version
+// "severity" (Critical, High, Medium, Low, Negligible, Unknown), or, when Grype matched an NVD
+// record that NVD has not scored yet and so gives none, the first related advisory's. Location is the package@version
 // and its first location path, which Grype reports relative to the scanned directory or as a
 // path inside the image.
 func ParseGrype(data []byte) (*Report, error) {
@@ -120,15 +125,18 @@ func ParseGrype(data []byte) (*Report, error) {
 			Image:            image,
 			References:       refs(append([]string{v.DataSource}, v.URLs...)...),
 		}
-		// Distro advisories often carry no text; the related NVD record does.
+		f.Score, f.CVSSVector, f.CVSSVersion = grypeScore(v.Cvss)
+		// Distro advisories often carry no text, and an unscored NVD record no severity; the
+		// related records do.
 		for _, rv := range m.RelatedVulnerabilities {
 			if f.Description == "" {
 				f.Description = rv.Description
 			}
-		}
-		for _, c := range v.Cvss {
-			if c.Metrics.BaseScore > f.Score && (c.Type == "" || c.Type == "Primary") {
-				f.Score, f.CVSSVector, f.CVSSVersion = c.Metrics.BaseScore, c.Vector, c.Version
+			if strings.TrimSpace(f.Severity) == "" {
+				f.Severity = rv.Severity
+			}
+			if f.Score == 0 {
+				f.Score, f.CVSSVector, f.CVSSVersion = grypeScore(rv.Cvss)
 			}
 		}
 		if v.Fix.State == "fixed" && len(v.Fix.Versions) > 0 {
@@ -141,4 +149,14 @@ func ParseGrype(data []byte) (*Report, error) {
 		rep.Findings = append(rep.Findings, f)
 	}
 	return finish(rep)
+}
+
+// grypeScore is the highest primary base score of a CVSS list, with its vector and version.
+func grypeScore(list []grypeCVSS) (score float64, vector, version string) {
+	for _, c := range list {
+		if c.Metrics.BaseScore > score && (c.Type == "" || c.Type == "Primary") {
+			score, vector, version = c.Metrics.BaseScore, c.Vector, c.Version
+		}
+	}
+	return score, vector, version
 }

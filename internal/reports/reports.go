@@ -461,6 +461,11 @@ func finish(rep *Report) (*Report, error) {
 		if f.Occurrences < 1 {
 			f.Occurrences = 1
 		}
+		if im := f.Image; im != nil && strings.TrimSpace(im.Name+im.Digest+im.Repository) == "" {
+			// An image the report does not name cannot be an ASFF resource (its Id would be
+			// empty); the repository resource still places the finding.
+			f.Image = nil
+		}
 	}
 	return rep, nil
 }

@@ -93,8 +93,9 @@ type sarifResult struct {
 // the default), not absent from the scan (baselineState) and not suppressed with an accepted
 // suppression. Scanner is the run's driver name, so CodeQL and Semgrep logs stay apart.
 // Severity is the effective level (the result's, else the rule's default configuration, else
-// "warning" as the specification says); Score is the "security-severity" property (result
-// first, then rule) that GitHub code scanning also uses. Location is the artifact URI and start
+// "warning" as the specification says), or the "security-severity" property when a rule pack
+// wrote a word there ("MEDIUM"); Score is "security-severity" as a number (result first, then
+// rule), as GitHub code scanning reads it. Location is the artifact URI and start
 // line, or the logical location.
 func ParseSARIF(data []byte) (*Report, error) {
 	var l sarifLog
@@ -130,6 +131,14 @@ func ParseSARIF(data []byte) (*Report, error) {
 			}
 			if id == "" && rule != nil {
 				id = rule.ID
+			}
+			if id == "" && res.Rule == nil && rule == nil {
+				// ruleId is optional in SARIF. gitleaks 7 writes none but starts the message with
+				// the rule's id ("AWS Access Key secret detected"), so a rule named at the start
+				// of the message is the result's rule.
+				if rule = run.ruleInMessage(res.Message.Text); rule != nil {
+					id = rule.ID
+				}
 			}
 			if id == "" {
 				return nil, missing(SARIF, "runs."+strconv.Itoa(ri)+".results."+strconv.Itoa(i)+".ruleId")
@@ -169,6 +178,17 @@ func ParseSARIF(data []byte) (*Report, error) {
 					}
 				}
 			}
+			if f.Score == 0 && f.Severity != "none" {
+				// Some rule packs (GitLab's Semgrep rules) put a word, not a score, in
+				// security-severity; it still says more than the generic level.
+				word := res.Properties.severityWord()
+				if word == "" && rule != nil {
+					word = rule.Properties.severityWord()
+				}
+				if word != "" {
+					f.Severity = word
+				}
+			}
 			for _, loc := range res.Locations {
 				if p := loc.PhysicalLocation; p != nil && p.ArtifactLocation != nil && p.ArtifactLocation.URI != "" {
 					f.File = RelPath(p.ArtifactLocation.URI)
@@ -196,7 +216,10 @@ func ParseSARIF(data []byte) (*Report, error) {
 			if f.Title == "" {
 				f.Title = id
 			}
-			f.Title = id + ": " + strings.TrimPrefix(f.Title, id+": ")
+			if f.Title != id {
+				// gitleaks names its rules by their ids; "X: X" would say nothing more.
+				f.Title = id + ": " + strings.TrimPrefix(f.Title, id+": ")
+			}
 			if f.File != "" && f.Category != Web {
 				f.Title += " in " + lineLoc(f.File, f.StartLine)
 			}
@@ -260,6 +283,23 @@ func accepted(s []struct {
 	return false
 }
 
+// ruleInMessage is the rule of the run whose id or name starts message (the longest, when
+// several do), or nil.
+func (run *sarifRun) ruleInMessage(message string) *sarifRule {
+	var best *sarifRule
+	n := 0
+	for _, c := range append([]*sarifComponent{&run.Tool.Driver}, extensionPtrs(run)...) {
+		for i := range c.Rules {
+			for _, key := range []string{c.Rules[i].ID, c.Rules[i].Name} {
+				if len(key) > n && strings.HasPrefix(message, key) {
+					best, n = &c.Rules[i], len(key)
+				}
+			}
+		}
+	}
+	return best
+}
+
 func text(t *sarifText) string {
 	if t == nil {
 		return ""
@@ -280,6 +320,17 @@ func (p sarifProperties) score() float64 {
 		}
 	}
 	return 0
+}
+
+// severityWord reads "security-severity" written as a word: "critical", "high", "medium" or
+// "low" (lower case), else "".
+func (p sarifProperties) severityWord() string {
+	v, _ := p["security-severity"].(string)
+	switch w := strings.ToLower(strings.TrimSpace(v)); w {
+	case "critical", "high", "medium", "low":
+		return w
+	}
+	return ""
 }
 
 func (p sarifProperties) strings(key string) []string {

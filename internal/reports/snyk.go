@@ -2,6 +2,7 @@ package reports
 
 import (
 	"bytes"
+	"encoding/json"
 	"strconv"
 	"strings"
 )
@@ -22,23 +23,26 @@ type snykProject struct {
 		BaseImage string `json:"baseImage"`
 	} `json:"docker"`
 	Applications []snykProject `json:"applications"`
+	// Runs is present when the document is SARIF: `snyk code test --json` writes SARIF, not
+	// this format.
+	Runs json.RawMessage `json:"runs"`
 }
 
 type snykVulnerability struct {
-	ID             string              `json:"id"`
-	Title          string              `json:"title"`
-	Description    string              `json:"description"`
-	Severity       string              `json:"severity"`
-	CVSSv3         string              `json:"CVSSv3"`
-	CVSSScore      *float64            `json:"cvssScore"`
-	Identifiers    map[string][]string `json:"identifiers"`
-	PackageName    string              `json:"packageName"`
-	Name           string              `json:"name"`
-	Version        string              `json:"version"`
-	FixedIn        []string            `json:"fixedIn"`
-	NearestFixedIn string              `json:"nearestFixedInVersion"`
-	From           []string            `json:"from"`
-	Type           string              `json:"type"`
+	ID             string            `json:"id"`
+	Title          string            `json:"title"`
+	Description    string            `json:"description"`
+	Severity       string            `json:"severity"`
+	CVSSv3         string            `json:"CVSSv3"`
+	CVSSScore      *float64          `json:"cvssScore"`
+	Identifiers    map[string]idList `json:"identifiers"`
+	PackageName    string            `json:"packageName"`
+	Name           string            `json:"name"`
+	Version        string            `json:"version"`
+	FixedIn        []string          `json:"fixedIn"`
+	NearestFixedIn string            `json:"nearestFixedInVersion"`
+	From           []string          `json:"from"`
+	Type           string            `json:"type"`
 	References     []struct {
 		Title string `json:"title"`
 		URL   string `json:"url"`
@@ -74,6 +78,9 @@ func ParseSnyk(data []byte) (*Report, error) {
 	walk = func(path string, p snykProject, image *Image) error {
 		if p.Error != "" {
 			return invalid(Snyk, path+"error", "Snyk reported an error instead of results: "+p.Error)
+		}
+		if p.OK == nil && len(p.Runs) > 0 {
+			return invalid(Snyk, path+"ok", "missing: this is a SARIF log (snyk code test writes SARIF): convert it with --tool sarif")
 		}
 		if p.OK == nil {
 			return missing(Snyk, path+"ok")
@@ -147,6 +154,31 @@ func ParseSnyk(data []byte) (*Report, error) {
 		}
 	}
 	return finish(rep)
+}
+
+// idList is one kind of Snyk identifiers. Most are strings ("CVE-2021-23337"), but Snyk writes
+// the old Node Security Project ids as numbers ("NSP": [1673]), so numbers are kept as text.
+type idList []string
+
+func (l *idList) UnmarshalJSON(b []byte) error {
+	var raw []any
+	if json.Unmarshal(b, &raw) != nil {
+		// A lone value where a list belongs: identifiers are references, not worth rejecting a
+		// report over.
+		*l = nil
+		return nil
+	}
+	out := make([]string, 0, len(raw))
+	for _, v := range raw {
+		switch v := v.(type) {
+		case string:
+			out = append(out, v)
+		case float64:
+			out = append(out, strconv.FormatFloat(v, 'f', -1, 64))
+		}
+	}
+	*l = out
+	return nil
 }
 
 func errMissingID(path string) error {

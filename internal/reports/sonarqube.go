@@ -34,20 +34,26 @@ type sonarIssue struct {
 	} `json:"textRange"`
 	Status      string `json:"status"`
 	IssueStatus string `json:"issueStatus"`
-	Resolution  string `json:"resolution"`
-	Message     string `json:"message"`
-	Type        string `json:"type"`
-	Impacts     []struct {
+	// SimpleStatus is what SonarQube 10.3 called issueStatus.
+	SimpleStatus string `json:"simpleStatus"`
+	Resolution   string `json:"resolution"`
+	Message      string `json:"message"`
+	Type         string `json:"type"`
+	Impacts      []struct {
 		SoftwareQuality string `json:"softwareQuality"`
 		Severity        string `json:"severity"`
 	} `json:"impacts"`
 }
 
+// sonarClosed are the issue statuses of SonarQube 10.3+ that mean nobody has to act: the
+// deprecated status/resolution pair says the same, but only while SonarQube still writes it.
+var sonarClosed = map[string]bool{"ACCEPTED": true, "FALSE_POSITIVE": true, "FIXED": true, "CLOSED": true}
+
 // sonarImpactRank orders the impact severities of SonarQube 10.2+ (BLOCKER and INFO since 10.8).
 var sonarImpactRank = map[string]int{"INFO": 1, "LOW": 2, "MEDIUM": 3, "HIGH": 4, "BLOCKER": 5}
 
-// ParseSonarQube reads a SonarQube /api/issues/search response. Closed or resolved issues are
-// skipped. Severity is the highest impact severity, written "impact:HIGH", when the server
+// ParseSonarQube reads a SonarQube /api/issues/search response. Closed, resolved, accepted and
+// false-positive issues are skipped. Severity is the highest impact severity, written "impact:HIGH", when the server
 // reports impacts (SonarQube 10.2+), else the legacy severity (BLOCKER, CRITICAL, MAJOR,
 // MINOR, INFO). Location is SonarQube's issue key, which SonarQube itself keeps stable while
 // code moves around the issue.
@@ -68,7 +74,7 @@ func ParseSonarQube(data []byte) (*Report, error) {
 	}
 	rep := &Report{Tool: SonarQube, Scanners: scanners("SonarQube")}
 	for i, is := range *r.Issues {
-		if is.Status == "CLOSED" || is.Resolution != "" {
+		if is.Status == "CLOSED" || is.Resolution != "" || sonarClosed[firstNonEmpty(is.IssueStatus, is.SimpleStatus)] {
 			continue
 		}
 		if is.Key == "" || is.Rule == "" {

@@ -5,13 +5,27 @@ import (
 	"strings"
 )
 
-// trivyReport is Trivy's JSON report (trivy fs|image|config --format json), SchemaVersion 2.
+// trivyReport is Trivy's JSON report (trivy fs|image|config|repo --format json),
+// SchemaVersion 2. `trivy k8s --format json` writes no SchemaVersion but a ClusterName and one
+// Results list per Kubernetes resource: under Resources since Trivy 0.45, split into
+// Vulnerabilities and Misconfigurations before.
 type trivyReport struct {
-	SchemaVersion *int          `json:"SchemaVersion"`
-	ArtifactName  string        `json:"ArtifactName"`
-	ArtifactType  string        `json:"ArtifactType"`
-	Metadata      trivyMetadata `json:"Metadata"`
-	Results       []trivyResult `json:"Results"`
+	SchemaVersion *int               `json:"SchemaVersion"`
+	ArtifactName  string             `json:"ArtifactName"`
+	ArtifactType  string             `json:"ArtifactType"`
+	Metadata      trivyMetadata      `json:"Metadata"`
+	Results       []trivyResult      `json:"Results"`
+	ClusterName   *string            `json:"ClusterName"`
+	Resources     []trivyK8sResource `json:"Resources"`
+	K8sVulns      []trivyK8sResource `json:"Vulnerabilities"`
+	K8sMisconfigs []trivyK8sResource `json:"Misconfigurations"`
+}
+
+type trivyK8sResource struct {
+	Namespace string        `json:"Namespace"`
+	Kind      string        `json:"Kind"`
+	Name      string        `json:"Name"`
+	Results   []trivyResult `json:"Results"`
 }
 
 type trivyMetadata struct {
@@ -27,6 +41,19 @@ type trivyResult struct {
 	Vulnerabilities   []trivyVulnerability `json:"Vulnerabilities"`
 	Misconfigurations []trivyMisconfig     `json:"Misconfigurations"`
 	Secrets           []trivySecret        `json:"Secrets"`
+	Licenses          []trivyLicense       `json:"Licenses"`
+}
+
+// trivyLicense is a license the license scanner (--scanners license) classified: Category is
+// forbidden, restricted, reciprocal, notice, permissive or unencumbered, and Severity follows
+// from it.
+type trivyLicense struct {
+	Severity string `json:"Severity"`
+	Category string `json:"Category"`
+	PkgName  string `json:"PkgName"`
+	FilePath string `json:"FilePath"`
+	Name     string `json:"Name"`
+	Link     string `json:"Link"`
 }
 
 type trivyVulnerability struct {
@@ -87,15 +114,27 @@ type trivySecret struct {
 	// Match is deliberately not read: it holds the secret (partly masked at best).
 }
 
-// ParseTrivy reads a Trivy JSON report (SchemaVersion 2): vulnerabilities, misconfigurations
-// (only those with Status FAIL) and secrets of every result. Severity is Trivy's "Severity"
-// (CRITICAL, HIGH, MEDIUM, LOW, UNKNOWN). Location is the result target and package@version;
-// for the OS packages of an image scan it is the OS package type instead of the target, whose
-// name carries the image tag and so changes on every build.
+// ParseTrivy reads a Trivy JSON report (SchemaVersion 2, or a `trivy k8s` report):
+// vulnerabilities, misconfigurations (only those with Status FAIL), secrets and classified
+// licenses of every result. Severity is Trivy's "Severity" (CRITICAL, HIGH, MEDIUM, LOW,
+// UNKNOWN). Location is the result target and package@version, plus the package's path when
+// Trivy gives one (the same jar can sit in two places of an image); for the OS packages of an
+// image scan it is the OS package type instead of the target, whose name carries the image tag
+// and so changes on every build. In a Kubernetes report every location starts with the
+// resource's namespace, kind and name.
 func ParseTrivy(data []byte) (*Report, error) {
 	var r trivyReport
 	if err := decode(Trivy, data, &r); err != nil {
 		return nil, err
+	}
+	rep := &Report{Tool: Trivy, Scanners: scanners("Trivy")}
+	if r.SchemaVersion == nil && r.ClusterName != nil {
+		for _, list := range [][]trivyK8sResource{r.Resources, r.K8sVulns, r.K8sMisconfigs} {
+			for _, k := range list {
+				trivyResults(rep, k.Results, nil, strings.Trim(k.Namespace+"/"+k.Kind+"/"+k.Name, "/")+" ")
+			}
+		}
+		return finish(rep)
 	}
 	if r.SchemaVersion == nil {
 		return nil, missing(Trivy, "SchemaVersion")
@@ -105,15 +144,27 @@ func ParseTrivy(data []byte) (*Report, error) {
 	}
 	var image *Image
 	if r.ArtifactType == "container_image" {
-		image = &Image{Name: r.ArtifactName, Tags: r.Metadata.RepoTags}
-		if len(r.Metadata.RepoDigests) > 0 {
-			if _, d, ok := cutLast(r.Metadata.RepoDigests[0], "@"); ok {
+		// ArtifactName is empty for some inputs (an image archive), and RepoTags and
+		// RepoDigests then hold empty strings; the image ID still names the image.
+		tags := nonEmpty(r.Metadata.RepoTags)
+		image = &Image{Name: r.ArtifactName, Tags: tags, Digest: r.Metadata.ImageID}
+		if image.Name == "" && len(tags) > 0 {
+			image.Name = tags[0]
+		}
+		for _, rd := range r.Metadata.RepoDigests {
+			if _, d, ok := cutLast(rd, "@"); ok && d != "" {
 				image.Digest = d
+				break
 			}
 		}
 	}
-	rep := &Report{Tool: Trivy, Scanners: scanners("Trivy")}
-	for _, res := range r.Results {
+	trivyResults(rep, r.Results, image, "")
+	return finish(rep)
+}
+
+// trivyResults appends the findings of results to rep; prefix starts every location.
+func trivyResults(rep *Report, results []trivyResult, image *Image, prefix string) {
+	for _, res := range results {
 		target := RelPath(res.Target)
 		where, file := target, target
 		if res.Class == "os-pkgs" {
@@ -128,7 +179,7 @@ func ParseTrivy(data []byte) (*Report, error) {
 				Scanner:          "Trivy",
 				Category:         Package,
 				RuleID:           v.VulnerabilityID,
-				Location:         where + " " + pkgAt(v.PkgName, v.InstalledVersion),
+				Location:         prefix + where + " " + strings.TrimSpace(pkgAt(v.PkgName, v.InstalledVersion)+" "+v.PkgPath),
 				Title:            v.VulnerabilityID + " in " + pkgAt(v.PkgName, v.InstalledVersion),
 				Description:      v.Description,
 				Severity:         v.Severity,
@@ -174,7 +225,7 @@ func ParseTrivy(data []byte) (*Report, error) {
 				Scanner:     "Trivy",
 				Category:    Config,
 				RuleID:      id,
-				Location:    strings.TrimSpace(lineLoc(target, m.CauseMetadata.StartLine) + " " + m.CauseMetadata.Resource),
+				Location:    prefix + strings.TrimSpace(lineLoc(target, m.CauseMetadata.StartLine)+" "+m.CauseMetadata.Resource),
 				Title:       id + ": " + m.Title,
 				Description: firstNonEmpty(m.Message, m.Description),
 				Severity:    m.Severity,
@@ -192,7 +243,7 @@ func ParseTrivy(data []byte) (*Report, error) {
 				Scanner:     "Trivy",
 				Category:    Secret,
 				RuleID:      s.RuleID,
-				Location:    lineLoc(target, s.StartLine),
+				Location:    prefix + lineLoc(target, s.StartLine),
 				Title:       firstNonEmpty(s.Title, s.RuleID) + " in " + lineLoc(target, s.StartLine),
 				Description: "A " + firstNonEmpty(s.Category, "secret") + " secret matched rule " + s.RuleID + ". The secret itself is not copied into the finding.",
 				Severity:    s.Severity,
@@ -204,8 +255,35 @@ func ParseTrivy(data []byte) (*Report, error) {
 				Remediation: "Revoke and rotate the credential, then remove it from the repository history.",
 			})
 		}
+		for _, l := range res.Licenses {
+			subject := firstNonEmpty(l.PkgName, RelPath(l.FilePath), target)
+			rep.Findings = append(rep.Findings, Finding{
+				Scanner:     "Trivy",
+				Category:    License,
+				RuleID:      l.Name,
+				Location:    prefix + target + " " + subject,
+				Title:       "License " + l.Name + " (" + l.Category + ") in " + subject,
+				Description: subject + " is licensed under " + l.Name + ", which Trivy classifies as " + l.Category + ".",
+				Severity:    l.Severity,
+				Package:     l.PkgName,
+				File:        RelPath(l.FilePath),
+				Target:      target,
+				Image:       image,
+				References:  refs(l.Link),
+			})
+		}
 	}
-	return finish(rep)
+}
+
+// nonEmpty is list without its blank strings.
+func nonEmpty(list []string) []string {
+	var out []string
+	for _, s := range list {
+		if strings.TrimSpace(s) != "" {
+			out = append(out, s)
+		}
+	}
+	return out
 }
 
 // cutLast is strings.Cut at the last sep.

@@ -45,7 +45,8 @@ type zapInstance struct {
 }
 
 // ParseZAP reads a ZAP traditional JSON report. One finding per alert and site; its instances
-// (URLs) are counted in Occurrences and the first becomes URL. Severity is ZAP's riskcode
+// (URLs) are counted in Occurrences (from "count": ZAP lists at most 20 instances) and the first
+// becomes URL. Severity is ZAP's riskcode
 // ("0" informational to "3" high). Location is the site and the alert reference, so an alert
 // that moves between pages of the same site stays one finding.
 func ParseZAP(data []byte) (*Report, error) {
@@ -78,7 +79,7 @@ func ParseZAP(data []byte) (*Report, error) {
 				CWEs:        cwes(a.CWEID),
 				References:  refs(urls(a.Reference)...),
 				Remediation: htmlText(a.Solution),
-				Occurrences: max(1, len(a.Instances)),
+				Occurrences: zapCount(a),
 			}
 			if len(a.Instances) > 0 {
 				in := a.Instances[0]
@@ -94,6 +95,17 @@ func ParseZAP(data []byte) (*Report, error) {
 		}
 	}
 	return finish(rep)
+}
+
+// zapCount is the number of instances of an alert: "count" when ZAP wrote it (the report lists
+// only the first instances; ZAP 2.7 wrote count "525" next to 20 instances), else the list's
+// length, and at least 1.
+func zapCount(a zapAlert) int {
+	n := len(a.Instances)
+	if c, err := strconv.Atoi(strings.TrimSpace(a.Count)); err == nil && c > n {
+		n = c
+	}
+	return max(1, n)
 }
 
 var tagRe = regexp.MustCompile(`<[^>]*>`)
