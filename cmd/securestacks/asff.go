@@ -153,7 +153,7 @@ func runAsffImport(args []string, stdout, stderr io.Writer) int {
 		return failure(stderr, where, err)
 	}
 
-	scope := asff.ScopeKey(rep.Tool, rep.Scanners, asffOrDefault(scan.Repository, "unknown-repository"), asffOrDefault(scan.Branch, "unknown-branch"))
+	scope := asff.ScopeKey(rep.Tool, rep.Scanners, scan.Repository, scan.Branch)
 	prev := asff.State{Scope: scope}
 	if *statePath != "" {
 		b, err := os.ReadFile(*statePath)
@@ -187,16 +187,7 @@ func runAsffImport(args []string, stdout, stderr io.Writer) int {
 		}
 	})
 	res, importErr := asff.Importer{API: client}.Import(ctx, append(updated, archived...))
-	failed := res.FailedIDs()
-	var notArchived []asff.Finding
-	n := 0
-	for _, a := range archived {
-		if failed[a.ID] {
-			notArchived = append(notArchived, a)
-		} else {
-			n++
-		}
-	}
+	n, notArchived := res.SplitArchived(archived)
 	if *statePath != "" {
 		b, err := json.MarshalIndent(asff.NewState(scope, updated, notArchived), "", "  ")
 		if err == nil {
@@ -212,11 +203,4 @@ func runAsffImport(args []string, stdout, stderr io.Writer) int {
 		return failure(stderr, where, importErr)
 	}
 	return exitOK
-}
-
-func asffOrDefault(s, d string) string {
-	if strings.TrimSpace(s) == "" {
-		return d
-	}
-	return s
 }

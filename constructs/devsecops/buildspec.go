@@ -60,12 +60,12 @@ ingest() {
   now="$(date -u +%Y-%m-%dT%H:%M:%SZ)"
   if [ "$(stat -c %s "$report")" -le @INLINE_LIMIT@ ]; then
     jq -n --arg t "$tool" --arg c "$now" --arg r "$REPOSITORY_NAME" --arg b "$SOURCE_BRANCH" \
-      --arg id "$CODEBUILD_BUILD_ID" --arg s "${SOURCE_COMMIT:-unknown}" --rawfile report "$report" \
-      '{messageType:"CodeScanReport",reportType:$t,createdAt:$c,source_repository:$r,source_branch:$b,build_id:$id,source_commitid:$s,report:$report}' > envelope.json
+      --arg id "$CODEBUILD_BUILD_ID" --arg s "${SOURCE_COMMIT:-unknown}" --arg st "$STAGE_NAME" --rawfile report "$report" \
+      '{messageType:"CodeScanReport",reportType:$t,createdAt:$c,source_repository:$r,source_branch:$b,build_id:$id,source_commitid:$s,stage:$st,report:$report}' > envelope.json
   else
     jq -n --arg t "$tool" --arg c "$now" --arg r "$REPOSITORY_NAME" --arg b "$SOURCE_BRANCH" \
-      --arg id "$CODEBUILD_BUILD_ID" --arg s "${SOURCE_COMMIT:-unknown}" --arg k "$key" \
-      '{messageType:"CodeScanReport",reportType:$t,createdAt:$c,source_repository:$r,source_branch:$b,build_id:$id,source_commitid:$s,report_s3_key:$k}' > envelope.json
+      --arg id "$CODEBUILD_BUILD_ID" --arg s "${SOURCE_COMMIT:-unknown}" --arg st "$STAGE_NAME" --arg k "$key" \
+      '{messageType:"CodeScanReport",reportType:$t,createdAt:$c,source_repository:$r,source_branch:$b,build_id:$id,source_commitid:$s,stage:$st,report_s3_key:$k}' > envelope.json
   fi
   aws lambda invoke --function-name "$INGEST_FUNCTION" --cli-binary-format raw-in-base64-out \
     --cli-read-timeout 900 --payload fileb://envelope.json ingest-result.json > ingest-invoke.json
@@ -115,7 +115,8 @@ func secretsScript(tool SecretsTool) string {
 git secrets --register-aws
 git secrets --scan -r . 2> git-secrets.txt || true
 # Its output is file:line:match. Keep file and line only (never the match) as SARIF.
-grep -E '^[^:]+:[0-9]+:' git-secrets.txt | cut -d: -f1,2 | jq -R -s --arg v "` + GitSecrets.Version + `" '
+# grep exits 1 when nothing matched, which pipefail would turn into a failed build.
+{ grep -E '^[^:]+:[0-9]+:' git-secrets.txt || true; } | cut -d: -f1,2 | jq -R -s --arg v "` + GitSecrets.Version + `" '
   split("\n") | map(select(length > 0) | split(":") | {
     ruleId: "git-secrets.prohibited-pattern", level: "error",
     message: {text: "A git-secrets prohibited pattern (AWS credentials) matched; the match is not copied."},

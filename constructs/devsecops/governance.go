@@ -78,7 +78,7 @@ func (p *Pipeline) addGovernance() {
 
 func (p *Pipeline) addTrail() {
 	bucket := defaults.Bucket(p, "TrailBucket", &awss3.BucketProps{EncryptionKey: p.Key, ServerAccessLogsBucket: p.AccessLogsBucket})
-	p.TrailLogGroup = defaults.LogGroup(p, "TrailLogs", &awslogs.LogGroupProps{EncryptionKey: p.logsKey})
+	p.TrailLogGroup = defaults.LogGroup(p, "TrailLogs", &awslogs.LogGroupProps{EncryptionKey: p.Key})
 	p.Trail = awscloudtrail.NewTrail(p, jsii.String("Trail"), &awscloudtrail.TrailProps{
 		Bucket:                     bucket,
 		EncryptionKey:              p.Key,

@@ -26,7 +26,7 @@ const IngestConcurrency = 5
 // default Security Hub product.
 func (p *Pipeline) newIngestFunction() {
 	stack := awscdk.Stack_Of(p)
-	logGroup := defaults.LogGroup(p, "IngestFunctionLogs", &awslogs.LogGroupProps{EncryptionKey: p.logsKey})
+	logGroup := defaults.LogGroup(p, "IngestFunctionLogs", &awslogs.LogGroupProps{EncryptionKey: p.Key})
 	bucket := p.ArtifactBucket
 	productArn := stack.FormatArn(&awscdk.ArnComponents{
 		Service: jsii.String("securityhub"), Resource: jsii.String("product"),

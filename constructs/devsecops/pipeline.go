@@ -86,7 +86,6 @@ type Pipeline struct {
 	source           awscodepipeline.Artifact
 	imageDefinitions awscodepipeline.Artifact
 	commit           *string
-	logsKey          awskms.IKey
 	recorder         awscdk.CfnResource
 }
 
@@ -109,7 +108,6 @@ func NewPipeline(scope constructs.Construct, id string, props *PipelineProps) *P
 		p.Key = defaults.Key(p, "Key", &awskms.KeyProps{Description: jsii.String("DevSecOps pipeline: artifacts, scan reports, logs, notifications")})
 	}
 	p.allowServices()
-	p.logsKey = p.Key
 	// One access-log target for every bucket of the construct.
 	p.AccessLogsBucket = defaults.AccessLogsBucket(p, "AccessLogs")
 	p.ArtifactBucket = defaults.Bucket(p, "ArtifactBucket", &awss3.BucketProps{EncryptionKey: p.Key, ServerAccessLogsBucket: p.AccessLogsBucket})
@@ -348,18 +346,15 @@ func (p *Pipeline) repositoryName() *string {
 // project defines one scan build with its log group and the grants every scan needs: upload
 // reports under scans/, invoke the ingestion function.
 func (p *Pipeline) project(id, stage, description string, spec map[string]any, privileged bool, env map[string]*awscodebuild.BuildEnvironmentVariable) awscodebuild.PipelineProject {
-	logGroup := defaults.LogGroup(p, id+"Logs", &awslogs.LogGroupProps{EncryptionKey: p.logsKey})
-	plain := func(v *string) *awscodebuild.BuildEnvironmentVariable {
-		return &awscodebuild.BuildEnvironmentVariable{Type: awscodebuild.BuildEnvironmentVariableType_PLAINTEXT, Value: v}
-	}
+	logGroup := defaults.LogGroup(p, id+"Logs", &awslogs.LogGroupProps{EncryptionKey: p.Key})
 	vars := map[string]*awscodebuild.BuildEnvironmentVariable{
-		envReportBucket: plain(p.ArtifactBucket.BucketName()),
-		envReportKey:    plain(p.Key.KeyArn()),
-		envIngest:       plain(p.IngestFunction.FunctionName()),
-		envThreshold:    plain(jsii.String(p.props.threshold)),
-		envRepository:   plain(p.repositoryName()),
-		envBranch:       plain(jsii.String(p.props.branch)),
-		envStage:        plain(jsii.String(stage)),
+		envReportBucket: plainVar(p.ArtifactBucket.BucketName()),
+		envReportKey:    plainVar(p.Key.KeyArn()),
+		envIngest:       plainVar(p.IngestFunction.FunctionName()),
+		envThreshold:    plainVar(jsii.String(p.props.threshold)),
+		envRepository:   plainVar(p.repositoryName()),
+		envBranch:       plainVar(jsii.String(p.props.branch)),
+		envStage:        plainVar(jsii.String(stage)),
 	}
 	for k, v := range env {
 		vars[k] = v

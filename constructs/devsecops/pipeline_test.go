@@ -523,7 +523,7 @@ func TestBuildspecsPinAndVerifyEveryTool(t *testing.T) {
 		{"sonarqube", func() awscdk.Stack { return gov }, "Static analysis", []devsecops.Release{devsecops.SonarScanner}, nil, []string{"ingest sonarqube sonarqube.json", "-Dsonar.qualitygate.wait=true"}},
 		{"image with trivy", func() awscdk.Stack { return gov }, "Container image build, scan", []devsecops.Release{devsecops.Trivy}, nil, []string{"ingest trivy image-scan.json", "ingest ecr ecr-scan.json"}},
 		{"zap full scan", func() awscdk.Stack { return gov }, "Dynamic scan", nil, []devsecops.ContainerImage{devsecops.ZAP}, []string{"zap-full-scan.py -t \"$DAST_TARGET_URL\" -J zap.json", "ingest zap zap/zap.json"}},
-		{"git-secrets", func() awscdk.Stack { return gitStack }, "Secrets scan", []devsecops.Release{devsecops.GitSecrets}, nil, []string{"ingest sarif git-secrets.sarif"}},
+		{"git-secrets", func() awscdk.Stack { return gitStack }, "Secrets scan", []devsecops.Release{devsecops.GitSecrets}, nil, []string{"{ grep -E '^[^:]+:[0-9]+:' git-secrets.txt || true; } | cut", "ingest sarif git-secrets.sarif"}},
 		{"trivy fs", func() awscdk.Stack { return gitStack }, "Software composition analysis", []devsecops.Release{devsecops.Trivy}, nil, []string{"ingest trivy trivy.json"}},
 		{"phpstan", func() awscdk.Stack { return gitStack }, "Static analysis", []devsecops.Release{devsecops.PHPStan}, nil, []string{"ingest phpstan phpstan.json"}},
 	}
@@ -550,8 +550,9 @@ func TestBuildspecsPinAndVerifyEveryTool(t *testing.T) {
 					t.Errorf("%s is not pulled and run by digest", img.Reference)
 				}
 			}
-			// AND the report goes through ingest, which fails the build at the threshold
-			for _, want := range append(tt.ingests, "aws lambda invoke --function-name \"$INGEST_FUNCTION\"", `jq -e '.FunctionError'`, `at or above $SEVERITY_THRESHOLD`) {
+			// AND the report goes through ingest, which names the stage (so that the same tool
+			// in two stages keeps two states) and fails the build at the threshold
+			for _, want := range append(tt.ingests, "aws lambda invoke --function-name \"$INGEST_FUNCTION\"", `jq -e '.FunctionError'`, `at or above $SEVERITY_THRESHOLD`, `stage:$st`) {
 				if !strings.Contains(spec, want) {
 					t.Errorf("buildspec lacks %q", want)
 				}

@@ -88,12 +88,8 @@ func (s Scan) withDefaults() (Scan, error) {
 	if !partitionRe.MatchString(s.Partition) {
 		return s, fmt.Errorf("partition: expected aws, aws-cn or aws-us-gov, got %q", s.Partition)
 	}
-	if strings.TrimSpace(s.Repository) == "" {
-		s.Repository = "unknown-repository"
-	}
-	if strings.TrimSpace(s.Branch) == "" {
-		s.Branch = "unknown-branch"
-	}
+	s.Repository = orUnknown(s.Repository, unknownRepository)
+	s.Branch = orUnknown(s.Branch, unknownBranch)
 	if s.Now.IsZero() {
 		s.Now = time.Now()
 	}
@@ -104,6 +100,19 @@ func (s Scan) withDefaults() (Scan, error) {
 		s.MaxFindingBytes = MaxFindingBytes
 	}
 	return s, nil
+}
+
+// The repository and branch of a scan that names none.
+const (
+	unknownRepository = "unknown-repository"
+	unknownBranch     = "unknown-branch"
+)
+
+func orUnknown(s, unknown string) string {
+	if strings.TrimSpace(s) == "" {
+		return unknown
+	}
+	return s
 }
 
 // ProductArn is the account's default product, the one BatchImportFindings accepts from any

@@ -294,6 +294,24 @@ func TestScopeKey(t *testing.T) {
 			t.Errorf("%q collides with %q", other, base)
 		}
 	}
+	// AND a scan that names no repository or branch has the scope of Scan's defaults
+	if got := asff.ScopeKey("trivy", []string{"Trivy"}, " ", ""); got != "trivy|Trivy|unknown-repository|unknown-branch" {
+		t.Errorf("scope without repository and branch = %q", got)
+	}
+}
+
+func TestSplitArchived(t *testing.T) {
+	// GIVEN three archived findings, one of which Security Hub rejected
+	archived := []asff.Finding{{ID: "a"}, {ID: "b"}, {ID: "c"}}
+	res := asff.ImportResult{Failed: []asff.FailedFinding{{ID: "b", Code: "InvalidInput"}, {ID: "not-archived-here"}}}
+
+	// WHEN they are split
+	accepted, notArchived := res.SplitArchived(archived)
+
+	// THEN two count as archived and the rejected one is kept for the next scan
+	if accepted != 2 || len(notArchived) != 1 || notArchived[0].ID != "b" {
+		t.Errorf("accepted %d, not archived %+v", accepted, notArchived)
+	}
 }
 
 func TestToSDK(t *testing.T) {

@@ -146,6 +146,20 @@ func (res ImportResult) FailedIDs() map[string]bool {
 	return out
 }
 
+// SplitArchived counts the findings of archived that Security Hub accepted and returns the
+// others, which the next State keeps so that the next scan archives them again.
+func (res ImportResult) SplitArchived(archived []Finding) (accepted int, notArchived []Finding) {
+	failed := res.FailedIDs()
+	for _, a := range archived {
+		if failed[a.ID] {
+			notArchived = append(notArchived, a)
+		} else {
+			accepted++
+		}
+	}
+	return accepted, notArchived
+}
+
 // ToSDK converts a finding to the SDK type BatchImportFindings takes.
 func ToSDK(f Finding) types.AwsSecurityFinding {
 	s := types.AwsSecurityFinding{

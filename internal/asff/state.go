@@ -31,11 +31,12 @@ type StateEntry struct {
 }
 
 // ScopeKey names the findings a scan may close: those of the same tool and scanners (a SARIF
-// log from CodeQL must not close Semgrep's), repository and branch.
+// log from CodeQL must not close Semgrep's), repository and branch. An empty repository or
+// branch is the one Scan defaults to.
 func ScopeKey(tool string, scanners []string, repository, branch string) string {
 	s := append([]string(nil), scanners...)
 	sort.Strings(s)
-	return tool + "|" + strings.Join(s, ",") + "|" + repository + "|" + branch
+	return tool + "|" + strings.Join(s, ",") + "|" + orUnknown(repository, unknownRepository) + "|" + orUnknown(branch, unknownBranch)
 }
 
 // ScopeHash is a short, path-safe digest of a scope, for object keys and file names.

@@ -43,7 +43,7 @@ var (
 const MessageType = "CodeScanReport"
 
 // Envelope is what a scan build sends: the seed's format, plus report_s3_key for reports too
-// large for a Lambda payload (6 MB), which the build uploads under scans/ first.
+// large for a Lambda payload (6 MB), which the build uploads under scans/ first, and stage.
 type Envelope struct {
 	MessageType      string          `json:"messageType"`
 	ReportType       string          `json:"reportType"`
@@ -54,6 +54,10 @@ type Envelope struct {
 	SourceCommitID   string          `json:"source_commitid"`
 	Report           json.RawMessage `json:"report"`
 	ReportS3Key      string          `json:"report_s3_key,omitempty"`
+	// Stage is the pipeline stage that ran the scan. Optional. Scans of one tool in different
+	// stages (Grype on the source tree, then on the image) keep separate states, so that one
+	// never archives the other's findings.
+	Stage string `json:"stage,omitempty"`
 }
 
 // Result is what the build reads to apply its severity threshold.
@@ -94,7 +98,8 @@ type Handler struct {
 	Partition, Region, AccountID, URLSuffix string
 	// MaxReportBytes bounds a report read from S3. Default 256 MiB.
 	MaxReportBytes int64
-	// S3Timeout bounds each S3 call. Default 30s.
+	// S3Timeout bounds each attempt of an S3 call; an attempt that runs out of it is retried
+	// under Retry. Default 30s.
 	S3Timeout time.Duration
 	// Now is the clock. Default time.Now.
 	Now func() time.Time
@@ -159,7 +164,10 @@ func (h *Handler) Handle(ctx context.Context, raw json.RawMessage) (Result, erro
 	log = log.With("tool", tool, "repository", env.SourceRepository, "branch", env.SourceBranch, "build_id", env.BuildID)
 	log.Info("report parsed", "findings", len(findings), "counts", res.Counts)
 
-	scope := asff.ScopeKey(tool, rep.Scanners, orDefault(env.SourceRepository, "unknown-repository"), orDefault(env.SourceBranch, "unknown-branch"))
+	scope := asff.ScopeKey(tool, rep.Scanners, env.SourceRepository, env.SourceBranch)
+	if stage := strings.TrimSpace(env.Stage); stage != "" {
+		scope += "|" + stage
+	}
 	stateKey := StatePrefix + tool + "/" + asff.ScopeHash(scope) + ".json"
 	prev := h.loadState(ctx, log, stateKey, scope)
 	updated, archived, err := asff.Reconcile(prev, findings, scan)
@@ -173,15 +181,8 @@ func (h *Handler) Handle(ctx context.Context, raw json.RawMessage) (Result, erro
 	}
 	imp, importErr := importer.Import(ctx, all)
 	res.Imported = imp.Imported
-	failed := imp.FailedIDs()
 	var notArchived []asff.Finding
-	for _, a := range archived {
-		if failed[a.ID] {
-			notArchived = append(notArchived, a)
-		} else {
-			res.Archived++
-		}
-	}
+	res.Archived, notArchived = imp.SplitArchived(archived)
 	// The state is saved even when some imports failed: the open findings are what this scan
 	// reported, and an archive that failed is kept to be retried by the next scan.
 	if err := h.saveState(ctx, stateKey, asff.NewState(scope, updated, notArchived)); err != nil {
@@ -254,9 +255,7 @@ func (h *Handler) saveState(ctx context.Context, key string, s asff.State) error
 }
 
 func (h *Handler) put(ctx context.Context, key string, body []byte) error {
-	return awsretry.Do(ctx, h.Retry, func(ctx context.Context) error {
-		ctx, cancel := context.WithTimeout(ctx, h.s3Timeout())
-		defer cancel()
+	return awsretry.Do(ctx, h.s3Retry(), func(ctx context.Context) error {
 		_, err := h.Put.PutObject(ctx, &s3.PutObjectInput{
 			Bucket:               aws.String(h.Bucket),
 			Key:                  aws.String(key),
@@ -273,9 +272,7 @@ func (h *Handler) put(ctx context.Context, key string, body []byte) error {
 
 func (h *Handler) get(ctx context.Context, key string, limit int64) ([]byte, error) {
 	var out []byte
-	err := awsretry.Do(ctx, h.Retry, func(ctx context.Context) error {
-		ctx, cancel := context.WithTimeout(ctx, h.s3Timeout())
-		defer cancel()
+	err := awsretry.Do(ctx, h.s3Retry(), func(ctx context.Context) error {
 		obj, err := h.Get.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(h.Bucket), Key: aws.String(key)})
 		if err != nil {
 			return err
@@ -363,13 +360,6 @@ func describeJSONError(err error) string {
 	return err.Error()
 }
 
-func orDefault(s, d string) string {
-	if strings.TrimSpace(s) == "" {
-		return d
-	}
-	return s
-}
-
 func (h *Handler) logger() *slog.Logger {
 	if h.Logger == nil {
 		return slog.Default()
@@ -384,11 +374,14 @@ func (h *Handler) now() time.Time {
 	return h.Now()
 }
 
-func (h *Handler) s3Timeout() time.Duration {
-	if h.S3Timeout <= 0 {
-		return defaultS3Timeout
+// s3Retry is Retry with every attempt bounded by S3Timeout.
+func (h *Handler) s3Retry() awsretry.Policy {
+	p := h.Retry
+	p.AttemptTimeout = h.S3Timeout
+	if p.AttemptTimeout <= 0 {
+		p.AttemptTimeout = defaultS3Timeout
 	}
-	return h.S3Timeout
+	return p
 }
 
 func (h *Handler) maxReportBytes() int64 {

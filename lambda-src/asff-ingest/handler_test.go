@@ -281,6 +281,44 @@ func TestRescanUpdatesAndArchives(t *testing.T) {
 	}
 }
 
+func TestScansOfOneToolInTwoStagesKeepSeparateStates(t *testing.T) {
+	// withStage adds the stage the pipeline's buildspec sends.
+	withStage := func(raw json.RawMessage, stage string) json.RawMessage {
+		var m map[string]any
+		if err := json.Unmarshal(raw, &m); err != nil {
+			t.Fatal(err)
+		}
+		m["stage"] = stage
+		b, _ := json.Marshal(m)
+		return b
+	}
+	// GIVEN Grype's scan of the source tree, ingested by the Analysis stage
+	w := newWorld()
+	h := w.handler()
+	sca, err := h.Handle(context.Background(), withStage(envelope(t, "grype", report(t, "grype.json")), "Analysis"))
+	if err != nil || sca.Findings == 0 {
+		t.Fatalf("sca %+v, %v", sca, err)
+	}
+
+	// WHEN the Image stage ingests Grype's scan of the image, for the same repository and branch
+	image, err := h.Handle(context.Background(), withStage(envelope(t, "grype", report(t, "grype-image.json")), "Image"))
+
+	// THEN the image scan archives none of the source tree's findings, and the next source
+	// tree scan archives none of the image's
+	if err != nil || image.Archived != 0 {
+		t.Errorf("image %+v, %v", image, err)
+	}
+	again, err := h.Handle(context.Background(), withStage(envelope(t, "grype", report(t, "grype.json")), "Analysis"))
+	if err != nil || again.Archived != 0 {
+		t.Errorf("second sca %+v, %v", again, err)
+	}
+	for id, f := range w.imported {
+		if f.RecordState == shtypes.RecordStateArchived {
+			t.Errorf("%s archived", id)
+		}
+	}
+}
+
 func TestRejectedFindingsAreReportedAndStateKept(t *testing.T) {
 	// GIVEN Security Hub rejects one finding of the report
 	w := newWorld()
@@ -438,5 +476,27 @@ func TestThrottledImportIsRetried(t *testing.T) {
 	// THEN the call is retried after backoffs and every finding is imported
 	if err != nil || res.Imported != 6 || w.calls != 3 || w.waits != 2 {
 		t.Errorf("err %v imported %d calls %d waits %d", err, res.Imported, w.calls, w.waits)
+	}
+}
+
+func TestHungS3CallIsRetried(t *testing.T) {
+	// GIVEN S3 hangs on the first put until the attempt's deadline
+	w := newWorld()
+	h := w.handler()
+	h.S3Timeout = 20 * time.Millisecond
+	store, hung := h.Put, 0
+	h.Put = putFunc(func(ctx context.Context, in *s3.PutObjectInput, o ...func(*s3.Options)) (*s3.PutObjectOutput, error) {
+		if hung == 0 {
+			hung++
+			<-ctx.Done()
+			return nil, ctx.Err()
+		}
+		return store.PutObject(ctx, in, o...)
+	})
+	// WHEN a report arrives
+	res, err := h.Handle(context.Background(), event(t, "trivy.json"))
+	// THEN the put is tried again after a backoff, and the report is stored and imported
+	if err != nil || res.Imported != 6 || w.waits != 1 || !hasPrefixKey(w.objects, "reports/trivy/") {
+		t.Errorf("err %v imported %d waits %d objects %v", err, res.Imported, w.waits, keysOfBytes(w.objects))
 	}
 }
