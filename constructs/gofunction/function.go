@@ -92,6 +92,19 @@ func NewGoFunction(scope constructs.Construct, id string, props *GoFunctionProps
 		g.LogGroup, _ = fp.LogGroup.(awslogs.LogGroup)
 	}
 
+	// The role GoFunction creates may write only to a log group it can grant on.
+	var logTarget awslogs.ILogGroup
+	if fp.Role == nil {
+		switch lg, ok := fp.LogGroup.(awslogs.ILogGroup); {
+		case logRetention != "":
+			panic("gofunction: FunctionProps.LogRetention needs FunctionProps.Role: the role GoFunction creates can write only to a log group it can grant on; set LogGroup instead")
+		case fp.LogGroup != nil && !ok:
+			panic("gofunction: FunctionProps.LogGroup is only an ILogGroupRef, which GoFunction cannot grant its role on: pass an awslogs.ILogGroup or set FunctionProps.Role")
+		default:
+			logTarget = lg
+		}
+	}
+
 	var role awsiam.Role
 	if fp.Role == nil {
 		// Our own role instead of CDK's default: no AWSLambdaBasicExecutionRole
@@ -113,9 +126,7 @@ func NewGoFunction(scope constructs.Construct, id string, props *GoFunctionProps
 		g.Node().AddValidation(&buildCheck{local: local})
 	}
 	if role != nil {
-		if g.LogGroup != nil {
-			g.LogGroup.GrantWrite(role)
-		}
+		logTarget.GrantWrite(role)
 		if fp.Tracing == awslambda.Tracing_ACTIVE {
 			nag.SuppressTree(role, nag.Rule{
 				ID:        "AwsSolutions-IAM5",

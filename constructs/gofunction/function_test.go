@@ -6,6 +6,7 @@ import (
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
 	"github.com/aws/jsii-runtime-go"
@@ -117,9 +118,10 @@ func TestUserValuesWin(t *testing.T) {
 		},
 		{
 			name: "log retention instead of a log group",
-			props: func(awscdk.Stack) *awslambda.FunctionProps {
+			props: func(stack awscdk.Stack) *awslambda.FunctionProps {
+				role := awsiam.NewRole(stack, jsii.String("Own"), &awsiam.RoleProps{AssumedBy: awsiam.NewServicePrincipal(jsii.String("lambda.amazonaws.com"), nil)})
 				//lint:ignore SA1019 GoFunction must still honour the deprecated field
-				return &awslambda.FunctionProps{LogRetention: awslogs.RetentionDays_ONE_YEAR}
+				return &awslambda.FunctionProps{LogRetention: awslogs.RetentionDays_ONE_YEAR, Role: role}
 			},
 			want:      map[string]any{"Runtime": "provided.al2023"},
 			logGroups: 0,
@@ -209,6 +211,9 @@ func TestInvalidPropsPanic(t *testing.T) {
 			Bundling: &gofunction.BundlingOptions{Environment: map[string]*string{"GOARCH": jsii.String("amd64")}}}, "gofunction: Environment must not set GOARCH"},
 		{"empty docker image", &gofunction.GoFunctionProps{Entry: jsii.String("./hello"), ModuleDir: jsii.String(testModule),
 			Bundling: &gofunction.BundlingOptions{DockerImage: jsii.String("")}}, "gofunction: DockerImage must not be empty"},
+		{"log retention with our role", &gofunction.GoFunctionProps{Entry: jsii.String("./hello"), ModuleDir: jsii.String(testModule),
+			//lint:ignore SA1019 the deprecated field must be refused, not ignored
+			FunctionProps: &awslambda.FunctionProps{LogRetention: awslogs.RetentionDays_ONE_YEAR}}, "gofunction: FunctionProps.LogRetention needs FunctionProps.Role"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -30,7 +30,9 @@ type GoFunctionProps struct {
 	// DefaultLogRetention, encrypted with the stack's shared logs KMS key
 	// (unless LogGroup or LogRetention is set), and a new execution role
 	// (unless Role is set) that may write only to that log group (plus the
-	// X-Ray calls active tracing needs).
+	// X-Ray calls active tracing needs). Without Role, the deprecated
+	// LogRetention, or a LogGroup that is only an ILogGroupRef, panics: the
+	// role would have no log group to write to.
 	// Architecture must be ARM_64 or X86_64.
 	*awslambda.FunctionProps
 
