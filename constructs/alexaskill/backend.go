@@ -1,6 +1,8 @@
 package alexaskill
 
 import (
+	"slices"
+
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
@@ -106,12 +108,9 @@ func (s *Skill) newBackend(props *SkillProps, logsKey awskms.IKey) {
 	const concurrency = "Only this one skill may invoke the backend (scoped permission); reserving concurrency would take it from the account pool, which new accounts cannot spare"
 	const syncOnly = "Alexa invokes the backend synchronously and waits for the answer; a dead-letter queue applies to asynchronous invocations only"
 	const vpc = "A skill backend answers Alexa and reads one SSM parameter, both public APIs; set BackendFunctionProps.Vpc when a backend needs VPC resources"
-	nag.Suppress(s.Backend,
-		nag.Rule{ID: "NIST.800.53.R5-LambdaConcurrency", Reason: concurrency},
-		nag.Rule{ID: "HIPAA.Security-LambdaConcurrency", Reason: concurrency},
-		nag.Rule{ID: "NIST.800.53.R5-LambdaDLQ", Reason: syncOnly},
-		nag.Rule{ID: "HIPAA.Security-LambdaDLQ", Reason: syncOnly},
-		nag.Rule{ID: "NIST.800.53.R5-LambdaInsideVPC", Reason: vpc},
-		nag.Rule{ID: "HIPAA.Security-LambdaInsideVPC", Reason: vpc},
-	)
+	nag.Suppress(s.Backend, slices.Concat(
+		nag.NISTAndHIPAA("LambdaConcurrency", concurrency),
+		nag.NISTAndHIPAA("LambdaDLQ", syncOnly),
+		nag.NISTAndHIPAA("LambdaInsideVPC", vpc),
+	)...)
 }

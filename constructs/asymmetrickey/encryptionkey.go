@@ -1,6 +1,8 @@
 package asymmetrickey
 
 import (
+	"slices"
+
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
@@ -43,8 +45,10 @@ type EncryptionKeyProps struct {
 	// elsewhere through DecryptorRole. Default false: the function is created.
 	NoDecryptFunction bool
 	// DecryptFunctionProps override the decrypt function's settings
-	// (memory, timeout, ...). Forced: Role, Environment KEY_ID. Default:
-	// 256 MB, 30 s. Conflicts with NoDecryptFunction.
+	// (memory, timeout, ...). Forced: Role, LogGroup, Environment KEY_ID.
+	// Default: 256 MB, 30 s. Conflicts (panic): NoDecryptFunction, and
+	// LogGroup or LogRetention set (the role may write only to the
+	// construct's log group).
 	DecryptFunctionProps *awslambda.FunctionProps
 	// LogsKey encrypts the log groups of this construct's functions.
 	// Default: a new key from defaults.LogsKey (one per function group).
@@ -91,6 +95,11 @@ func NewEncryptionKey(scope constructs.Construct, id string, props *EncryptionKe
 	}
 	if props.NoDecryptFunction && props.DecryptFunctionProps != nil {
 		panic("asymmetrickey: EncryptionKey DecryptFunctionProps conflicts with NoDecryptFunction; set one")
+	}
+	//lint:ignore SA1019 the deprecated field must still be rejected when a caller sets it
+	if fp := props.DecryptFunctionProps; fp != nil && (fp.LogGroup != nil || fp.LogRetention != "") {
+		// The function's role may write only to the log group made here.
+		panic("asymmetrickey: EncryptionKey DecryptFunctionProps.LogGroup and LogRetention must be unset: the construct creates the decrypt function's encrypted log group")
 	}
 	e := &EncryptionKey{}
 	constructs.NewConstruct_Override(e, scope, jsii.String(id))
@@ -157,9 +166,7 @@ func (e *EncryptionKey) newDecryptFunction(props *EncryptionKeyProps, oaepOnly m
 	if fp.Timeout == nil {
 		fp.Timeout = awscdk.Duration_Seconds(jsii.Number(30))
 	}
-	if fp.LogGroup == nil {
-		fp.LogGroup = logGroup
-	}
+	fp.LogGroup = logGroup
 	env := map[string]*string{}
 	if fp.Environment != nil {
 		for k, v := range *fp.Environment {
@@ -176,14 +183,11 @@ func (e *EncryptionKey) newDecryptFunction(props *EncryptionKeyProps, oaepOnly m
 	})
 	e.DecryptFunction.Node().AddDependency(e.DecryptFunctionPolicy)
 	const sync = "Callers invoke the decrypt function synchronously and need its answer"
-	nag.Suppress(e.DecryptFunction,
-		nag.Rule{ID: "NIST.800.53.R5-LambdaConcurrency", Reason: sync + "; the app that grants invocation sizes its concurrency, and reserving it here would take it from the account pool"},
-		nag.Rule{ID: "HIPAA.Security-LambdaConcurrency", Reason: sync + "; the app that grants invocation sizes its concurrency, and reserving it here would take it from the account pool"},
-		nag.Rule{ID: "NIST.800.53.R5-LambdaDLQ", Reason: sync + "; a dead-letter queue applies to asynchronous invocations only"},
-		nag.Rule{ID: "HIPAA.Security-LambdaDLQ", Reason: sync + "; a dead-letter queue applies to asynchronous invocations only"},
-		nag.Rule{ID: "NIST.800.53.R5-LambdaInsideVPC", Reason: "Calls only the KMS public API and reaches no VPC resource; a VPC would add endpoints or NAT and no isolation"},
-		nag.Rule{ID: "HIPAA.Security-LambdaInsideVPC", Reason: "Calls only the KMS public API and reaches no VPC resource; a VPC would add endpoints or NAT and no isolation"},
-	)
+	nag.Suppress(e.DecryptFunction, slices.Concat(
+		nag.NISTAndHIPAA("LambdaConcurrency", sync+"; the app that grants invocation sizes its concurrency, and reserving it here would take it from the account pool"),
+		nag.NISTAndHIPAA("LambdaDLQ", sync+"; a dead-letter queue applies to asynchronous invocations only"),
+		nag.NISTAndHIPAA("LambdaInsideVPC", "Calls only the KMS public API and reaches no VPC resource; a VPC would add endpoints or NAT and no isolation"),
+	)...)
 }
 
 // GrantPublicKeyRead lets grantee read the published public key from S3 and

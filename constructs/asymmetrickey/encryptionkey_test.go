@@ -7,6 +7,7 @@ import (
 
 	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/securestacks/securestacks/constructs/asymmetrickey"
@@ -96,6 +97,9 @@ func TestEncryptionKeySpecsAndConflicts(t *testing.T) {
 		{"signing usage", &asymmetrickey.EncryptionKeyProps{KeyProps: &awskms.KeyProps{KeyUsage: awskms.KeyUsage_SIGN_VERIFY}}, "expected ENCRYPT_DECRYPT (or unset), got SIGN_VERIFY"},
 		{"function props without function", &asymmetrickey.EncryptionKeyProps{NoDecryptFunction: true, DecryptFunctionProps: &awslambda.FunctionProps{}},
 			"asymmetrickey: EncryptionKey DecryptFunctionProps conflicts with NoDecryptFunction"},
+		//lint:ignore SA1019 the deprecated field is what the construct must reject
+		{"log retention of the function's own", &asymmetrickey.EncryptionKeyProps{DecryptFunctionProps: &awslambda.FunctionProps{LogRetention: awslogs.RetentionDays_ONE_YEAR}},
+			"asymmetrickey: EncryptionKey DecryptFunctionProps.LogGroup and LogRetention must be unset"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

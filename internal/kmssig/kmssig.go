@@ -228,9 +228,9 @@ type Signature struct {
 }
 
 // Sign signs message with the KMS key keyID under a. A RAW message longer than
-// MaxRawMessage is hashed here and sent as DIGEST, which yields the same
-// signature KMS would compute over the RAW message, so the message itself
-// never leaves the machine either way it is verified.
+// MaxRawMessage is hashed here and sent as DIGEST, so that message never
+// leaves the machine; the signature is the one KMS would compute over the RAW
+// message, and verifies as RAW or as DIGEST alike.
 func Sign(ctx context.Context, api SignAPI, keyID string, a Algorithm, mt MessageType, message []byte) (*Signature, error) {
 	if keyID == "" {
 		return nil, errors.New("key id: expected a key id, key ARN or alias, got an empty string")

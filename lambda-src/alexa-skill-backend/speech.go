@@ -8,8 +8,6 @@ import (
 
 // phrases are the sentences of one locale.
 type phrases struct {
-	// locale is the tag these phrases are for, as logged.
-	locale    string
 	tellTime  func(utc time.Time) string
 	help      string
 	reprompt  string
@@ -32,7 +30,6 @@ func clock12(t time.Time) string {
 
 var (
 	english = phrases{
-		locale: "en-US",
 		// "U.T.C." as the seed wrote it, so Alexa spells it out rather than guessing a word.
 		tellTime:  func(t time.Time) string { return fmt.Sprintf("It is %s U.T.C.", clock12(t)) },
 		help:      "You can ask me what time it is, and I will tell you the time in U.T.C. What would you like to do?",
@@ -43,12 +40,10 @@ var (
 	}
 	british = func() phrases {
 		p := english
-		p.locale = "en-GB"
 		p.tellTime = func(t time.Time) string { return fmt.Sprintf("It is %02d:%02d U.T.C.", t.Hour(), t.Minute()) }
 		return p
 	}()
 	german = phrases{
-		locale:    "de-DE",
 		tellTime:  func(t time.Time) string { return fmt.Sprintf("Es ist %d:%02d Uhr UTC.", t.Hour(), t.Minute()) },
 		help:      "Du kannst mich fragen, wie spät es ist. Ich sage dir die Uhrzeit in UTC. Was möchtest du tun?",
 		reprompt:  "Frag zum Beispiel: Wie spät ist es?",
@@ -57,7 +52,6 @@ var (
 		malformed: "Entschuldigung, diese Anfrage habe ich nicht verstanden.",
 	}
 	french = phrases{
-		locale:    "fr-FR",
 		tellTime:  func(t time.Time) string { return fmt.Sprintf("Il est %d h %02d UTC.", t.Hour(), t.Minute()) },
 		help:      "Vous pouvez me demander l'heure, je vous donnerai l'heure UTC. Que voulez-vous faire ?",
 		reprompt:  "Demandez par exemple : quelle heure est-il ?",
@@ -66,7 +60,6 @@ var (
 		malformed: "Désolé, je n'ai pas compris cette demande.",
 	}
 	spanish = phrases{
-		locale: "es-ES",
 		tellTime: func(t time.Time) string {
 			if t.Hour() == 1 {
 				return fmt.Sprintf("Es la 1:%02d UTC.", t.Minute())

@@ -105,7 +105,7 @@ type Publisher struct {
 	PutParameter    PutParameterAPI
 	DeleteParameter DeleteParameterAPI
 	// Retry bounds every AWS call. Zero value: awsretry's defaults with a
-	// 10-second attempt timeout (see main.go).
+	// DefaultAttemptTimeout per attempt.
 	Retry awsretry.Policy
 	// Logger receives one line per publication. Default slog.Default().
 	Logger *slog.Logger
