@@ -123,6 +123,13 @@ type MutualTlsProps struct {
 	AppImage awsecs.ContainerImage
 	// AppMeshEnvoyImage is the proxy of PlaneAppMesh. Default
 	// DefaultAppMeshEnvoyImage. Conflicts with PlaneEnvoy.
+	//
+	// EnvoyImage, AppImage and AppMeshEnvoyImage are pulled with each
+	// endpoint's ExecutionRole, which takes no CDK grants (its one managed
+	// policy is all it may do): the pull permission an image from a private
+	// ECR repository (ContainerImage_FromEcrRepository, _FromAsset) would add
+	// is dropped. Grant it yourself, for example
+	// repository.GrantPull(e.ExecutionRole) for each e of Endpoints().
 	AppMeshEnvoyImage awsecs.ContainerImage
 	// BackendText is what Backend answers. Default DefaultBackendText.
 	// Each of AdditionalBackends answers its Name.

@@ -209,8 +209,11 @@ func (r *Roles) ensureRole(ctx context.Context, id, partition string, role Servi
 		}
 		if !created {
 			// Someone created it between GetRole and CreateRole: read whose it is.
-			if got, found, err = r.role(ctx, role.Name); err != nil || !found {
-				return false, errors.Join(err, fmt.Errorf("role %s: CreateRole said it exists, GetRole does not find it", role.Name))
+			if got, found, err = r.role(ctx, role.Name); err != nil {
+				return false, err
+			}
+			if !found {
+				return false, fmt.Errorf("role %s: CreateRole said it exists, GetRole does not find it", role.Name)
 			}
 		}
 	}
