@@ -19,6 +19,7 @@ import (
 
 	"github.com/securestacks/securestacks/lambda-src/internal/awsretry"
 	"github.com/securestacks/securestacks/lambda-src/internal/logging"
+	"github.com/securestacks/securestacks/lambda-src/internal/oneline"
 )
 
 // DenialMessage is what a denied session finds in session_url.txt instead of a URL. The session
@@ -151,7 +152,7 @@ func (h *Handler) Handle(ctx context.Context, ev events.S3Event) error {
 			errs = append(errs, err)
 		}
 	}
-	return errors.Join(errs...)
+	return oneline.Join(errs...)
 }
 
 func (h *Handler) handleRecord(ctx context.Context, log *slog.Logger, r events.S3EventRecord) error {

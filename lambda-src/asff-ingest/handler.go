@@ -22,6 +22,7 @@ import (
 	"github.com/securestacks/securestacks/internal/reports"
 	"github.com/securestacks/securestacks/lambda-src/internal/awsretry"
 	"github.com/securestacks/securestacks/lambda-src/internal/logging"
+	"github.com/securestacks/securestacks/lambda-src/internal/oneline"
 )
 
 // PutObjectAPI stores the raw envelope and the scan state.
@@ -187,7 +188,7 @@ func (h *Handler) Handle(ctx context.Context, raw json.RawMessage) (Result, erro
 	// reported, and an archive that failed is kept to be retried by the next scan.
 	if err := h.saveState(ctx, stateKey, asff.NewState(scope, updated, notArchived)); err != nil {
 		log.Error("saving scan state", "state_key", stateKey, "error", err.Error())
-		importErr = errors.Join(importErr, fmt.Errorf("saving scan state %s: %w", stateKey, err))
+		importErr = oneline.Join(importErr, fmt.Errorf("saving scan state %s: %w", stateKey, err))
 	}
 	log.Info("findings imported", "batches", imp.Batches, "imported", imp.Imported, "archived", res.Archived, "failed", len(imp.Failed))
 	for _, f := range imp.Failed {

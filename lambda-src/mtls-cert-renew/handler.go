@@ -21,6 +21,7 @@ import (
 	"github.com/securestacks/securestacks/lambda-src/internal/awsretry"
 	"github.com/securestacks/securestacks/lambda-src/internal/logging"
 	"github.com/securestacks/securestacks/lambda-src/internal/mtlsexport"
+	"github.com/securestacks/securestacks/lambda-src/internal/oneline"
 )
 
 // Environment variables the construct sets.
@@ -211,7 +212,7 @@ func (r *Renewer) Handle(ctx context.Context, e events.CloudWatchEvent) (Result,
 		}
 		res.Outcomes = append(res.Outcomes, out)
 	}
-	return res, errors.Join(errs...)
+	return res, oneline.Join(errs...)
 }
 
 // selectTargets returns the targets an event is about.
