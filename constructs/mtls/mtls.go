@@ -498,7 +498,7 @@ func (t *MutualTls) newRenewal(p *MutualTlsProps, renewDays float64) {
 			Description: jsii.String("Keeps the mTLS secrets in step with their ACM certificates"),
 			Role:        role.WithoutPolicyUpdates(nil),
 			LogGroup:    logGroup,
-			Timeout:     awscdk.Duration_Minutes(jsii.Number(10)),
+			Timeout:     awscdk.Duration_Seconds(jsii.Number(renewTimeoutSeconds(len(endpoints)))),
 			MemorySize:  jsii.Number(256),
 			// One run at a time: two runs could renew the same certificate twice.
 			ReservedConcurrentExecutions: jsii.Number(1),
@@ -508,6 +508,9 @@ func (t *MutualTls) newRenewal(p *MutualTlsProps, renewDays float64) {
 			Environment: &map[string]*string{
 				"MTLS_TARGETS":           jsii.String(string(targetsJSON)),
 				"MTLS_RENEW_BEFORE_DAYS": jsii.String(fmt.Sprintf("%d", int(renewDays))),
+				// Set, not left to the function's default, because the timeout
+				// above is computed from it.
+				"MTLS_MAX_WAIT_SECONDS": jsii.String(fmt.Sprintf("%d", renewMaxWaitSeconds)),
 			},
 		},
 	})
@@ -571,6 +574,29 @@ func (t *MutualTls) newRenewal(p *MutualTlsProps, renewDays float64) {
 	for _, e := range endpoints {
 		t.readers(e)[role.RoleArn()] = struct{}{}
 	}
+}
+
+// The renew function's time budget. It handles its targets one after
+// another; each may wait up to renewMaxWaitSeconds for ACM's renewed
+// certificate and then needs up to renewMarginSeconds to export it and
+// redeploy (the handler's DefaultMaxWaitSeconds and DefaultDeadlineMargin:
+// the handler starts a target only when that much is left, and reports the
+// targets it could not start). renewBaseSeconds covers the cold start and the
+// work before and after the targets.
+const (
+	renewMaxWaitSeconds = 180
+	renewMarginSeconds  = 60
+	renewBaseSeconds    = 120
+	// renewMaxTimeoutSeconds is Lambda's maximum timeout.
+	renewMaxTimeoutSeconds = 900
+)
+
+// renewTimeoutSeconds is the renew function's timeout for n endpoints:
+// min(15 minutes, 2 minutes + n × (MaxWait + 1 minute)). With more endpoints
+// than fit, a run stops at the deadline and names the rest, which Lambda's
+// retry or the next daily run handles.
+func renewTimeoutSeconds(n int) int {
+	return min(renewMaxTimeoutSeconds, renewBaseSeconds+n*(renewMaxWaitSeconds+renewMarginSeconds))
 }
 
 // readers returns the set of role ARNs that may read e's secret.

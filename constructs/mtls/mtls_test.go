@@ -366,6 +366,45 @@ func TestRenewalAutomation(t *testing.T) {
 	}
 }
 
+func TestRenewFunctionTimeoutScalesWithEndpoints(t *testing.T) {
+	cases := []struct {
+		name        string
+		tpl         assertions.Template
+		wantTimeout float64 // seconds: 2 minutes + N × (3 minutes MaxWait + 1 minute)
+	}{
+		{"two endpoints", envoyTemplate, 600},
+		{"three endpoints", threeTemplate, 840},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			// GIVEN a system of N endpoints WHEN the renew function is read
+			fn := renewFunction(t, tc.tpl)
+
+			// THEN its timeout leaves every target its wait and margin, and the wait it
+			// was computed from is the one the function is told to use
+			if got := fn["Timeout"]; got != tc.wantTimeout {
+				t.Errorf("Timeout = %v, want %v", got, tc.wantTimeout)
+			}
+			vars := fn["Environment"].(map[string]any)["Variables"].(map[string]any)
+			if got := vars["MTLS_MAX_WAIT_SECONDS"]; got != "180" {
+				t.Errorf("MTLS_MAX_WAIT_SECONDS = %v, want \"180\"", got)
+			}
+		})
+	}
+}
+
+// renewFunction returns the properties of the renew function.
+func renewFunction(t *testing.T, tpl assertions.Template) map[string]any {
+	t.Helper()
+	for id, fn := range resources(tpl, "AWS::Lambda::Function") {
+		if strings.HasPrefix(id, "MtlsRenewFunction") {
+			return fn["Properties"].(map[string]any)
+		}
+	}
+	t.Fatal("no renew function")
+	return nil
+}
+
 // renewTargets reads MTLS_TARGETS, with every {"Ref": X} replaced by X.
 func renewTargets(t *testing.T, tpl assertions.Template) []map[string]any {
 	t.Helper()

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"math/big"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
@@ -32,7 +33,8 @@ const (
 	// renewed. Default DefaultRenewBeforeDays.
 	EnvRenewBeforeDays = "MTLS_RENEW_BEFORE_DAYS"
 	// EnvMaxWaitSeconds bounds the wait for a renewed certificate's new
-	// NotAfter. Default DefaultMaxWaitSeconds.
+	// NotAfter, 10 to 600. Default DefaultMaxWaitSeconds. The construct sets
+	// it explicitly because it sizes the function's timeout from it.
 	EnvMaxWaitSeconds = "MTLS_MAX_WAIT_SECONDS"
 )
 
@@ -46,6 +48,12 @@ const (
 	DefaultMaxWaitSeconds = 180
 	// DefaultPollInterval is the DescribeCertificate interval while waiting.
 	DefaultPollInterval = 5 * time.Second
+	// DefaultDeadlineMargin is the time a target needs besides its wait: the
+	// export (three calls, each retried) and the UpdateService calls. A target
+	// is started only when MaxWait plus this margin is left before the
+	// invocation's deadline. The construct's function timeout allots the same
+	// minute per endpoint (constructs/mtls).
+	DefaultDeadlineMargin = 60 * time.Second
 )
 
 // Event sources this function accepts.
@@ -126,13 +134,19 @@ var (
 // Renewer keeps each target's secret in step with its certificate.
 //
 // For each target it checks, it: renews the certificate when it expires
-// within Config.RenewBefore and waits (bounded by Config.MaxWait) for ACM to
-// report a later NotAfter; then, when the secret holds another certificate
-// than ACM's current one (a renewal by this function or by ACM's managed
-// renewal, or a missing or damaged secret), exports again and forces a new
-// deployment of exactly the target's services. A target whose secret is
-// current costs two read calls and changes nothing, so the daily schedule is
-// safe to run any number of times.
+// within Config.RenewBefore and waits (bounded by Config.MaxWait and by the
+// context's deadline less DeadlineMargin) for ACM to report a later NotAfter;
+// then, when the secret holds another certificate than ACM's current one (a
+// renewal by this function or by ACM's managed renewal, or a missing or
+// damaged secret), exports again and forces a new deployment of exactly the
+// target's services. A target whose secret is current costs two read calls
+// and changes nothing, so the daily schedule is safe to run any number of
+// times.
+//
+// Targets run one after another. Before each one, when the context has a
+// deadline and less than Config.MaxWait + DeadlineMargin is left, the run
+// stops and reports the targets it did not start (ErrDeadline), so that Lambda
+// never kills it in the middle of a target without saying which ones remain.
 type Renewer struct {
 	Config Config
 
@@ -149,8 +163,12 @@ type Renewer struct {
 	PollInterval time.Duration
 	// Sleep waits between polls; default awsretry.Sleep. Tests pass a fake.
 	Sleep func(ctx context.Context, d time.Duration) error
-	// Now is the clock; default time.Now.
+	// Now is the clock; default time.Now. It also measures the time left
+	// before the context's deadline.
 	Now func() time.Time
+	// DeadlineMargin is the time a target needs besides its wait (see
+	// DefaultDeadlineMargin, the default when zero or negative).
+	DeadlineMargin time.Duration
 	// Logger receives one line per target. Default slog.Default().
 	Logger *slog.Logger
 }
@@ -175,13 +193,21 @@ type Result struct {
 }
 
 // ErrWaitTimeout marks a renewal whose new NotAfter did not arrive within
-// Config.MaxWait.
+// Config.MaxWait (or the shorter wait the deadline left).
 var ErrWaitTimeout = errors.New("renewed certificate not available in time")
+
+// ErrDeadline marks a run that stopped before some targets because the
+// invocation's deadline left too little time for another one. The error
+// names those targets; the targets before them are done and stay done.
+var ErrDeadline = errors.New("not enough time left before the function's deadline")
 
 // Handle processes an "ACM Certificate Approaching Expiration" event (the
 // certificates it names) or a scheduled event (every target). It returns an
-// error when any target failed, after trying every target, so that Lambda's
-// retries, the dead-letter queue and the Errors alarm see the failure.
+// error when any target failed, after trying every target it had time for,
+// so that Lambda's retries, the dead-letter queue and the Errors alarm see
+// the failure. A run that stops at the deadline (see Renewer) returns an
+// ErrDeadline that lists the certificates it left for the retry or the next
+// daily run, joined on one line with the errors of the targets it did run.
 func (r *Renewer) Handle(ctx context.Context, e events.CloudWatchEvent) (Result, error) {
 	targets, err := r.selectTargets(e)
 	if err != nil {
@@ -192,7 +218,15 @@ func (r *Renewer) Handle(ctx context.Context, e events.CloudWatchEvent) (Result,
 		res  Result
 		errs []error
 	)
-	for _, t := range targets {
+	for i, t := range targets {
+		if left, ok := r.timeLeft(ctx); ok && left < r.Config.MaxWait+r.margin() {
+			err := r.deadlineError(targets[i:], len(targets), left)
+			log.LogAttrs(ctx, slog.LevelError, "stopping before the deadline",
+				slog.Int("targets_done", i), slog.Int("targets_left", len(targets)-i),
+				slog.Duration("time_left", left), slog.String("error", err.Error()))
+			errs = append(errs, err)
+			break
+		}
 		out, err := r.process(ctx, t)
 		attrs := []slog.Attr{
 			slog.String("certificate_arn", t.CertificateArn),
@@ -213,6 +247,34 @@ func (r *Renewer) Handle(ctx context.Context, e events.CloudWatchEvent) (Result,
 		res.Outcomes = append(res.Outcomes, out)
 	}
 	return res, oneline.Join(errs...)
+}
+
+// timeLeft is the time before ctx's deadline by r's clock; ok is false
+// when ctx has no deadline (then the run is bounded by MaxWait per target
+// only).
+func (r *Renewer) timeLeft(ctx context.Context) (left time.Duration, ok bool) {
+	deadline, ok := ctx.Deadline()
+	if !ok {
+		return 0, false
+	}
+	return deadline.Sub(r.now()), true
+}
+
+func (r *Renewer) deadlineError(left []Target, total int, timeLeft time.Duration) error {
+	arns := make([]string, len(left))
+	for i, t := range left {
+		arns[i] = t.CertificateArn
+	}
+	return fmt.Errorf("%w: %s left, %s needed per certificate (MaxWait %s + margin %s); %d of %d certificates not processed this run (the retry or the next daily run handles them): %s",
+		ErrDeadline, timeLeft.Round(time.Second), r.Config.MaxWait+r.margin(), r.Config.MaxWait, r.margin(),
+		len(left), total, strings.Join(arns, ", "))
+}
+
+func (r *Renewer) margin() time.Duration {
+	if r.DeadlineMargin > 0 {
+		return r.DeadlineMargin
+	}
+	return DefaultDeadlineMargin
 }
 
 // selectTargets returns the targets an event is about.
@@ -329,7 +391,9 @@ func (r *Renewer) describe(ctx context.Context, arn string) (certState, error) {
 }
 
 // renew asks ACM to renew and polls DescribeCertificate until NotAfter moves
-// past before.notAfter, for at most Config.MaxWait.
+// past before.notAfter, for at most Config.MaxWait and never into the last
+// DeadlineMargin before ctx's deadline, which the export and the
+// redeployment need.
 func (r *Renewer) renew(ctx context.Context, arn string, before certState) (certState, error) {
 	if err := r.call(ctx, func(ctx context.Context) error {
 		_, err := r.RenewCertificate.RenewCertificate(ctx, &acm.RenewCertificateInput{CertificateArn: aws.String(arn)})
@@ -337,7 +401,11 @@ func (r *Renewer) renew(ctx context.Context, arn string, before certState) (cert
 	}); err != nil {
 		return certState{}, fmt.Errorf("RenewCertificate: %w", err)
 	}
-	wctx, cancel := context.WithTimeout(ctx, r.Config.MaxWait)
+	wait := r.Config.MaxWait
+	if left, ok := r.timeLeft(ctx); ok {
+		wait = max(min(wait, left-r.margin()), 0)
+	}
+	wctx, cancel := context.WithTimeout(ctx, wait)
 	defer cancel()
 	interval := r.PollInterval
 	if interval <= 0 {
@@ -349,12 +417,12 @@ func (r *Renewer) renew(ctx context.Context, arn string, before certState) (cert
 	}
 	for {
 		if err := sleep(wctx, interval); err != nil {
-			return certState{}, r.waitError(ctx, before, err)
+			return certState{}, r.waitError(ctx, before, wait, err)
 		}
 		now, err := r.describe(wctx, arn)
 		if err != nil {
 			if wctx.Err() != nil {
-				return certState{}, r.waitError(ctx, before, err)
+				return certState{}, r.waitError(ctx, before, wait, err)
 			}
 			return certState{}, err
 		}
@@ -364,12 +432,16 @@ func (r *Renewer) renew(ctx context.Context, arn string, before certState) (cert
 	}
 }
 
-func (r *Renewer) waitError(ctx context.Context, before certState, err error) error {
+func (r *Renewer) waitError(ctx context.Context, before certState, wait time.Duration, err error) error {
 	if ctx.Err() != nil {
 		return fmt.Errorf("waiting for the renewed certificate: %w", ctx.Err())
 	}
-	return fmt.Errorf("%w: NotAfter still %s after %s (RenewCertificate was accepted; the next run retries): %v",
-		ErrWaitTimeout, before.notAfter.UTC().Format(time.RFC3339), r.Config.MaxWait, err)
+	bound := "MaxWait"
+	if wait < r.Config.MaxWait {
+		bound = "the deadline less the margin"
+	}
+	return fmt.Errorf("%w: NotAfter still %s after %s (%s; RenewCertificate was accepted; the next run retries): %v",
+		ErrWaitTimeout, before.notAfter.UTC().Format(time.RFC3339), wait, bound, err)
 }
 
 // storedSerial returns the serial of the certificate in the secret, or nil

@@ -34,6 +34,10 @@ const (
 	tellerSecret   = "arn:aws:secretsmanager:eu-west-1:111122223333:secret:MtlsColortellerSecret-GhIjKl"
 	gatewayService = "arn:aws:ecs:eu-west-1:111122223333:service/Sandbox-Mtls-Cluster/colorgateway"
 	tellerService  = "arn:aws:ecs:eu-west-1:111122223333:service/Sandbox-Mtls-Cluster/colorteller"
+	// A third endpoint, added by addBlue for the deadline tests.
+	blueCert    = "arn:aws:acm:eu-west-1:111122223333:certificate/33333333-0000-0000-0000-000000000003"
+	blueSecret  = "arn:aws:secretsmanager:eu-west-1:111122223333:secret:MtlsColortellerblueSecret-MnOpQr"
+	blueService = "arn:aws:ecs:eu-west-1:111122223333:service/Sandbox-Mtls-Cluster/colorteller-blue"
 )
 
 // Function-type fakes for the operations only the renew function uses.
@@ -79,8 +83,11 @@ type world struct {
 	renewAfterPolls int
 	pendingRenewal  map[string]int
 	updated         []string
-	logs            bytes.Buffer
-	renewer         *main.Renewer
+	// describeTakes advances the clock on every DescribeCertificate call, so
+	// that a target takes that long by the renewer's clock.
+	describeTakes time.Duration
+	logs          bytes.Buffer
+	renewer       *main.Renewer
 }
 
 func newWorld(t *testing.T) *world {
@@ -122,6 +129,7 @@ func newWorld(t *testing.T) *world {
 			arn := aws.ToString(in.CertificateArn)
 			w.mu.Lock()
 			w.describes[arn]++
+			w.now = w.now.Add(w.describeTakes)
 			if errs := w.describeErrs[arn]; len(errs) > 0 {
 				w.describeErrs[arn] = errs[1:]
 				w.mu.Unlock()
@@ -173,10 +181,26 @@ func newWorld(t *testing.T) *world {
 		},
 		Retry:        noWait,
 		PollInterval: 10 * time.Millisecond,
-		Now:          func() time.Time { return w.now },
-		Logger:       logger,
+		Now: func() time.Time {
+			w.mu.Lock()
+			defer w.mu.Unlock()
+			return w.now
+		},
+		Logger: logger,
 	}
 	return w
+}
+
+// addBlue adds a third target, colorteller-blue, issued and exported like
+// the other two.
+func (w *world) addBlue() {
+	w.ca[blueCert] = mtlstest.NewHierarchy(w.t, "ColorTellerBlue", mtlstest.HierarchyOptions{KeyAlgorithm: mtlstest.ECPrime256v1})
+	w.issue(blueCert, 365)
+	w.exportNow(blueCert, blueSecret)
+	w.renewer.Config.Targets = append(w.renewer.Config.Targets, main.Target{
+		CertificateArn: blueCert, SecretArn: blueSecret,
+		Cluster: "arn:aws:ecs:eu-west-1:111122223333:cluster/Sandbox-Mtls-Cluster", Services: []string{blueService},
+	})
 }
 
 // issue (re)issues arn so that it expires in daysLeft days.
@@ -331,6 +355,107 @@ func TestBoundedWaitTimesOut(t *testing.T) {
 	}
 	if strings.Contains(err.Error(), "\n") {
 		t.Errorf("multi-line error: %q", err)
+	}
+}
+
+func TestDeadlineStopsBeforeATargetItCannotFinish(t *testing.T) {
+	// Each target needs MaxWait (200ms here) + DefaultDeadlineMargin (1 minute) and takes
+	// one minute by the renewer's clock.
+	cases := []struct {
+		name     string
+		deadline time.Duration // from the start of the run
+		wantDone []string      // certificates processed, in order
+	}{
+		{"time for the first of three only", 2 * time.Minute, []string{gatewayCert}},
+		{"time for all three", 10 * time.Minute, []string{gatewayCert, tellerCert, blueCert}},
+		{"time for none", 30 * time.Second, nil},
+	}
+	all := map[string][2]string{gatewayCert: {gatewaySecret, gatewayService}, tellerCert: {tellerSecret, tellerService}, blueCert: {blueSecret, blueService}}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			// GIVEN three targets whose certificates ACM renewed on its own (so each one is
+			// exported and redeployed) and a run whose deadline is tc.deadline away
+			w := newWorld(t)
+			w.addBlue()
+			for arn := range all {
+				w.issue(arn, 395)
+			}
+			w.describeTakes = time.Minute
+			ctx, cancel := context.WithDeadline(context.Background(), w.now.Add(tc.deadline))
+			defer cancel()
+
+			// WHEN the daily schedule runs
+			res, err := w.renewer.Handle(ctx, event(t, "scheduled.json"))
+
+			// THEN the targets that fit are exported and redeployed, and those remain
+			var done, wantUpdated []string
+			for _, o := range res.Outcomes {
+				done = append(done, o.CertificateArn)
+			}
+			for _, arn := range tc.wantDone {
+				wantUpdated = append(wantUpdated, all[arn][1])
+			}
+			if !slices.Equal(done, tc.wantDone) || !slices.Equal(w.updated, wantUpdated) {
+				t.Fatalf("processed %v and redeployed %v, want %v and %v", done, w.updated, tc.wantDone, wantUpdated)
+			}
+			for arn, sv := range all {
+				if got, want := w.storedIsCurrent(arn, sv[0]), slices.Contains(tc.wantDone, arn); got != want {
+					t.Errorf("%s: secret current = %v, want %v", arn, got, want)
+				}
+			}
+			// AND the run fails with one line naming exactly the targets it left, or succeeds
+			// when it left none
+			if len(tc.wantDone) == len(all) {
+				if err != nil {
+					t.Fatalf("unexpected error: %v", err)
+				}
+				return
+			}
+			if !errors.Is(err, main.ErrDeadline) || strings.Contains(err.Error(), "\n") {
+				t.Fatalf("got %q, want one line wrapping ErrDeadline", err)
+			}
+			for arn := range all {
+				if got, want := strings.Contains(err.Error(), arn), !slices.Contains(tc.wantDone, arn); got != want {
+					t.Errorf("error names %s: %v, want %v: %s", arn, got, want, err)
+				}
+			}
+			if w.describes[blueCert] != 0 {
+				t.Errorf("a target it stopped before was read: %v", w.describes)
+			}
+		})
+	}
+}
+
+func TestWaitNeverRunsIntoTheDeadlineMargin(t *testing.T) {
+	// GIVEN ACM never publishes the renewed teller certificate, MaxWait is 20s, and after
+	// the first DescribeCertificate the deadline is DefaultDeadlineMargin + 300ms away
+	w := newWorld(t)
+	w.issue(tellerCert, 30)
+	w.exportNow(tellerCert, tellerSecret)
+	w.renewAfterPolls = -1
+	w.renewer.Config.MaxWait = 20 * time.Second
+	w.describeTakes = 30 * time.Second
+	deadline := w.now.Add(w.describeTakes + main.DefaultDeadlineMargin + 300*time.Millisecond)
+	ctx, cancel := context.WithDeadline(context.Background(), deadline)
+	defer cancel()
+
+	// WHEN the event arrives
+	start := time.Now()
+	_, err := w.renewer.Handle(ctx, event(t, "approaching-expiration.json"))
+
+	// THEN the target is started (MaxWait + margin was left) but the wait ends after the
+	// 300ms the margin leaves, not after MaxWait, and nothing is exported
+	if !errors.Is(err, main.ErrWaitTimeout) || errors.Is(err, main.ErrDeadline) {
+		t.Fatalf("got %v, want ErrWaitTimeout only", err)
+	}
+	if d := time.Since(start); d > 5*time.Second {
+		t.Fatalf("waited %v, past the deadline less the margin", d)
+	}
+	if !strings.Contains(err.Error(), "after 300ms (the deadline less the margin;") {
+		t.Errorf("error does not state the shortened wait: %v", err)
+	}
+	if len(w.renews) != 1 || w.describes[tellerCert] < 2 || w.secrets.Puts != 0 || len(w.updated) != 0 {
+		t.Fatalf("renews=%v describes=%d puts=%d updated=%v", w.renews, w.describes[tellerCert], w.secrets.Puts, w.updated)
 	}
 }
 
