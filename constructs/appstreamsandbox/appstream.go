@@ -25,7 +25,8 @@ const (
 // bucket AppStream writes the usage reports to.
 const UsageReportsBucketAttribute = "S3BucketName"
 
-// ServiceRoleNames are the account-wide roles AppStream expects, under the path /service-role/.
+// ServiceRoleNames are the account-wide roles AppStream expects. The construct finds them at any
+// path and creates the missing ones under /service-role/, as the AppStream console does.
 var ServiceRoleNames = []string{"AmazonAppStreamServiceAccess", "ApplicationAutoScalingForAmazonAppStreamAccess"}
 
 // OwnerTag is the tag the service-roles custom resource puts on a role it creates; only roles
@@ -59,9 +60,14 @@ func (s *Sandbox) appStream(r resolved) {
 	partition := awscdk.Aws_PARTITION()
 
 	// Service roles first: AppStream refuses to create a fleet without them.
-	var roleArns, policyArns []*string
+	// roleArns are where the handler creates (and so may delete) a role; anyPathArns are where
+	// an existing role of the same name may be: an account can hold it at another path, and
+	// GetRole, which takes a name, must not be denied there. Path "/" has no slash before the
+	// name, hence two patterns per role instead of one "*Name" that would match other names too.
+	var roleArns, anyPathArns, policyArns []*string
 	for _, name := range ServiceRoleNames {
 		roleArns = append(roleArns, s.globalArn("iam", "role", "service-role/"+name))
+		anyPathArns = append(anyPathArns, s.globalArn("iam", "role", name), s.globalArn("iam", "role", "*/"+name))
 		policyArns = append(policyArns, jsii.String(fmt.Sprintf("arn:%s:iam::aws:policy/service-role/%s", *partition, name)))
 	}
 	s.ServiceRoles = s.customResource(customResourceSpec{
@@ -70,8 +76,15 @@ func (s *Sandbox) appStream(r resolved) {
 		timeout:     awscdk.Duration_Minutes(jsii.Number(2)),
 		statements: []awsiam.PolicyStatement{
 			awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-				Sid:       jsii.String("ReadAndCreateServiceRoles"),
-				Actions:   jsii.Strings("iam:GetRole", "iam:CreateRole", "iam:TagRole", "iam:ListAttachedRolePolicies", "iam:ListRolePolicies"),
+				Sid:       jsii.String("FindServiceRolesAtAnyPath"),
+				Actions:   jsii.Strings("iam:GetRole"),
+				Resources: &anyPathArns,
+			}),
+			awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+				// The List calls serve only emptying a role before deleting it: a role this
+				// resource created, so under /service-role/.
+				Sid:       jsii.String("CreateAndListServiceRoles"),
+				Actions:   jsii.Strings("iam:CreateRole", "iam:TagRole", "iam:ListAttachedRolePolicies", "iam:ListRolePolicies"),
 				Resources: &roleArns,
 			}),
 			awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
@@ -94,6 +107,25 @@ func (s *Sandbox) appStream(r resolved) {
 			"RetainOnDelete": fmt.Sprint(r.retainRoles),
 		},
 		vpcReason: "Calls IAM, which has no VPC endpoint, and runs only during deploys; the sandbox VPC has no other way out",
+	})
+	// As cdk-nag writes the resources: a token as <Pseudo::Parameter>, a pinned value as is.
+	stack := awscdk.Stack_Of(s)
+	nagText := func(v *string, pseudo string) string {
+		if *awscdk.Token_IsUnresolved(v) {
+			return "<" + pseudo + ">"
+		}
+		return *v
+	}
+	var anyPath []string
+	for _, name := range ServiceRoleNames {
+		anyPath = append(anyPath, "Resource::arn:"+nagText(stack.Partition(), "AWS::Partition")+":iam::"+
+			nagText(stack.Account(), "AWS::AccountId")+":role/*/"+name)
+	}
+	nag.Suppress(s.ServiceRoles.Policy, nag.Rule{
+		ID: "AwsSolutions-IAM5",
+		Reason: "iam:GetRole only, on the two AppStream service role names at any path: an account may hold them " +
+			"outside /service-role/, and IAM role names are unique whatever the path. Every write stays on /service-role/",
+		AppliesTo: anyPath,
 	})
 
 	// The fleet's role: what a user's session can do with AWS credentials of its own.

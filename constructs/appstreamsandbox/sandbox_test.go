@@ -3,6 +3,7 @@ package appstreamsandbox_test
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"os"
 	"slices"
 	"sort"
@@ -103,6 +104,39 @@ func (t tmpl) statements() map[string][]map[string]any {
 		}
 	}
 	return out
+}
+
+// arnText renders the Fn::Join and Ref intrinsics in v as cdk-nag writes them
+// ("arn:<AWS::Partition>:..."), recursively; other values stay as they are.
+func arnText(v any) any {
+	switch v := v.(type) {
+	case []any:
+		out := make([]any, len(v))
+		for i, e := range v {
+			out[i] = arnText(e)
+		}
+		return out
+	case map[string]any:
+		if ref, ok := v["Ref"].(string); ok && len(v) == 1 {
+			return "<" + ref + ">"
+		}
+		if join, ok := v["Fn::Join"].([]any); ok && len(v) == 1 {
+			var b strings.Builder
+			for i, part := range join[1].([]any) {
+				if i > 0 {
+					b.WriteString(join[0].(string))
+				}
+				b.WriteString(fmt.Sprint(arnText(part)))
+			}
+			return b.String()
+		}
+		out := map[string]any{}
+		for k, e := range v {
+			out[k] = arnText(e)
+		}
+		return out
+	}
+	return v
 }
 
 func list(v any) []any {
@@ -412,6 +446,53 @@ func TestDefaultSandboxIsIsolated(t *testing.T) {
 			if fn["Runtime"] != "provided.al2023" || fn["Handler"] != "bootstrap" || fn["Timeout"] == nil {
 				t.Errorf("custom resource function = %s", asJSON(fn))
 			}
+		}
+	})
+
+	t.Run("service-roles policy: GetRole at any path, writes only under /service-role/", func(t *testing.T) {
+		// THEN the exact statements: GetRole finds an existing role wherever its path puts it;
+		// creating, tagging, listing, attaching and deleting stay on /service-role/, deleting
+		// only on tagged roles and attaching only the two service policies
+		policyID := *stack.GetLogicalId(s.ServiceRoles.Policy.Node().DefaultChild().(awscdk.CfnElement))
+		const (
+			appstream = "AmazonAppStreamServiceAccess"
+			scaling   = "ApplicationAutoScalingForAmazonAppStreamAccess"
+			role      = "arn:<AWS::Partition>:iam::<AWS::AccountId>:role/"
+		)
+		serviceRoles := []string{role + "service-role/" + appstream, role + "service-role/" + scaling}
+		want := map[string]string{
+			"FindServiceRolesAtAnyPath": asJSON(map[string]any{"Action": "iam:GetRole",
+				"Resource": []string{role + appstream, role + "*/" + appstream, role + scaling, role + "*/" + scaling}}),
+			"CreateAndListServiceRoles": asJSON(map[string]any{"Action": []string{"iam:CreateRole", "iam:TagRole", "iam:ListAttachedRolePolicies", "iam:ListRolePolicies"},
+				"Resource": serviceRoles}),
+			"AttachOnlyTheServicePolicies": asJSON(map[string]any{"Action": "iam:AttachRolePolicy", "Resource": serviceRoles,
+				"Condition": map[string]any{"ArnEquals": map[string]any{"iam:PolicyARN": []string{
+					"arn:<AWS::Partition>:iam::aws:policy/service-role/" + appstream, "arn:<AWS::Partition>:iam::aws:policy/service-role/" + scaling}}}}),
+			"DeleteOnlyTaggedServiceRoles": asJSON(map[string]any{"Action": []string{"iam:DetachRolePolicy", "iam:DeleteRolePolicy", "iam:DeleteRole"},
+				"Resource": serviceRoles, "Condition": map[string]any{"Null": map[string]any{"aws:ResourceTag/" + appstreamsandbox.OwnerTag: "false"}}}),
+		}
+		got := map[string]string{}
+		for _, st := range tp.statements()[policyID] {
+			sid, _ := st["Sid"].(string)
+			if sid == "Logs" {
+				continue
+			}
+			if st["Effect"] != "Allow" {
+				t.Errorf("statement %s: Effect %v", sid, st["Effect"])
+			}
+			view := map[string]any{"Action": st["Action"], "Resource": arnText(st["Resource"])}
+			if c, ok := st["Condition"]; ok {
+				view["Condition"] = arnText(c)
+			}
+			got[sid] = asJSON(view)
+		}
+		for sid, w := range want {
+			if got[sid] != w {
+				t.Errorf("statement %s =\n %s\nwant\n %s", sid, got[sid], w)
+			}
+		}
+		if len(got) != len(want) {
+			t.Errorf("statements %v, want exactly %d besides Logs", slices.Sorted(maps.Keys(got)), len(want))
 		}
 	})
 

@@ -7,7 +7,9 @@ import (
 	"fmt"
 	"log/slog"
 	"regexp"
+	"slices"
 	"strings"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
@@ -131,18 +133,97 @@ type Roles struct {
 	Logger *slog.Logger
 	// Retry bounds each AWS call.
 	Retry awsretry.Policy
+	// UndoTimeout is the time a failing Create keeps for deleting the roles it created. It is
+	// taken from the end of the handler's deadline (at most half of what is left), so the undo
+	// still runs when the forward work failed by running out of time. Default DefaultUndoTimeout.
+	UndoTimeout time.Duration
 }
+
+// DefaultUndoTimeout is Roles.UndoTimeout's default: enough for detaching one policy and
+// deleting the role, twice, with a few retries.
+const DefaultUndoTimeout = 20 * time.Second
 
 var _ cfnresponse.Resource = (*Roles)(nil)
 
-// Create makes the missing roles, tagged with the physical id it then returns.
+// Create makes the missing roles, tagged with the physical id it then returns. When it fails,
+// it first deletes the roles this invocation created: the provider framework answers the
+// rollback's Delete of a failed Create without calling the handler, so nothing else would.
+// Roles that already existed, ours from an earlier attempt included, are never undone.
 func (r *Roles) Create(ctx context.Context, e cfnresponse.Event) (cfnresponse.Response, error) {
 	p, err := decode(e.ResourceProperties)
 	if err != nil {
 		return cfnresponse.Response{}, err
 	}
 	id := cfnresponse.DefaultPhysicalResourceId(e.StackId, e.LogicalResourceId)
-	return r.ensure(ctx, id, p)
+	work, cancel, reserve := r.reserveUndo(ctx)
+	defer cancel()
+	var created []string
+	resp, err := r.ensure(work, id, p, &created)
+	if err == nil {
+		return resp, nil
+	}
+	return cfnresponse.Response{}, r.undo(ctx, reserve, id, created, err)
+}
+
+// reserveUndo splits ctx's time: work ends early enough to leave reserve for the undo.
+func (r *Roles) reserveUndo(ctx context.Context) (work context.Context, cancel context.CancelFunc, reserve time.Duration) {
+	reserve = r.UndoTimeout
+	if reserve <= 0 {
+		reserve = DefaultUndoTimeout
+	}
+	deadline, ok := ctx.Deadline()
+	if !ok {
+		work, cancel = context.WithCancel(ctx)
+		return work, cancel, reserve
+	}
+	reserve = min(reserve, time.Until(deadline)/2)
+	work, cancel = context.WithDeadline(ctx, deadline.Add(-reserve))
+	return work, cancel, reserve
+}
+
+// undo deletes, newest first, the roles this invocation created, and returns cause, extended
+// with what the undo did or left behind, on one line.
+func (r *Roles) undo(ctx context.Context, reserve time.Duration, id string, created []string, cause error) error {
+	if len(created) == 0 {
+		return cause
+	}
+	// Not ctx itself: the forward work may have failed because its own deadline passed. The
+	// undo gets its reserve, and never outlives the handler's deadline.
+	undoCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), reserve)
+	defer cancel()
+	if deadline, ok := ctx.Deadline(); ok {
+		var cancelDeadline context.CancelFunc
+		undoCtx, cancelDeadline = context.WithDeadline(undoCtx, deadline)
+		defer cancelDeadline()
+	}
+	var left []string
+	var errs []error
+	for _, name := range slices.Backward(created) {
+		if err := r.remove(undoCtx, name); err != nil {
+			r.logger(ctx).ErrorContext(ctx, "undo failed; role left behind", slog.String("role", name), slog.String("error", err.Error()))
+			left = append(left, name)
+			errs = append(errs, err)
+			continue
+		}
+		r.logger(ctx).InfoContext(ctx, "undo: role deleted", slog.String("role", name))
+	}
+	if len(left) == 0 {
+		return fmt.Errorf("%w (undone: deleted role %s, created by this attempt)", cause, strings.Join(created, ", "))
+	}
+	slices.Reverse(left)
+	slices.Reverse(errs)
+	// One %w per error keeps them all for errors.As, on one line (errors.Join would add newlines).
+	format := "%w; undoing it failed, so role %s behind, tagged %s=%s; delete it by hand: " +
+		strings.TrimSuffix(strings.Repeat("%w; ", len(errs)), "; ")
+	stays := strings.Join(left, ", ") + " stays"
+	if len(left) > 1 {
+		stays = strings.Join(left, ", ") + " stay"
+	}
+	args := []any{cause, stays, OwnerTag, id}
+	for _, err := range errs {
+		args = append(args, err)
+	}
+	return fmt.Errorf(format, args...)
 }
 
 // Update makes any role that went missing since, under the same ownership record.
@@ -151,7 +232,10 @@ func (r *Roles) Update(ctx context.Context, e cfnresponse.Event) (cfnresponse.Re
 	if err != nil {
 		return cfnresponse.Response{}, err
 	}
-	return r.ensure(ctx, e.PhysicalResourceId, p)
+	// An Update that fails is followed by a rollback Update and, eventually, a Delete that does
+	// reach the handler: the roles it made stay tagged and are removed then.
+	var created []string
+	return r.ensure(ctx, e.PhysicalResourceId, p, &created)
 }
 
 // Delete removes the roles tagged with this resource's physical id, unless RetainOnDelete is set.
@@ -170,7 +254,7 @@ func (r *Roles) Delete(ctx context.Context, e cfnresponse.Event) (cfnresponse.Re
 		if !found {
 			continue
 		}
-		if owner(got) != e.PhysicalResourceId {
+		if !owns(got, e.PhysicalResourceId) {
 			r.logger(ctx).InfoContext(ctx, "role not created by this resource; leaving it", slog.String("role", role.Name))
 			continue
 		}
@@ -182,10 +266,12 @@ func (r *Roles) Delete(ctx context.Context, e cfnresponse.Event) (cfnresponse.Re
 	return cfnresponse.Response{}, nil
 }
 
-func (r *Roles) ensure(ctx context.Context, id string, p Properties) (cfnresponse.Response, error) {
+// ensure makes every role exist. It appends to created each role it makes, as soon as IAM has
+// made it, so a later failure can undo exactly those.
+func (r *Roles) ensure(ctx context.Context, id string, p Properties, created *[]string) (cfnresponse.Response, error) {
 	var owned []string
 	for _, role := range ServiceRoles {
-		mine, err := r.ensureRole(ctx, id, p.Partition, role)
+		mine, err := r.ensureRole(ctx, id, p.Partition, role, created)
 		if err != nil {
 			return cfnresponse.Response{}, err
 		}
@@ -196,18 +282,21 @@ func (r *Roles) ensure(ctx context.Context, id string, p Properties) (cfnrespons
 	return cfnresponse.Response{PhysicalResourceId: id, Data: map[string]any{AttrCreatedRoles: strings.Join(owned, ",")}}, nil
 }
 
-// ensureRole makes role exist. mine reports whether this resource owns it.
-func (r *Roles) ensureRole(ctx context.Context, id, partition string, role ServiceRole) (mine bool, err error) {
+// ensureRole makes role exist. mine reports whether this resource owns it; a role it creates is
+// appended to created.
+func (r *Roles) ensureRole(ctx context.Context, id, partition string, role ServiceRole, created *[]string) (mine bool, err error) {
 	got, found, err := r.role(ctx, role.Name)
 	if err != nil {
 		return false, err
 	}
 	if !found {
-		created, err := r.create(ctx, id, role)
+		made, err := r.create(ctx, id, role)
 		if err != nil {
 			return false, err
 		}
-		if !created {
+		if made {
+			*created = append(*created, role.Name)
+		} else {
 			// Someone created it between GetRole and CreateRole: read whose it is.
 			if got, found, err = r.role(ctx, role.Name); err != nil {
 				return false, err
@@ -215,9 +304,14 @@ func (r *Roles) ensureRole(ctx context.Context, id, partition string, role Servi
 			if !found {
 				return false, fmt.Errorf("role %s: CreateRole said it exists, GetRole does not find it", role.Name)
 			}
+			if owns(got, id) {
+				// Absent at our GetRole, tagged ours now: an attempt of ours inside the retry
+				// loop made it before its answer was lost. It is this invocation's to undo.
+				*created = append(*created, role.Name)
+			}
 		}
 	}
-	if found && owner(got) != id {
+	if found && !owns(got, id) {
 		r.logger(ctx).InfoContext(ctx, "role exists; not created by this resource", slog.String("role", role.Name))
 		return false, nil
 	}
@@ -347,6 +441,13 @@ func (r *Roles) role(ctx context.Context, name string) (*iamtypes.Role, bool, er
 		return nil, false, fmt.Errorf("role %s: GetRole: %w", name, err)
 	}
 	return out.Role, out.Role != nil, nil
+}
+
+// owns reports whether role was created by the resource with physical id id. This resource
+// creates its roles under ServiceRolePath only, so a role elsewhere is someone else's even if it
+// carries the tag; IAM would refuse to delete it anyway.
+func owns(role *iamtypes.Role, id string) bool {
+	return role != nil && aws.ToString(role.Path) == ServiceRolePath && owner(role) == id
 }
 
 func owner(role *iamtypes.Role) string {

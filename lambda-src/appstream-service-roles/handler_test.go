@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"log/slog"
 	"os"
 	"slices"
@@ -79,14 +80,30 @@ type account struct {
 	errs  map[string][]error
 	// raceCreate makes the first CreateRole of this role find it already made by someone else.
 	raceCreate string
+	// lostAnswer makes the first CreateRole of this role create it and then fail retryably, as a
+	// call whose answer the network lost.
+	lostAnswer string
 
 	calls map[string]int
 }
 
-func (a *account) fail(op string) error {
+// errHang, injected as an operation's error, makes that call wait for its context to end, as a
+// call that IAM never answers does.
+var errHang = errors.New("hang")
+
+func (a *account) fail(ctx context.Context, op string) error {
 	a.calls[op]++
+	if err := ctx.Err(); err != nil {
+		// As the SDK does: a call under an ended context fails before it is sent.
+		return err
+	}
 	if errs := a.errs[op]; a.calls[op] <= len(errs) {
-		return errs[a.calls[op]-1]
+		if err := errs[a.calls[op]-1]; err == errHang {
+			<-ctx.Done()
+			return ctx.Err()
+		} else {
+			return err
+		}
 	}
 	return nil
 }
@@ -102,8 +119,8 @@ func (a *account) get(name string) (*role, error) {
 func (a *account) resource() *main.Roles {
 	a.calls = map[string]int{}
 	return &main.Roles{
-		GetRole: getRoleFunc(func(_ context.Context, in *iam.GetRoleInput, _ ...func(*iam.Options)) (*iam.GetRoleOutput, error) {
-			if err := a.fail("GetRole"); err != nil {
+		GetRole: getRoleFunc(func(ctx context.Context, in *iam.GetRoleInput, _ ...func(*iam.Options)) (*iam.GetRoleOutput, error) {
+			if err := a.fail(ctx, "GetRole"); err != nil {
 				return nil, err
 			}
 			r, err := a.get(aws.ToString(in.RoleName))
@@ -116,8 +133,8 @@ func (a *account) resource() *main.Roles {
 			}
 			return &iam.GetRoleOutput{Role: out}, nil
 		}),
-		CreateRole: createRoleFunc(func(_ context.Context, in *iam.CreateRoleInput, _ ...func(*iam.Options)) (*iam.CreateRoleOutput, error) {
-			if err := a.fail("CreateRole"); err != nil {
+		CreateRole: createRoleFunc(func(ctx context.Context, in *iam.CreateRoleInput, _ ...func(*iam.Options)) (*iam.CreateRoleOutput, error) {
+			if err := a.fail(ctx, "CreateRole"); err != nil {
 				return nil, err
 			}
 			name := aws.ToString(in.RoleName)
@@ -136,10 +153,14 @@ func (a *account) resource() *main.Roles {
 				}
 			}
 			a.roles[name] = r
+			if name == a.lostAnswer {
+				a.lostAnswer = ""
+				return nil, apiError("RequestTimeout")
+			}
 			return &iam.CreateRoleOutput{}, nil
 		}),
-		AttachRolePolicy: attachFunc(func(_ context.Context, in *iam.AttachRolePolicyInput, _ ...func(*iam.Options)) (*iam.AttachRolePolicyOutput, error) {
-			if err := a.fail("AttachRolePolicy"); err != nil {
+		AttachRolePolicy: attachFunc(func(ctx context.Context, in *iam.AttachRolePolicyInput, _ ...func(*iam.Options)) (*iam.AttachRolePolicyOutput, error) {
+			if err := a.fail(ctx, "AttachRolePolicy"); err != nil {
 				return nil, err
 			}
 			r, err := a.get(aws.ToString(in.RoleName))
@@ -151,8 +172,8 @@ func (a *account) resource() *main.Roles {
 			}
 			return &iam.AttachRolePolicyOutput{}, nil
 		}),
-		ListAttachedRolePolicies: listAttachedFunc(func(_ context.Context, in *iam.ListAttachedRolePoliciesInput, _ ...func(*iam.Options)) (*iam.ListAttachedRolePoliciesOutput, error) {
-			if err := a.fail("ListAttachedRolePolicies"); err != nil {
+		ListAttachedRolePolicies: listAttachedFunc(func(ctx context.Context, in *iam.ListAttachedRolePoliciesInput, _ ...func(*iam.Options)) (*iam.ListAttachedRolePoliciesOutput, error) {
+			if err := a.fail(ctx, "ListAttachedRolePolicies"); err != nil {
 				return nil, err
 			}
 			r, err := a.get(aws.ToString(in.RoleName))
@@ -165,8 +186,8 @@ func (a *account) resource() *main.Roles {
 			}
 			return out, nil
 		}),
-		DetachRolePolicy: detachFunc(func(_ context.Context, in *iam.DetachRolePolicyInput, _ ...func(*iam.Options)) (*iam.DetachRolePolicyOutput, error) {
-			if err := a.fail("DetachRolePolicy"); err != nil {
+		DetachRolePolicy: detachFunc(func(ctx context.Context, in *iam.DetachRolePolicyInput, _ ...func(*iam.Options)) (*iam.DetachRolePolicyOutput, error) {
+			if err := a.fail(ctx, "DetachRolePolicy"); err != nil {
 				return nil, err
 			}
 			r, err := a.get(aws.ToString(in.RoleName))
@@ -176,8 +197,8 @@ func (a *account) resource() *main.Roles {
 			r.attached = slices.DeleteFunc(r.attached, func(p string) bool { return p == aws.ToString(in.PolicyArn) })
 			return &iam.DetachRolePolicyOutput{}, nil
 		}),
-		ListRolePolicies: listInlineFunc(func(_ context.Context, in *iam.ListRolePoliciesInput, _ ...func(*iam.Options)) (*iam.ListRolePoliciesOutput, error) {
-			if err := a.fail("ListRolePolicies"); err != nil {
+		ListRolePolicies: listInlineFunc(func(ctx context.Context, in *iam.ListRolePoliciesInput, _ ...func(*iam.Options)) (*iam.ListRolePoliciesOutput, error) {
+			if err := a.fail(ctx, "ListRolePolicies"); err != nil {
 				return nil, err
 			}
 			r, err := a.get(aws.ToString(in.RoleName))
@@ -186,8 +207,8 @@ func (a *account) resource() *main.Roles {
 			}
 			return &iam.ListRolePoliciesOutput{PolicyNames: slices.Clone(r.inline)}, nil
 		}),
-		DeleteRolePolicy: deleteRolePolicyFunc(func(_ context.Context, in *iam.DeleteRolePolicyInput, _ ...func(*iam.Options)) (*iam.DeleteRolePolicyOutput, error) {
-			if err := a.fail("DeleteRolePolicy"); err != nil {
+		DeleteRolePolicy: deleteRolePolicyFunc(func(ctx context.Context, in *iam.DeleteRolePolicyInput, _ ...func(*iam.Options)) (*iam.DeleteRolePolicyOutput, error) {
+			if err := a.fail(ctx, "DeleteRolePolicy"); err != nil {
 				return nil, err
 			}
 			r, err := a.get(aws.ToString(in.RoleName))
@@ -197,8 +218,8 @@ func (a *account) resource() *main.Roles {
 			r.inline = slices.DeleteFunc(r.inline, func(p string) bool { return p == aws.ToString(in.PolicyName) })
 			return &iam.DeleteRolePolicyOutput{}, nil
 		}),
-		DeleteRole: deleteRoleFunc(func(_ context.Context, in *iam.DeleteRoleInput, _ ...func(*iam.Options)) (*iam.DeleteRoleOutput, error) {
-			if err := a.fail("DeleteRole"); err != nil {
+		DeleteRole: deleteRoleFunc(func(ctx context.Context, in *iam.DeleteRoleInput, _ ...func(*iam.Options)) (*iam.DeleteRoleOutput, error) {
+			if err := a.fail(ctx, "DeleteRole"); err != nil {
 				return nil, err
 			}
 			r, err := a.get(aws.ToString(in.RoleName))
@@ -254,12 +275,17 @@ func TestRoles(t *testing.T) {
 		roles map[string]*role
 		errs  map[string][]error
 		race  string
+		lost  string
+		// undo is Roles.UndoTimeout, timeout the handler's DefaultTimeout; zero means default.
+		undo, timeout time.Duration
+		within        time.Duration // when set, the handler must return sooner
 
-		wantErr     string
+		wantErr     []string          // substrings the error must contain; nil means success
 		wantRoles   map[string]string // name → owner tag ("-" for untagged); exactly these remain
 		wantCreated string            // Data CreatedRoles on Create/Update
 		wantPolicy  map[string]string // name → a policy ARN that must be attached
 		wantNoCalls []string          // operations that must not have been called
+		wantCalls   map[string]int    // operation → exact number of calls
 	}{
 		{
 			name: "create makes both missing roles, tagged and with their policies", file: "create.json", props: awsProps,
@@ -304,7 +330,8 @@ func TestRoles(t *testing.T) {
 		{
 			name: "create fails when IAM refuses", file: "create.json", props: awsProps,
 			roles: map[string]*role{}, errs: map[string][]error{"CreateRole": {apiError("AccessDenied")}},
-			wantErr: "CreateRole",
+			wantErr:   []string{"role " + appstreamRole + ": CreateRole", "AccessDenied"},
+			wantRoles: map[string]string{}, wantNoCalls: []string{"DeleteRole"},
 		},
 		{
 			name: "create uses the stack's partition for the managed policies", file: "create.json",
@@ -315,7 +342,78 @@ func TestRoles(t *testing.T) {
 		},
 		{
 			name: "create rejects a bad partition", file: "create.json", props: map[string]any{"Partition": "arn:aws"},
-			roles: map[string]*role{}, wantErr: "Partition",
+			roles: map[string]*role{}, wantErr: []string{"Partition"},
+		},
+		{
+			name: "create finds a role at another path by name and does not create it", file: "create.json", props: awsProps,
+			roles:       map[string]*role{appstreamRole: {attached: []string{appstreamPolicy}, path: "/custom/"}},
+			wantRoles:   map[string]string{appstreamRole: "-", scalingRole: "*"},
+			wantCreated: scalingRole, wantCalls: map[string]int{"CreateRole": 1},
+		},
+		{
+			name: "create failing on the second role deletes the first it created", file: "create.json", props: awsProps,
+			roles: map[string]*role{}, errs: map[string][]error{"CreateRole": {nil, apiError("AccessDenied")}},
+			wantErr:   []string{"role " + scalingRole + ": CreateRole", "AccessDenied", "undone: deleted role " + appstreamRole},
+			wantRoles: map[string]string{}, wantCalls: map[string]int{"DetachRolePolicy": 1, "DeleteRole": 1},
+		},
+		{
+			name: "create failing to attach the policy of the role it just made deletes that role", file: "create.json", props: awsProps,
+			roles: map[string]*role{}, errs: map[string][]error{"AttachRolePolicy": {apiError("AccessDenied")}},
+			wantErr:   []string{"role " + appstreamRole + ": AttachRolePolicy", "AccessDenied", "undone: deleted role " + appstreamRole},
+			wantRoles: map[string]string{}, wantCalls: map[string]int{"CreateRole": 1, "DeleteRole": 1},
+		},
+		{
+			name: "create whose undo fails names the cause and the role left behind", file: "create.json", props: awsProps,
+			roles: map[string]*role{}, errs: map[string][]error{"CreateRole": {nil, apiError("AccessDenied")}, "DeleteRole": {apiError("AccessDenied")}},
+			wantErr: []string{"role " + scalingRole + ": CreateRole", "undoing it failed, so role " + appstreamRole + " stays behind",
+				main.OwnerTag + "=" + createID, "role " + appstreamRole + ": DeleteRole"},
+			wantRoles: map[string]string{appstreamRole: createID},
+		},
+		{
+			name: "create whose undo fails for both roles names both, still on one line", file: "create.json", props: awsProps,
+			roles: map[string]*role{}, errs: map[string][]error{"AttachRolePolicy": {nil, apiError("AccessDenied")}, "DeleteRole": {apiError("AccessDenied"), apiError("AccessDenied")}},
+			wantErr: []string{"role " + scalingRole + ": AttachRolePolicy", "role " + appstreamRole + ", " + scalingRole + " stay behind",
+				"role " + appstreamRole + ": DeleteRole", "role " + scalingRole + ": DeleteRole"},
+			wantRoles: map[string]string{appstreamRole: createID, scalingRole: createID},
+		},
+		{
+			name: "create never undoes a role that existed before it", file: "create.json", props: awsProps,
+			roles: map[string]*role{appstreamRole: theirs()}, errs: map[string][]error{"CreateRole": {apiError("AccessDenied")}},
+			wantErr:   []string{"role " + scalingRole + ": CreateRole", "AccessDenied"},
+			wantRoles: map[string]string{appstreamRole: "-"}, wantNoCalls: []string{"DetachRolePolicy", "DeleteRole"},
+		},
+		{
+			name: "create never undoes its own role left by an earlier attempt", file: "create.json", props: awsProps,
+			roles: map[string]*role{appstreamRole: {owner: createID, path: "/service-role/"}}, errs: map[string][]error{"CreateRole": {apiError("AccessDenied")}},
+			wantErr:   []string{"role " + scalingRole + ": CreateRole"},
+			wantRoles: map[string]string{appstreamRole: createID}, wantNoCalls: []string{"DetachRolePolicy", "DeleteRole"},
+		},
+		{
+			name: "create re-run after a failed undo keeps the leftover and makes only the missing role", file: "create.json", props: awsProps,
+			roles:       map[string]*role{appstreamRole: {owner: createID, path: "/service-role/"}},
+			wantRoles:   map[string]string{appstreamRole: "*", scalingRole: "*"},
+			wantCreated: appstreamRole + "," + scalingRole,
+			wantCalls:   map[string]int{"CreateRole": 1, "DeleteRole": 0},
+		},
+		{
+			name: "create whose retried CreateRole finds its own lost success undoes that role too", file: "create.json", props: awsProps,
+			roles: map[string]*role{}, lost: appstreamRole, errs: map[string][]error{"CreateRole": {nil, nil, apiError("AccessDenied")}},
+			wantErr:   []string{"role " + scalingRole + ": CreateRole", "undone: deleted role " + appstreamRole},
+			wantRoles: map[string]string{},
+		},
+		{
+			name: "create that runs out of time still undoes, within its reserve", file: "create.json", props: awsProps,
+			roles: map[string]*role{}, errs: map[string][]error{"GetRole": {nil, errHang}},
+			timeout: 2 * time.Second, undo: 500 * time.Millisecond, within: 2 * time.Second,
+			wantErr:   []string{"role " + scalingRole + ": GetRole", "deadline exceeded", "undone: deleted role " + appstreamRole},
+			wantRoles: map[string]string{},
+		},
+		{
+			name: "create whose undo hangs gives up at the reserve and names the leftover", file: "create.json", props: awsProps,
+			roles: map[string]*role{}, errs: map[string][]error{"CreateRole": {nil, apiError("AccessDenied")}, "DeleteRole": {errHang}},
+			timeout: 10 * time.Second, undo: 200 * time.Millisecond, within: 3 * time.Second,
+			wantErr:   []string{"AccessDenied", "role " + appstreamRole + " stays behind", "DeleteRole", "deadline exceeded"},
+			wantRoles: map[string]string{appstreamRole: createID},
 		},
 		{
 			name: "update recreates a role deleted out of band under the same owner", file: "update.json", props: awsProps, id: physicalID,
@@ -325,7 +423,7 @@ func TestRoles(t *testing.T) {
 		},
 		{
 			name: "delete removes both roles it created", file: "delete.json", props: awsProps, id: physicalID,
-			roles:     map[string]*role{appstreamRole: ours(appstreamPolicy), scalingRole: {owner: physicalID, attached: []string{scalingPolicy}, inline: []string{"extra"}}},
+			roles:     map[string]*role{appstreamRole: ours(appstreamPolicy), scalingRole: {owner: physicalID, attached: []string{scalingPolicy}, inline: []string{"extra"}, path: "/service-role/"}},
 			wantRoles: map[string]string{},
 		},
 		{
@@ -344,6 +442,12 @@ func TestRoles(t *testing.T) {
 			roles: map[string]*role{}, wantRoles: map[string]string{},
 		},
 		{
+			name: "delete leaves a role outside /service-role/ even when it carries its tag", file: "delete.json", props: awsProps, id: physicalID,
+			roles:       map[string]*role{appstreamRole: {owner: physicalID, attached: []string{appstreamPolicy}, path: "/custom/"}},
+			wantRoles:   map[string]string{appstreamRole: physicalID},
+			wantNoCalls: []string{"DetachRolePolicy", "DeleteRole"},
+		},
+		{
 			name: "delete with RetainOnDelete keeps even its own roles", file: "delete.json",
 			props: map[string]any{"Partition": "aws", "RetainOnDelete": "true"}, id: physicalID,
 			roles:       map[string]*role{appstreamRole: ours(appstreamPolicy)},
@@ -359,27 +463,43 @@ func TestRoles(t *testing.T) {
 		{
 			name: "delete reports a role IAM will not delete", file: "delete.json", props: awsProps, id: physicalID,
 			roles: map[string]*role{appstreamRole: ours(appstreamPolicy)}, errs: map[string][]error{"DeleteRole": {apiError("DeleteConflict")}},
-			wantErr: "DeleteRole",
+			wantErr: []string{"DeleteRole"},
 		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			// GIVEN the fake account's roles and the case's event, handled through cfnresponse
-			a := &account{roles: tt.roles, errs: tt.errs, raceCreate: tt.race}
-			h := cfnresponse.Handler(a.resource(), &cfnresponse.Options{Margin: -1, Logger: slog.New(slog.NewJSONHandler(&bytes.Buffer{}, nil))})
+			a := &account{roles: tt.roles, errs: tt.errs, raceCreate: tt.race, lostAnswer: tt.lost}
+			res := a.resource()
+			res.UndoTimeout = tt.undo
+			h := cfnresponse.Handler(res, &cfnresponse.Options{Margin: -1, DefaultTimeout: tt.timeout, Logger: slog.New(slog.NewJSONHandler(&bytes.Buffer{}, nil))})
 
 			// WHEN the event is handled
+			start := time.Now()
 			resp, err := h(context.Background(), event(t, tt.file, tt.props, tt.id))
+			elapsed := time.Since(start)
 
 			// THEN the outcome and the roles left are as expected, owned as expected
-			if tt.wantErr != "" {
-				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
-					t.Fatalf("err = %v, want it to mention %s", err, tt.wantErr)
-				}
-				return
+			if tt.within > 0 && elapsed >= tt.within {
+				t.Errorf("returned after %v, want under %v", elapsed, tt.within)
 			}
-			if err != nil {
+			if tt.wantErr != nil {
+				if err == nil {
+					t.Fatalf("err = nil, want one mentioning %q", tt.wantErr)
+				}
+				for _, want := range tt.wantErr {
+					if !strings.Contains(err.Error(), want) {
+						t.Errorf("err = %v\nwant it to mention %q", err, want)
+					}
+				}
+				if strings.Contains(err.Error(), "\n") {
+					t.Errorf("err spans lines: %q", err)
+				}
+			} else if err != nil {
 				t.Fatalf("err = %v", err)
+			}
+			if tt.wantErr != nil && tt.wantRoles == nil {
+				return
 			}
 			if len(a.roles) != len(tt.wantRoles) {
 				t.Errorf("roles left: %v, want %v", keys(a.roles), tt.wantRoles)
@@ -396,7 +516,7 @@ func TestRoles(t *testing.T) {
 				case wantOwner != "-" && wantOwner != "*" && r.owner != wantOwner:
 					t.Errorf("role %s owner %q, want %q", name, r.owner, wantOwner)
 				}
-				if ok && r.owner != "" && tt.file != "delete.json" {
+				if ok && r.owner != "" && tt.file != "delete.json" && tt.wantErr == nil {
 					if r.path != "/service-role/" || (r.trust != "" && !strings.Contains(r.trust, `"sts:AssumeRole"`)) {
 						t.Errorf("role %s path %q trust %s", name, r.path, r.trust)
 					}
@@ -404,6 +524,19 @@ func TestRoles(t *testing.T) {
 						t.Errorf("role %s has policies %v, want exactly its managed policy", name, r.attached)
 					}
 				}
+			}
+			for op, n := range tt.wantCalls {
+				if a.calls[op] != n {
+					t.Errorf("%s was called %d times, want %d", op, a.calls[op], n)
+				}
+			}
+			for _, op := range tt.wantNoCalls {
+				if a.calls[op] != 0 {
+					t.Errorf("%s was called %d times", op, a.calls[op])
+				}
+			}
+			if tt.wantErr != nil {
+				return
 			}
 			for name, policy := range tt.wantPolicy {
 				if r := a.roles[name]; r == nil || !slices.Contains(r.attached, policy) {
@@ -415,11 +548,6 @@ func TestRoles(t *testing.T) {
 			}
 			if tt.file == "update.json" && resp.PhysicalResourceId != tt.id {
 				t.Errorf("update changed the physical id to %q", resp.PhysicalResourceId)
-			}
-			for _, op := range tt.wantNoCalls {
-				if a.calls[op] != 0 {
-					t.Errorf("%s was called %d times", op, a.calls[op])
-				}
 			}
 		})
 	}
