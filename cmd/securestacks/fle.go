@@ -9,9 +9,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/service/kms"
-	"github.com/aws/aws-sdk-go-v2/service/kms/types"
-
 	"github.com/securestacks/securestacks/internal/fle"
 	"github.com/securestacks/securestacks/internal/kmskey"
 )
@@ -138,13 +135,8 @@ func runFleDecrypt(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return failure(stderr, where, err)
 	}
-	decrypt := func(ctx context.Context, ct []byte) ([]byte, error) {
-		o, err := client.Decrypt(ctx, &kms.DecryptInput{KeyId: keyID, CiphertextBlob: ct, EncryptionAlgorithm: types.EncryptionAlgorithmSpecRsaesOaepSha256})
-		if err != nil {
-			return nil, fmt.Errorf("kms Decrypt: %w", err)
-		}
-		return o.Plaintext, nil
-	}
+	// No retry hook: the client's standard SDK retryer backs off on throttling.
+	decrypt := fle.KMSDecryptFunc(client, *keyID, nil)
 	result, err := fle.Decrypt(ctx, text, decrypt, &fle.DecryptOptions{Substitution: sub, Concurrency: *concurrency})
 	if err != nil {
 		return failure(stderr, where, err)

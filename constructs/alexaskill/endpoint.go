@@ -3,6 +3,8 @@ package alexaskill
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"fmt"
+	"regexp"
 	"strings"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
@@ -52,6 +54,31 @@ func pathInStack(path, stackPath *string) string {
 		return '-'
 	}, rel)
 	return clean + "-" + strings.ToUpper(hex.EncodeToString(sum[:4]))
+}
+
+// qualifiedFunctionArn is a Lambda function ARN with a version or alias after the name.
+var qualifiedFunctionArn = regexp.MustCompile(`^arn:[^:]+:lambda:[^:]*:[^:]*:function:[^:]+:[^:]+$`)
+
+// checkEndpoint rejects a version or alias as the endpoint at synth: the permission custom
+// resource changes the policy of an unqualified function only, and would otherwise fail the
+// deploy after the skill has been created. An ARN that is still a token cannot be inspected
+// here and is left to the custom resource's own check.
+func checkEndpoint(endpoint awslambda.IFunction) {
+	switch endpoint.(type) {
+	case nil:
+		return
+	case awslambda.IAlias:
+		panic("alexaskill: Endpoint is a Lambda alias: expected the unqualified function, such as the alias's Version().Lambda()")
+	case awslambda.IVersion:
+		panic("alexaskill: Endpoint is a Lambda version: expected the unqualified function, such as the version's Lambda()")
+	}
+	arn := endpoint.FunctionArn()
+	if arn == nil || *awscdk.Token_IsUnresolved(arn) {
+		return
+	}
+	if qualifiedFunctionArn.MatchString(*arn) {
+		panic(fmt.Sprintf("alexaskill: Endpoint has the qualified ARN %q: expected the unqualified function ARN (arn:<partition>:lambda:<region>:<account>:function:<name>)", *arn))
+	}
 }
 
 // wireEndpoint breaks the skill ↔ permission cycle: unscoped permission → skill → custom

@@ -49,7 +49,12 @@ type SkillProps struct {
 	// Endpoint is an existing function to use as the skill's endpoint. Its role is yours: to
 	// let it read the skill id, call GrantSkillIdRead and pass SkillIdParameterName to it.
 	// It must be a function whose policy the permission custom resource may change (any
-	// function of this account and region). Default: nil. Conflicts with BackendEntry.
+	// function of this account and region), named by its unqualified ARN: a version or an
+	// alias (awslambda.IVersion, awslambda.IAlias, or an ARN that ends in :<version> or
+	// :<alias>) panics at synth; pass the function itself (a version's Lambda(), an alias's
+	// Version().Lambda()). An ARN that is still a token at synth (an import, a reference) is
+	// left to the custom resource, which rejects a qualified one at deploy time.
+	// Default: nil. Conflicts with BackendEntry.
 	//
 	// With BackendEntry or Endpoint, the manifest points at the function's ARN and the
 	// function receives a permission that only this skill may use (see README.md for the

@@ -90,6 +90,7 @@ func NewSkill(scope constructs.Construct, id string, props *SkillProps) *Skill {
 	}
 	packagePath := checkSkillPackage(props.SkillPackagePath)
 	checkBackendProps(props)
+	checkEndpoint(props.Endpoint)
 	requireString("VendorId", props.VendorId)
 	requireString("LwaClientId", props.LwaClientId)
 	clientSecret := unwrapSecret(scope, "LwaClientSecret", props.LwaClientSecret)

@@ -427,6 +427,36 @@ func TestGrantSkillIdReadAndImportedEndpoint(t *testing.T) {
 	})
 }
 
+func TestUnqualifiedEndpointsAndTokensPassTheSynthCheck(t *testing.T) {
+	// GIVEN one stack with a function of the app and a function whose ARN is a token that
+	// only the deploy-time check can inspect
+	stack := awscdk.NewStack(newApp(), jsii.String("Endpoints"), nil)
+	goFn := gofunction.NewGoFunction(stack, "Fn", &gofunction.GoFunctionProps{Entry: jsii.String(backendEntry)})
+	imported := awslambda.Function_FromFunctionArn(stack, jsii.String("Imported"), awscdk.Fn_ImportValue(jsii.String("BackendArn")))
+	cases := []struct {
+		name     string
+		endpoint awslambda.IFunction
+		wantArn  any
+	}{
+		{"function of the app", goFn, stack.Resolve(goFn.FunctionArn())},
+		{"imported ARN token", imported, map[string]any{"Fn::ImportValue": "BackendArn"}},
+	}
+	// WHEN each is a skill's endpoint
+	for i, tc := range cases {
+		alexaskill.NewSkill(stack, fmt.Sprintf("Skill%d", i), credentials(&alexaskill.SkillProps{
+			SkillPackagePath: jsii.String(samplePackage), Endpoint: tc.endpoint,
+		}))
+	}
+	tpl := assertions.Template_FromStack(stack, nil)
+	// THEN both skills are defined, each custom resource with its endpoint's ARN
+	tpl.ResourceCountIs(jsii.String("Alexa::ASK::Skill"), jsii.Number(len(cases)))
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			tpl.HasResourceProperties(jsii.String(alexaskill.ScopedPermissionResourceType), &map[string]any{"FunctionArn": tc.wantArn})
+		})
+	}
+}
+
 func TestSkillIdParameterNamesAreDistinctAndValid(t *testing.T) {
 	// GIVEN two skills whose ids differ only in a character SSM rejects, one nested deeper
 	stack := awscdk.NewStack(newApp(), jsii.String("Names"), nil)
@@ -502,6 +532,20 @@ func TestSkillRejectsBadProps(t *testing.T) {
 	noModels := mk("no-models", map[string]string{"skill.json": `{"manifest": {}}`})
 	ssmSecure := awscdk.SecretValue_SsmSecure(jsii.String("/alexa-cdk-blog/lwa-client-secret"), nil)
 	ssmSecureVersioned := awscdk.SecretValue_SsmSecure(jsii.String("/alexa-cdk-blog/lwa-refresh-token"), jsii.String("3"))
+	// Qualified endpoints, in one stack of their own: a version and an alias defined in the app
+	// (ARNs that are tokens), and imports whose literal ARNs carry a qualifier.
+	endpoints := awscdk.NewStack(newApp(), jsii.String("Endpoints"), nil)
+	const fnArn = "arn:aws:lambda:eu-west-1:123456789012:function:F"
+	fn := awslambda.Function_FromFunctionArn(endpoints, jsii.String("F"), jsii.String(fnArn))
+	version := awslambda.NewVersion(endpoints, jsii.String("V"), &awslambda.VersionProps{Lambda: fn})
+	alias := awslambda.NewAlias(endpoints, jsii.String("A"), &awslambda.AliasProps{AliasName: jsii.String("live"), Version: version})
+	importedVersion := awslambda.Version_FromVersionArn(endpoints, jsii.String("IV"), jsii.String(fnArn+":7"))
+	importedAlias := awslambda.Function_FromFunctionArn(endpoints, jsii.String("IA"), jsii.String(fnArn+":live"))
+	endpointProps := func(endpoint awslambda.IFunction) func() *alexaskill.SkillProps {
+		return func() *alexaskill.SkillProps {
+			return credentials(&alexaskill.SkillProps{SkillPackagePath: jsii.String(samplePackage), Endpoint: endpoint})
+		}
+	}
 
 	cases := []struct {
 		name  string
@@ -535,6 +579,11 @@ func TestSkillRejectsBadProps(t *testing.T) {
 			p.LwaRefreshToken = ssmSecureVersioned
 			return p
 		}, "alexaskill: LwaRefreshToken is an SSM SecureString reference"},
+		{"version as endpoint", endpointProps(version), "alexaskill: Endpoint is a Lambda version: expected the unqualified function"},
+		{"alias as endpoint", endpointProps(alias), "alexaskill: Endpoint is a Lambda alias: expected the unqualified function"},
+		{"imported version as endpoint", endpointProps(importedVersion), "alexaskill: Endpoint is a Lambda version: expected the unqualified function"},
+		{"function imported by a qualified ARN", endpointProps(importedAlias),
+			`alexaskill: Endpoint has the qualified ARN "arn:aws:lambda:eu-west-1:123456789012:function:F:live": expected the unqualified function ARN`},
 		{"missing client secret", func() *alexaskill.SkillProps {
 			p := credentials(&alexaskill.SkillProps{SkillPackagePath: jsii.String(samplePackage)})
 			p.LwaClientSecret = nil

@@ -8,17 +8,15 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/kms"
-	"github.com/aws/aws-sdk-go-v2/service/kms/types"
 
 	"github.com/securestacks/securestacks/internal/fle"
 	"github.com/securestacks/securestacks/lambda-src/internal/awsretry"
 	"github.com/securestacks/securestacks/lambda-src/internal/logging"
 )
 
-// DecryptAPI is the part of the KMS client the handler needs.
-type DecryptAPI interface {
-	Decrypt(ctx context.Context, in *kms.DecryptInput, optFns ...func(*kms.Options)) (*kms.DecryptOutput, error)
-}
+// DecryptAPI is the part of the KMS client the handler needs: the one that
+// fle.KMSDecryptFunc calls.
+type DecryptAPI = fle.DecryptAPI
 
 var _ DecryptAPI = (*kms.Client)(nil)
 
@@ -108,16 +106,17 @@ func (h *Handler) handle(ctx context.Context, req Request) (Response, error) {
 		return Response{}, fmt.Errorf("request: %w", err)
 	}
 	markers := len(fle.FindMarkers([]byte(req.Body)))
-	out, err := fle.Decrypt(ctx, []byte(req.Body), h.decrypt, &fle.DecryptOptions{Substitution: sub, Concurrency: h.Concurrency})
+	decrypt := fle.KMSDecryptFunc(h.KMS, h.KeyID, h.retry)
+	out, err := fle.Decrypt(ctx, []byte(req.Body), decrypt, &fle.DecryptOptions{Substitution: sub, Concurrency: h.Concurrency})
 	if err != nil {
 		return Response{}, err
 	}
 	return Response{Body: string(out), Fields: markers}, nil
 }
 
-// decrypt is the fle.DecryptFunc: KMS Decrypt with the configured key and
-// RSAES_OAEP_SHA_256, the algorithm the edge encrypts with.
-func (h *Handler) decrypt(ctx context.Context, ciphertext []byte) ([]byte, error) {
+// retry is the fle.RetryFunc of every KMS Decrypt: awsretry under Retry, with
+// the handler's defaults.
+func (h *Handler) retry(ctx context.Context, op func(ctx context.Context) error) error {
 	pol := h.Retry
 	if pol.MaxAttempts == 0 {
 		pol.MaxAttempts = DefaultMaxAttempts
@@ -125,23 +124,7 @@ func (h *Handler) decrypt(ctx context.Context, ciphertext []byte) ([]byte, error
 	if pol.AttemptTimeout == 0 {
 		pol.AttemptTimeout = DefaultAttemptTimeout
 	}
-	var plaintext []byte
-	err := awsretry.Do(ctx, pol, func(ctx context.Context) error {
-		out, err := h.KMS.Decrypt(ctx, &kms.DecryptInput{
-			KeyId:               &h.KeyID,
-			CiphertextBlob:      ciphertext,
-			EncryptionAlgorithm: types.EncryptionAlgorithmSpecRsaesOaepSha256,
-		})
-		if err != nil {
-			return err
-		}
-		plaintext = out.Plaintext
-		return nil
-	})
-	if err != nil {
-		return nil, fmt.Errorf("kms Decrypt: %w", err)
-	}
-	return plaintext, nil
+	return awsretry.Do(ctx, pol, op)
 }
 
 func (h *Handler) logger(ctx context.Context) *slog.Logger {
