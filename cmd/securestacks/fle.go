@@ -5,12 +5,10 @@ import (
 	"crypto/rsa"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 	"time"
 
 	"github.com/securestacks/securestacks/internal/fle"
-	"github.com/securestacks/securestacks/internal/kmskey"
 )
 
 // fleCommands is the fle group: field-level encryption in the #01#...#10# format.
@@ -25,8 +23,7 @@ const fleTimeout = 5 * time.Minute
 func runFleEncrypt(args []string, stdout, stderr io.Writer) int {
 	const where = "fle encrypt"
 	fs := newFlagSet(where)
-	publicKey := fs.String("public-key", "", "RSA public key file, PEM or DER (or use --key-id)")
-	keyID := fs.String("key-id", "", "fetch the public key from KMS with kms:GetPublicKey (or use --public-key)")
+	key := addPublicKeyFlags(fs, "RSA public key file, PEM or DER (or use --key-id)")
 	fields := fs.String("fields", "", "comma-separated field names to encrypt, at any depth, e.g. fname,lname,ssn (required)")
 	in := fs.String("in", "-", "JSON file to read, - for standard input")
 	out := fs.String("out", "", "write the result to FILE (default: standard output)")
@@ -40,8 +37,8 @@ func runFleEncrypt(args []string, stdout, stderr io.Writer) int {
 	if fs.NArg() > 0 {
 		return usageError(stderr, where, "unexpected argument %q; pass the file with --in", fs.Arg(0))
 	}
-	if (*publicKey == "") == (*keyID == "") {
-		return usageError(stderr, where, "expected exactly one of --public-key FILE and --key-id ID")
+	if code := key.check(where, stderr); code != exitOK {
+		return code
 	}
 	var names []string
 	for _, f := range strings.Split(*fields, ",") {
@@ -52,29 +49,9 @@ func runFleEncrypt(args []string, stdout, stderr io.Writer) int {
 	if len(names) == 0 {
 		return usageError(stderr, where, "--fields: expected comma-separated field names such as fname,lname,ssn")
 	}
-	var der []byte
-	if *publicKey != "" {
-		data, err := os.ReadFile(*publicKey)
-		if err != nil {
-			return usageError(stderr, where, "--public-key: %v", err)
-		}
-		der = data
-	} else {
-		ctx, cancel := context.WithTimeout(context.Background(), kmsTimeout)
-		defer cancel()
-		client, err := aws.kmsClient(ctx)
-		if err != nil {
-			return failure(stderr, where, err)
-		}
-		k, err := kmskey.Fetch(ctx, client, *keyID)
-		if err != nil {
-			return failure(stderr, where, err)
-		}
-		der = k.DER
-	}
-	pub, err := kmskey.ParsePublicKey(der)
-	if err != nil {
-		return usageError(stderr, where, "--%s", strings.Replace(err.Error(), "public key", "public-key", 1))
+	pub, code := key.load(where, aws, stderr)
+	if code != exitOK {
+		return code
 	}
 	rsaKey, ok := pub.(*rsa.PublicKey)
 	if !ok {

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"crypto"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -143,8 +142,7 @@ func runKmsSign(args []string, stdout, stderr io.Writer) int {
 func runKmsVerify(args []string, stdout, stderr io.Writer) int {
 	const where = "kms verify"
 	fs := newFlagSet(where)
-	publicKey := fs.String("public-key", "", "public key file, PEM or DER (or use --key-id)")
-	keyID := fs.String("key-id", "", "fetch the public key from KMS with kms:GetPublicKey (or use --public-key)")
+	key := addPublicKeyFlags(fs, "public key file, PEM or DER (or use --key-id)")
 	signature := fs.String("signature", "", "file holding the raw signature bytes (or use --signature-base64)")
 	signatureB64 := fs.String("signature-base64", "", "the signature, base64-encoded (or use --signature)")
 	message := fs.String("message", "", "the signed file, - for standard input (required)")
@@ -159,8 +157,8 @@ func runKmsVerify(args []string, stdout, stderr io.Writer) int {
 	if fs.NArg() > 0 {
 		return usageError(stderr, where, "unexpected argument %q; pass the file with --message", fs.Arg(0))
 	}
-	if (*publicKey == "") == (*keyID == "") {
-		return usageError(stderr, where, "expected exactly one of --public-key FILE and --key-id ID")
+	if code := key.check(where, stderr); code != exitOK {
+		return code
 	}
 	if (*signature == "") == (*signatureB64 == "") {
 		return usageError(stderr, where, "expected exactly one of --signature FILE and --signature-base64 B64")
@@ -189,27 +187,9 @@ func runKmsVerify(args []string, stdout, stderr io.Writer) int {
 		return usageError(stderr, where, "--message: %v", err)
 	}
 
-	var pub crypto.PublicKey
-	if *publicKey != "" {
-		data, err := os.ReadFile(*publicKey)
-		if err != nil {
-			return usageError(stderr, where, "--public-key: %v", err)
-		}
-		if pub, err = kmskey.ParsePublicKey(data); err != nil {
-			return usageError(stderr, where, "--%s", strings.Replace(err.Error(), "public key", "public-key", 1))
-		}
-	} else {
-		ctx, cancel := context.WithTimeout(context.Background(), kmsTimeout)
-		defer cancel()
-		client, err := aws.kmsClient(ctx)
-		if err != nil {
-			return failure(stderr, where, err)
-		}
-		k, err := kmskey.Fetch(ctx, client, *keyID)
-		if err != nil {
-			return failure(stderr, where, err)
-		}
-		pub, _ = kmskey.ParsePublicKey(k.DER) // Fetch parsed it already
+	pub, code := key.load(where, aws, stderr)
+	if code != exitOK {
+		return code
 	}
 	if err := kmssig.CheckKey(pub, alg); err != nil {
 		return usageError(stderr, where, "--%v", err)
