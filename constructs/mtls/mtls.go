@@ -376,7 +376,10 @@ func (t *MutualTls) newExport() {
 			statement("ExportCertificates", []string{"acm:ExportCertificate"}, certArns(endpoints)),
 			statement("WriteSecrets", []string{"secretsmanager:PutSecretValue"}, secretArns(endpoints)),
 			statement("Passphrase", []string{"secretsmanager:GetRandomPassword"}, []*string{jsii.String("*")}),
-			statement("EncryptSecrets", []string{"kms:GenerateDataKey"}, []*string{t.SecretsKey.KeyArn()}),
+			// PutSecretValue needs kms:Decrypt too: a retry that writes an existing
+			// version again makes Secrets Manager decrypt it to compare
+			// (https://docs.aws.amazon.com/secretsmanager/latest/userguide/security-encryption.html#security-encryption-authz).
+			statement("EncryptSecrets", []string{"kms:Decrypt", "kms:GenerateDataKey"}, []*string{t.SecretsKey.KeyArn()}),
 			statement("Logs", []string{"logs:CreateLogStream", "logs:PutLogEvents"}, []*string{logGroup.LogGroupArn()}),
 		},
 	})

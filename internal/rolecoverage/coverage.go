@@ -188,8 +188,10 @@ func (f *Function) impliedKMS(op Operation, resource string) ([]Requirement, err
 // https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/iam-access-control-overview-cwl.html),
 // X-Ray with active tracing
 // (https://docs.aws.amazon.com/lambda/latest/dg/services-xray.html), network
-// interfaces in a VPC
-// (https://docs.aws.amazon.com/lambda/latest/dg/configuration-vpc.html), and a
+// interfaces in a VPC (https://docs.aws.amazon.com/lambda/latest/dg/configuration-vpc.html;
+// AWS's own set is AWSLambdaVPCAccessExecutionRole v3, which added
+// ec2:DescribeSubnets:
+// https://docs.aws.amazon.com/aws-managed-policy/latest/reference/AWSLambdaVPCAccessExecutionRole.html), and a
 // dead-letter queue (https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-retain-records.html),
 // which Lambda writes with the execution role.
 func (f *Function) Implied() ([]Requirement, error) {
@@ -219,6 +221,7 @@ func (f *Function) Implied() ([]Requirement, error) {
 			add("VPC", a, eni, nil)
 		}
 		add("VPC", "ec2:DescribeNetworkInterfaces", "*", nil)
+		add("VPC", "ec2:DescribeSubnets", "*", nil)
 	}
 	if dlc, err := f.Prop("DeadLetterConfig"); err != nil {
 		return nil, err

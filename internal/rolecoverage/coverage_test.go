@@ -46,6 +46,12 @@ type fixture struct {
 	mutation          string
 	setupErr          error
 	seconds           float64
+	// phases are the seconds each setup step took.
+	phases []string
+}
+
+func phase(name string, start time.Time) {
+	fx.phases = append(fx.phases, fmt.Sprintf("%s %.1f s", name, time.Since(start).Seconds()))
 }
 
 var fx fixture
@@ -70,12 +76,16 @@ func setup() error {
 	// The gate reads the templates itself; CDK's CloudFormation validation
 	// plugin (aws-cdk-lib >= 2.262) would only add time.
 	os.Setenv("CDK_VALIDATION", "false")
+	start := time.Now()
 	if fx.operations, err = rolecoverage.HandlerOperations(dir, "./lambda-src/..."); err != nil {
 		return err
 	}
+	phase("static analysis", start)
+	start = time.Now()
 	if fx.templates, err = synth(); err != nil {
 		return err
 	}
+	phase("synth", start)
 	reqs, err := requirements(fx.templates)
 	if err != nil {
 		return err
@@ -86,10 +96,12 @@ func setup() error {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
+	start = time.Now()
 	all, err := rolecoverage.Evaluate(ctx, dir, append(reqs, mutatedReqs...))
 	if err != nil {
 		return err
 	}
+	phase(fmt.Sprintf("simulator (%d requests)", len(all)), start)
 	fx.outcomes, fx.mutated = all[:len(reqs)], all[len(reqs):]
 	return nil
 }
@@ -363,8 +375,8 @@ func TestRolesCoverTheCode(t *testing.T) {
 	for _, us := range fx.operations {
 		opCount += len(us)
 	}
-	t.Logf("%d handlers, %d operations in their code; %d Go functions, %d (function, source) pairs, %d (function, action, resource) checks; setup (static analysis, synth of 2 environments, one simulator run) took %.1f s",
-		len(fx.operations), opCount, len(functions), len(ops), len(actions), fx.seconds)
+	t.Logf("%d handlers, %d operations in their code; %d Go functions, %d (function, source) pairs, %d (function, action, resource) checks; setup took %.1f s (%s)",
+		len(fx.operations), opCount, len(functions), len(ops), len(actions), fx.seconds, strings.Join(fx.phases, ", "))
 	// AND any granted action no code path or configuration uses is reported
 	unused, err := rolecoverage.Unused(fx.outcomes)
 	if err != nil {
