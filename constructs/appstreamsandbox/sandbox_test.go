@@ -351,7 +351,7 @@ func TestDefaultSandboxIsIsolated(t *testing.T) {
 		allowed := map[string]bool{
 			"appstream:DescribeUsageReportSubscriptions": true, "appstream:CreateUsageReportSubscription": true,
 			"appstream:DeleteUsageReportSubscription": true, "ec2:CreateNetworkInterface": true,
-			"ec2:DescribeNetworkInterfaces": true, "ec2:DeleteNetworkInterface": true,
+			"ec2:DescribeNetworkInterfaces": true, "ec2:DescribeSubnets": true, "ec2:DeleteNetworkInterface": true,
 			"ec2:AssignPrivateIpAddresses": true, "ec2:UnassignPrivateIpAddresses": true,
 		}
 		for id, sts := range tp.statements() {

@@ -121,8 +121,10 @@ func (s *Sandbox) validator(r resolved, props *SandboxProps) {
 			}),
 			awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 				Sid: jsii.String("VpcNetworkInterfaces"),
-				Actions: jsii.Strings("ec2:CreateNetworkInterface", "ec2:DescribeNetworkInterfaces", "ec2:DeleteNetworkInterface",
-					"ec2:AssignPrivateIpAddresses", "ec2:UnassignPrivateIpAddresses"),
+				// AWS's own set for Lambda in a VPC: AWSLambdaVPCAccessExecutionRole v3
+				// (https://docs.aws.amazon.com/aws-managed-policy/latest/reference/AWSLambdaVPCAccessExecutionRole.html).
+				Actions: jsii.Strings("ec2:CreateNetworkInterface", "ec2:DescribeNetworkInterfaces", "ec2:DescribeSubnets",
+					"ec2:DeleteNetworkInterface", "ec2:AssignPrivateIpAddresses", "ec2:UnassignPrivateIpAddresses"),
 				Resources: jsii.Strings("*"),
 			}),
 		},
