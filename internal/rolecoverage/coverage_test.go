@@ -73,9 +73,6 @@ func setup() error {
 		return err
 	}
 	fx.moduleDir = dir
-	// The gate reads the templates itself; CDK's CloudFormation validation
-	// plugin (aws-cdk-lib >= 2.262) would only add time.
-	os.Setenv("CDK_VALIDATION", "false")
 	start := time.Now()
 	if fx.operations, err = rolecoverage.HandlerOperations(dir, "./lambda-src/..."); err != nil {
 		return err
