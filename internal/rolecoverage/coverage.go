@@ -3,7 +3,7 @@ package rolecoverage
 import (
 	"context"
 	"fmt"
-	"path"
+	"slices"
 	"sort"
 	"strings"
 
@@ -340,19 +340,26 @@ func Evaluate(ctx context.Context, moduleDir string, reqs []Requirement) ([]Outc
 	return out, nil
 }
 
-// Unused returns, for each function, the actions its identity policies'
-// Allow statements grant that no allowed requirement used through that
-// statement, as "<function>: <policy>#<statement> grants <action>".
+// Unused returns, for each function, what its identity policies' Allow
+// statements grant that no allowed requirement used through that statement:
+// each action, and each resource, as "<function>: <policy>#<statement>
+// grants ...".
 func Unused(outcomes []Outcome) ([]string, error) {
-	used := map[*Function]map[string][]string{} // statement -> actions it allowed
+	type use struct{ action, resource string }
+	used := map[*Function]map[string][]use{} // statement -> what it allowed
 	for _, o := range outcomes {
 		if used[o.Function] == nil {
-			used[o.Function] = map[string][]string{}
+			used[o.Function] = map[string][]use{}
 		}
-		if o.Decision == iamsim.Allowed {
-			for _, s := range o.IdentityAllowedBy {
-				used[o.Function][s] = append(used[o.Function][s], o.Action)
-			}
+		if o.Decision != iamsim.Allowed {
+			continue
+		}
+		res := o.Resource
+		if o.WildcardOnly {
+			res = "*"
+		}
+		for _, s := range o.IdentityAllowedBy {
+			used[o.Function][s] = append(used[o.Function][s], use{o.Action, res})
 		}
 	}
 	var out []string
@@ -377,9 +384,15 @@ func Unused(outcomes []Outcome) ([]string, error) {
 					id = sid
 				}
 				key := p.Name + "#" + id
+				uses := byStatement[key]
 				for _, a := range stringList(m["Action"]) {
-					if !anyMatch(a, byStatement[key]) {
+					if !slices.ContainsFunc(uses, func(u use) bool { return wildcardMatch(strings.ToLower(a), strings.ToLower(u.action)) }) {
 						out = append(out, fmt.Sprintf("%s: %s grants %s, which no code path or configuration uses", f.Name(), key, a))
+					}
+				}
+				for _, r := range stringList(m["Resource"]) {
+					if len(uses) > 0 && !slices.ContainsFunc(uses, func(u use) bool { return wildcardMatch(r, u.resource) }) {
+						out = append(out, fmt.Sprintf("%s: %s grants its actions on %s, which no code path or configuration targets", f.Name(), key, r))
 					}
 				}
 			}
@@ -387,6 +400,33 @@ func Unused(outcomes []Outcome) ([]string, error) {
 	}
 	sort.Strings(out)
 	return out, nil
+}
+
+// wildcardMatch reports whether s matches the IAM pattern (* any run of
+// characters, ? one character). Actions compare case-insensitively: the
+// caller lowers them.
+func wildcardMatch(pattern, s string) bool {
+	for len(pattern) > 0 {
+		switch pattern[0] {
+		case '*':
+			for i := len(s); i >= 0; i-- {
+				if wildcardMatch(pattern[1:], s[i:]) {
+					return true
+				}
+			}
+			return false
+		case '?':
+			if s == "" {
+				return false
+			}
+		default:
+			if s == "" || s[0] != pattern[0] {
+				return false
+			}
+		}
+		pattern, s = pattern[1:], s[1:]
+	}
+	return s == ""
 }
 
 func stringList(v any) []string {
@@ -403,15 +443,4 @@ func stringList(v any) []string {
 		return out
 	}
 	return nil
-}
-
-// anyMatch reports whether the policy action pattern (IAM wildcards * and
-// ?, case-insensitive) matches one of actions.
-func anyMatch(pattern string, actions []string) bool {
-	for _, a := range actions {
-		if ok, _ := path.Match(strings.ToLower(pattern), strings.ToLower(a)); ok {
-			return true
-		}
-	}
-	return false
 }

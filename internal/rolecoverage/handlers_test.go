@@ -61,7 +61,9 @@ var handlers = map[string]handler{
 	"appstream-service-roles": {
 		functions: []string{"SandboxServiceRolesFunction"},
 		targets: map[string]targetsFunc{
-			"iam.GetRole":                  serviceRoles(nil),
+			// GetRole names only the role; IAM authorizes the ARN of the role as
+			// it exists, at whatever path the console or a user created it.
+			"iam.GetRole":                  rolesAtAnyPath,
 			"iam.CreateRole":               serviceRoles(nil, "iam:CreateRole", "iam:TagRole"),
 			"iam.ListAttachedRolePolicies": serviceRoles(nil),
 			"iam.ListRolePolicies":         serviceRoles(nil),
@@ -375,4 +377,16 @@ func renewTargets(field string) targetsFunc {
 		}
 		return out, nil
 	}
+}
+
+// rolesAtAnyPath are the AppStream service roles at the root path, at
+// /service-role/ and at another path.
+func rolesAtAnyPath(f *rolecoverage.Function) ([]rolecoverage.Target, error) {
+	var out []rolecoverage.Target
+	for _, p := range []string{"/", "/service-role/", "/team/"} {
+		for _, role := range []string{"AmazonAppStreamServiceAccess", "ApplicationAutoScalingForAmazonAppStreamAccess"} {
+			out = append(out, rolecoverage.Target{Resource: "arn:" + f.T.Env.Partition + ":iam::" + f.T.Env.Account + ":role" + p + role})
+		}
+	}
+	return out, nil
 }
