@@ -74,6 +74,22 @@ func TestEvaluationLogic(t *testing.T) {
 			IdentityPolicies:    []iamsim.Policy{{Name: "p", Document: allow("s3:GetObject", "*")}},
 			VPCEndpointPolicies: []iamsim.Policy{{Name: "vpce", Document: map[string]any{"Version": "2012-10-17", "Statement": []any{map[string]any{"Effect": "Allow", "Principal": "*", "Action": "s3:PutObject", "Resource": "*"}}}}}},
 		want: iamsim.ImplicitlyDenied,
+	}, {
+		name: "an action without resource-level permissions is not granted by a statement scoped to an ARN",
+		req: iamsim.Request{Action: "appstream:DescribeFleets", Resource: "arn:aws:appstream:eu-west-1:123456789012:fleet/f",
+			IdentityPolicies: []iamsim.Policy{{Name: "p", Document: allow("appstream:DescribeFleets", "arn:aws:appstream:eu-west-1:123456789012:fleet/f")}}},
+		want: iamsim.ImplicitlyDenied,
+	}, {
+		name: "an action without resource-level permissions is granted on *",
+		req: iamsim.Request{Action: "appstream:DescribeFleets", Resource: "arn:aws:appstream:eu-west-1:123456789012:fleet/f",
+			IdentityPolicies: []iamsim.Policy{{Name: "p", Document: allow("appstream:DescribeFleets", "*")}}},
+		want: iamsim.Allowed,
+	}, {
+		name: `a VPC endpoint policy with Principal {"AWS": "*"} is evaluated`,
+		req: iamsim.Request{Action: "s3:GetObject", Resource: bucketObject,
+			IdentityPolicies:    []iamsim.Policy{{Name: "p", Document: allow("s3:GetObject", "*")}},
+			VPCEndpointPolicies: []iamsim.Policy{{Name: "vpce", Document: map[string]any{"Version": "2012-10-17", "Statement": []any{map[string]any{"Effect": "Allow", "Principal": map[string]any{"AWS": "*"}, "Action": "s3:GetObject", "Resource": "*"}}}}}},
+		want: iamsim.Allowed,
 	}}
 	reqs := make([]iamsim.Request, len(cases))
 	for i, c := range cases {
