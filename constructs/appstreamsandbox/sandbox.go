@@ -202,7 +202,7 @@ func resolve(scope constructs.Construct, p *SandboxProps) resolved {
 	}
 	r.pasteFromLocal = p.AllowPasteFromLocal != nil && *p.AllowPasteFromLocal
 	r.streaming = p.StreamingEndpoint != nil && *p.StreamingEndpoint
-	r.retainRoles = p.RetainServiceRoles != nil && *p.RetainServiceRoles
+	r.retainRoles = p.RetainServiceRoles == nil || *p.RetainServiceRoles
 	if p.IdpName != nil && !idpNameRe.MatchString(*p.IdpName) {
 		fail("IdpName %q: expected the name of an IAM SAML provider", *p.IdpName)
 	}

@@ -1,6 +1,7 @@
 package devsecops_test
 
 import (
+	"encoding/json"
 	"strings"
 	"testing"
 
@@ -10,47 +11,19 @@ import (
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/securestacks/securestacks/constructs/devsecops"
+	"github.com/securestacks/securestacks/constructs/internal/policytest"
 )
 
-// statement is one policy statement of a template, with the resource that holds it.
-type statement struct {
-	holder, typ string
-	st          map[string]any
-}
-
-// policyStatements returns every statement of the key, bucket and topic policies of tp.
-func policyStatements(tp tmpl) []statement {
-	var out []statement
-	for id, r := range tp.Resources {
-		var doc any
-		switch r.Type {
-		case "AWS::KMS::Key":
-			doc = r.Properties["KeyPolicy"]
-		case "AWS::S3::BucketPolicy", "AWS::SNS::TopicPolicy":
-			doc = r.Properties["PolicyDocument"]
-		default:
-			continue
+// allowsService returns the Allow statements for service principal svc in the resource
+// policies of type typ of tp that grant action.
+func allowsService(tp tmpl, typ, svc, action string) []policytest.Statement {
+	var raw map[string]any
+	_ = json.Unmarshal([]byte(tp.raw), &raw)
+	var out []policytest.Statement
+	for _, s := range policytest.AllowsService(raw, svc, action) {
+		if s.Type == typ {
+			out = append(out, s)
 		}
-		for _, s := range doc.(map[string]any)["Statement"].([]any) {
-			out = append(out, statement{holder: id, typ: r.Type, st: s.(map[string]any)})
-		}
-	}
-	return out
-}
-
-// allowsService returns the Allow statements for service principal svc on a resource of type
-// typ that grant action.
-func allowsService(tp tmpl, typ, svc, action string) []statement {
-	var out []statement
-	for _, s := range policyStatements(tp) {
-		if s.typ != typ || s.st["Effect"] != "Allow" {
-			continue
-		}
-		p, _ := s.st["Principal"].(map[string]any)
-		if p == nil || !contains(list(p["Service"]), svc) || !contains(list(s.st["Action"]), action) {
-			continue
-		}
-		out = append(out, s)
 	}
 	return out
 }
@@ -82,7 +55,7 @@ func TestServicePrincipals(t *testing.T) {
 			if len(sts) != 1 {
 				t.Fatalf("%d statements allow CloudTrail %s", len(sts), action)
 			}
-			cond := js(sts[0].st["Condition"])
+			cond := sts[0].Condition()
 			if !strings.Contains(cond, `"StringEquals":{"aws:SourceArn":`) || !strings.Contains(cond, trailArn[1:]) {
 				t.Errorf("%s is not limited to the trail %s: %s", action, govPipe.TrailName(), cond)
 			}
@@ -101,7 +74,7 @@ func TestServicePrincipals(t *testing.T) {
 			t.Error("no GetBucketAcl for CloudTrail")
 		}
 		put := allowsService(tp, "AWS::S3::BucketPolicy", "cloudtrail.amazonaws.com", "s3:PutObject")
-		if len(put) != 1 || !strings.Contains(js(put[0].st), `/AWSLogs/123456789012/*`) || !strings.Contains(js(put[0].st), `"s3:x-amz-acl":"bucket-owner-full-control"`) {
+		if len(put) != 1 || !strings.Contains(js(put[0].Statement), `/AWSLogs/123456789012/*`) || !strings.Contains(js(put[0].Statement), `"s3:x-amz-acl":"bucket-owner-full-control"`) {
 			t.Errorf("CloudTrail PutObject statement %v", put)
 		}
 	})
@@ -117,7 +90,7 @@ func TestServicePrincipals(t *testing.T) {
 			if len(sts) != 1 {
 				t.Fatalf("%d %s statements allow CloudWatch %s", len(sts), typ, action)
 			}
-			cond := js(sts[0].st["Condition"])
+			cond := sts[0].Condition()
 			if !strings.Contains(cond, `"ArnLike":{"aws:SourceArn":`) || !strings.Contains(cond, want) || !strings.Contains(cond, `"aws:SourceAccount":"123456789012"`) {
 				t.Errorf("%s: not limited to the pipeline's alarms: %s", typ, cond)
 			}
@@ -148,7 +121,7 @@ func TestServicePrincipals(t *testing.T) {
 		// with bucket-owner-full-control, aws:SourceAccount; and the delivery channel's key.
 		for _, action := range []string{"s3:GetBucketAcl", "s3:ListBucket", "s3:PutObject"} {
 			sts := allowsService(tp, "AWS::S3::BucketPolicy", "config.amazonaws.com", action)
-			if len(sts) != 1 || !strings.Contains(js(sts[0].st["Condition"]), `"aws:SourceAccount":"123456789012"`) {
+			if len(sts) != 1 || !strings.Contains(sts[0].Condition(), `"aws:SourceAccount":"123456789012"`) {
 				t.Errorf("Config %s: %v", action, sts)
 			}
 		}
