@@ -109,36 +109,7 @@ func (t tmpl) statements() map[string][]map[string]any {
 
 // arnText renders the Fn::Join and Ref intrinsics in v as cdk-nag writes them
 // ("arn:<AWS::Partition>:..."), recursively; other values stay as they are.
-func arnText(v any) any {
-	switch v := v.(type) {
-	case []any:
-		out := make([]any, len(v))
-		for i, e := range v {
-			out[i] = arnText(e)
-		}
-		return out
-	case map[string]any:
-		if ref, ok := v["Ref"].(string); ok && len(v) == 1 {
-			return "<" + ref + ">"
-		}
-		if join, ok := v["Fn::Join"].([]any); ok && len(v) == 1 {
-			var b strings.Builder
-			for i, part := range join[1].([]any) {
-				if i > 0 {
-					b.WriteString(join[0].(string))
-				}
-				b.WriteString(fmt.Sprint(arnText(part)))
-			}
-			return b.String()
-		}
-		out := map[string]any{}
-		for k, e := range v {
-			out[k] = arnText(e)
-		}
-		return out
-	}
-	return v
-}
+func arnText(v any) any { return policytest.Render(v) }
 
 func list(v any) []any {
 	if l, ok := v.([]any); ok {

@@ -26,7 +26,7 @@ func (s Statement) Condition() string {
 	if !ok {
 		return ""
 	}
-	b, _ := json.Marshal(render(c))
+	b, _ := json.Marshal(Render(c))
 	return strings.ReplaceAll(string(b), `\u003c`, "<")
 }
 
@@ -66,7 +66,7 @@ func AllowsService(tpl map[string]any, service, action string) []Statement {
 
 // Text renders v, a string or an Fn::Join of strings and Refs, as one string with each Ref as
 // "<Name>", the way cdk-nag prints resources.
-func Text(v any) string { return fmt.Sprint(render(v)) }
+func Text(v any) string { return fmt.Sprint(Render(v)) }
 
 func texts(v any) []string {
 	if l, ok := v.([]any); ok {
@@ -79,12 +79,14 @@ func texts(v any) []string {
 	return []string{Text(v)}
 }
 
-func render(v any) any {
+// Render renders the Fn::Join and Ref intrinsics in v as text, recursively ("arn:<AWS::Partition>:..."
+// for a Ref of AWS::Partition); other values stay as they are.
+func Render(v any) any {
 	switch v := v.(type) {
 	case []any:
 		out := make([]any, len(v))
 		for i, e := range v {
-			out[i] = render(e)
+			out[i] = Render(e)
 		}
 		return out
 	case map[string]any:
@@ -99,13 +101,13 @@ func render(v any) any {
 				if i > 0 {
 					b.WriteString(sep)
 				}
-				b.WriteString(fmt.Sprint(render(part)))
+				b.WriteString(fmt.Sprint(Render(part)))
 			}
 			return b.String()
 		}
 		out := map[string]any{}
 		for k, e := range v {
-			out[k] = render(e)
+			out[k] = Render(e)
 		}
 		return out
 	}
