@@ -126,7 +126,15 @@ func secretsScript(tool SecretsTool) string {
 		b.WriteString(`# git-secrets scans a git repository; the pipeline artifact is a plain tree.
 [ -d .git ] || { git init --quiet . && git add --all; }
 git secrets --register-aws
-git secrets --scan -r . 2> git-secrets.txt || true
+# It exits 1 both when a prohibited pattern matched and when it could not scan: a non-zero exit
+# with no match line is a scan that did not run, and fails the build (its text names no secret).
+secrets_exit=0
+git secrets --scan -r . 2> git-secrets.txt || secrets_exit=$?
+matches="$(grep -cE '^[^:]+:[0-9]+:' git-secrets.txt || true)"
+if [ "$secrets_exit" -ne 0 ] && [ "$matches" -eq 0 ]; then
+  echo "git-secrets exited $secrets_exit without a finding: the scan did not run: $(head -n 3 git-secrets.txt)" >&2
+  exit 1
+fi
 # Its output is file:line:match. Keep file and line only (never the match) as SARIF.
 # grep exits 1 when nothing matched, which pipefail would turn into a failed build.
 { grep -E '^[^:]+:[0-9]+:' git-secrets.txt || true; } | cut -d: -f1,2 | jq -R -s --arg v "` + GitSecrets.Version + `" '

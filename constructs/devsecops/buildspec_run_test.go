@@ -116,31 +116,47 @@ printf '%s\t%s\n' "$st" "description of $st"
 // writing a report, and an ingest step that accepts any report: the build must still fail,
 // where `|| true` let it pass.
 func TestScannerFailuresFailTheBuild(t *testing.T) {
+	// git-secrets: the download is stubbed (fetch, tar, install), git is the fake below, and
+	// the SARIF conversion needs jq.
+	gitSecrets := "fetch() { :; }\nmkdir -p .git\n" + devsecops.SecretsScript(devsecops.SecretsGitSecrets)
 	ingestOK := "export SEMGREP_CONFIG=p/default DAST_TARGET_URL=https://staging.example.com\ningest() { echo \"ingested $1 $2\"; }\n"
 	tests := []struct {
 		name, script, docker string
 		want                 bool // true: the build passes
+		noReport             bool // the scanner wrote nothing to ingest
 	}{
 		{"semgrep rules did not load", devsecops.SastScript(devsecops.SastSemgrep),
-			`[ "$1" = pull ] && exit 0; echo '{"results":[],"errors":[{"level":"error"}]}' > semgrep.json; exit 7`, false},
+			`[ "$1" = pull ] && exit 0; echo '{"results":[],"errors":[{"level":"error"}]}' > semgrep.json; exit 7`, false, false},
 		{"semgrep completed with findings", devsecops.SastScript(devsecops.SastSemgrep),
-			`[ "$1" = pull ] && exit 0; echo '{"results":[{}],"errors":[]}' > semgrep.json; exit 0`, true},
+			`[ "$1" = pull ] && exit 0; echo '{"results":[{}],"errors":[]}' > semgrep.json; exit 0`, true, false},
+		{"git-secrets could not scan", gitSecrets,
+			`[ "$2" = --scan ] && { echo "fatal: not a git repository" >&2; exit 1; }; exit 0`, false, true},
+		{"git-secrets found a credential (the threshold decides)", gitSecrets,
+			`[ "$2" = --scan ] && { echo "config.py:3:aws_secret_access_key = REDACTED" >&2; exit 1; }; exit 0`, true, false},
+		{"git-secrets clean", gitSecrets, `exit 0`, true, false},
 		{"zap scan failed", devsecops.DastScript(devsecops.DastBaseline),
-			`[ "$1" = pull ] && exit 0; mkdir -p zap; echo '{}' > zap/zap.json; exit 3`, false},
+			`[ "$1" = pull ] && exit 0; mkdir -p zap; echo '{}' > zap/zap.json; exit 3`, false, false},
 		{"zap found FAIL alerts (the threshold decides)", devsecops.DastScript(devsecops.DastBaseline),
-			`[ "$1" = pull ] && exit 0; mkdir -p zap; echo '{}' > zap/zap.json; exit 1`, true},
+			`[ "$1" = pull ] && exit 0; mkdir -p zap; echo '{}' > zap/zap.json; exit 1`, true, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			// GIVEN a docker whose scanner exits as the case says, after writing its report
-			bin := fakeBin(t, map[string]string{"docker": tt.docker})
+			// GIVEN a scanner (docker, or git for git-secrets) that exits as the case says, after
+			// writing its report
+			if strings.Contains(tt.script, "git secrets") {
+				if _, err := exec.LookPath("jq"); err != nil {
+					t.Skip("jq not installed")
+				}
+			}
+			bin := fakeBin(t, map[string]string{"docker": tt.docker, "git": tt.docker, "tar": "exit 0", "install": "exit 0"})
 			// WHEN the scan script runs
 			got, out := runBash(t, bin, ingestOK+tt.script)
-			// THEN a scanner that did not complete fails the build, after its report is ingested
+			// THEN a scanner that did not complete fails the build, after its report (if any) is
+			// ingested
 			if (got == 0) != tt.want {
 				t.Errorf("exit %d, want pass=%v; output:\n%s", got, tt.want, out)
 			}
-			if !strings.Contains(out, "ingested") {
+			if !tt.noReport && !strings.Contains(out, "ingested") {
 				t.Errorf("the report was not ingested; output:\n%s", out)
 			}
 		})

@@ -5,5 +5,6 @@ var (
 	ECRScanWaiter = ecrScanWaiter
 	ImageScript   = imageScript
 	SastScript    = sastScript
+	SecretsScript = secretsScript
 	DastScript    = dastScript
 )
