@@ -67,6 +67,9 @@ type AppStreamSandboxConfig struct {
 	// deleted; the roles are account-wide and other environments' sandboxes use them. Default
 	// true.
 	RetainServiceRoles *bool `json:"retainServiceRoles,omitempty"`
+	// RetainUsageReports keeps the account's usage-report subscription on when the stack is
+	// deleted; other environments' sandboxes rely on it. Default true.
+	RetainUsageReports *bool `json:"retainUsageReports,omitempty"`
 	// FleetStopTimeoutSeconds bounds the wait for the fleet to stop on delete, 60 to 780.
 	// Default 600.
 	FleetStopTimeoutSeconds int `json:"fleetStopTimeoutSeconds,omitempty"`
@@ -175,6 +178,7 @@ func (c *AppStreamSandboxConfig) props(env Environment) *appstreamsandbox.Sandbo
 		NotebookSessionSeconds:   num(cfg.NotebookSessionSeconds),
 		MetricNamespace:          str(cfg.MetricNamespace),
 		RetainServiceRoles:       cfg.RetainServiceRoles,
+		RetainUsageReports:       cfg.RetainUsageReports,
 	}
 	if cfg.EnvironmentName == "" {
 		p.EnvironmentName = jsii.String(env.StackPrefix() + "-DataSandbox")

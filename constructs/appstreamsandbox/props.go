@@ -142,6 +142,10 @@ type SandboxProps struct {
 	// the first must not take them from the others. Default true; false only where this is the
 	// account's one sandbox.
 	RetainServiceRoles *bool
+	// RetainUsageReports keeps the AppStream usage-report subscription on when the sandbox is
+	// deleted, even when this sandbox turned it on. The subscription is one per account and
+	// region, and every other sandbox there relies on it for its audit trail. Default true.
+	RetainUsageReports *bool
 	// FleetStopTimeout bounds the wait for the fleet to stop when the stack is deleted, 1 to
 	// 13 minutes. Default DefaultFleetStopTimeout seconds.
 	FleetStopTimeout awscdk.Duration

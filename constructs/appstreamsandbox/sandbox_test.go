@@ -408,6 +408,10 @@ func TestDefaultSandboxIsIsolated(t *testing.T) {
 		if !slices.Contains(usage.DependsOn, rolesID) {
 			t.Errorf("%s must wait for the service roles", usageID)
 		}
+		// the account-wide subscription outlives this sandbox: other environments' use it
+		if usage.Properties["RetainOnDelete"] != "true" {
+			t.Errorf("usage reports RetainOnDelete = %v, want true", usage.Properties["RetainOnDelete"])
+		}
 		_, notify := tp.one(t, appstreamsandbox.HomeFolderResourceType)
 		if !slices.Contains(notify.DependsOn, stackID) {
 			t.Error("the notification must wait for the AppStream stack that makes the bucket")
