@@ -674,8 +674,7 @@ func (p *Pipeline) grantScannerImages(proj awscodebuild.PipelineProject) {
 	cached := stack.FormatArn(&awscdk.ArnComponents{Service: jsii.String("ecr"), Resource: jsii.String("repository"), ResourceName: jsii.String(p.pullThroughCachePrefix() + "/*")})
 	proj.AddToRolePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 		Sid: jsii.String("PullScannerImagesThroughTheCache"),
-		Actions: jsii.Strings("ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer", "ecr:BatchCheckLayerAvailability",
-			"ecr:BatchImportUpstreamImage", "ecr:CreateRepository"),
+		Actions: jsii.Strings("ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer", "ecr:BatchImportUpstreamImage", "ecr:CreateRepository"),
 		Resources: jsii.Strings(*cached),
 	}))
 	proj.AddToRolePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
