@@ -673,8 +673,8 @@ func (p *Pipeline) grantScannerImages(proj awscodebuild.PipelineProject) {
 	stack := awscdk.Stack_Of(p)
 	cached := stack.FormatArn(&awscdk.ArnComponents{Service: jsii.String("ecr"), Resource: jsii.String("repository"), ResourceName: jsii.String(p.pullThroughCachePrefix() + "/*")})
 	proj.AddToRolePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-		Sid: jsii.String("PullScannerImagesThroughTheCache"),
-		Actions: jsii.Strings("ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer", "ecr:BatchImportUpstreamImage", "ecr:CreateRepository"),
+		Sid:       jsii.String("PullScannerImagesThroughTheCache"),
+		Actions:   jsii.Strings("ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer", "ecr:BatchImportUpstreamImage", "ecr:CreateRepository"),
 		Resources: jsii.Strings(*cached),
 	}))
 	proj.AddToRolePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
