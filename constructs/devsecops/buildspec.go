@@ -214,13 +214,19 @@ fi
 	case SastPHPStan:
 		b.WriteString(installRelease(PHPStan))
 		b.WriteString(`if [ -f composer.json ]; then composer install --no-interaction --no-progress --no-scripts; fi
-# PHPStan exits 1 when it reports errors; the threshold decides instead.
+# PHPStan exits 1 when it reports errors (the threshold decides instead); any other non-zero
+# exit is PHPStan itself failing, which fails the build after the report, if any, is ingested.
+phpstan_exit=0
 if [ -f phpstan.neon ] || [ -f phpstan.neon.dist ]; then
-  php /usr/local/bin/phpstan.phar analyse --error-format=json --no-progress --no-interaction > phpstan.json || true
+  php /usr/local/bin/phpstan.phar analyse --error-format=json --no-progress --no-interaction > phpstan.json || phpstan_exit=$?
 else
-  php /usr/local/bin/phpstan.phar analyse --error-format=json --no-progress --no-interaction --level 5 . > phpstan.json || true
+  php /usr/local/bin/phpstan.phar analyse --error-format=json --no-progress --no-interaction --level 5 . > phpstan.json || phpstan_exit=$?
 fi
 ingest phpstan phpstan.json
+if [ "$phpstan_exit" -gt 1 ]; then
+  echo "PHPStan exited $phpstan_exit: the analysis did not complete, failing the build" >&2
+  exit "$phpstan_exit"
+fi
 `)
 	default:
 		b.WriteString(pullImage(Semgrep))

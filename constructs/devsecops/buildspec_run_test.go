@@ -134,6 +134,10 @@ func TestScannerFailuresFailTheBuild(t *testing.T) {
 		{"git-secrets found a credential (the threshold decides)", gitSecrets,
 			`[ "$2" = --scan ] && { echo "config.py:3:aws_secret_access_key = REDACTED" >&2; exit 1; }; exit 0`, true, false},
 		{"git-secrets clean", gitSecrets, `exit 0`, true, false},
+		{"phpstan crashed", "fetch() { :; }\n" + devsecops.SastScript(devsecops.SastPHPStan),
+			`echo '{"totals":{"errors":0,"file_errors":0},"files":[],"errors":[]}'; exit 255`, false, false},
+		{"phpstan reported errors (the threshold decides)", "fetch() { :; }\n" + devsecops.SastScript(devsecops.SastPHPStan),
+			`echo '{"totals":{"errors":0,"file_errors":1},"files":{},"errors":[]}'; exit 1`, true, false},
 		{"zap scan failed", devsecops.DastScript(devsecops.DastBaseline),
 			`[ "$1" = pull ] && exit 0; mkdir -p zap; echo '{}' > zap/zap.json; exit 3`, false, false},
 		{"zap found FAIL alerts (the threshold decides)", devsecops.DastScript(devsecops.DastBaseline),
@@ -148,7 +152,7 @@ func TestScannerFailuresFailTheBuild(t *testing.T) {
 					t.Skip("jq not installed")
 				}
 			}
-			bin := fakeBin(t, map[string]string{"docker": tt.docker, "git": tt.docker, "tar": "exit 0", "install": "exit 0"})
+			bin := fakeBin(t, map[string]string{"docker": tt.docker, "git": tt.docker, "php": tt.docker, "tar": "exit 0", "install": "exit 0"})
 			// WHEN the scan script runs
 			got, out := runBash(t, bin, ingestOK+tt.script)
 			// THEN a scanner that did not complete fails the build, after its report (if any) is
