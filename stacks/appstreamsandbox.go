@@ -64,8 +64,12 @@ type AppStreamSandboxConfig struct {
 	// "securestacks/AppStreamSandbox".
 	MetricNamespace string `json:"metricNamespace,omitempty"`
 	// RetainServiceRoles keeps the AppStream service roles the stack had to create when it is
-	// deleted. Default false.
-	RetainServiceRoles bool `json:"retainServiceRoles,omitempty"`
+	// deleted; the roles are account-wide and other environments' sandboxes use them. Default
+	// true.
+	RetainServiceRoles *bool `json:"retainServiceRoles,omitempty"`
+	// RetainUsageReports keeps the account's usage-report subscription on when the stack is
+	// deleted; other environments' sandboxes rely on it. Default true.
+	RetainUsageReports *bool `json:"retainUsageReports,omitempty"`
 	// FleetStopTimeoutSeconds bounds the wait for the fleet to stop on delete, 60 to 780.
 	// Default 600.
 	FleetStopTimeoutSeconds int `json:"fleetStopTimeoutSeconds,omitempty"`
@@ -173,7 +177,8 @@ func (c *AppStreamSandboxConfig) props(env Environment) *appstreamsandbox.Sandbo
 		NotebookVolumeSizeGb:     num(cfg.NotebookVolumeSizeGb),
 		NotebookSessionSeconds:   num(cfg.NotebookSessionSeconds),
 		MetricNamespace:          str(cfg.MetricNamespace),
-		RetainServiceRoles:       jsii.Bool(cfg.RetainServiceRoles),
+		RetainServiceRoles:       cfg.RetainServiceRoles,
+		RetainUsageReports:       cfg.RetainUsageReports,
 	}
 	if cfg.EnvironmentName == "" {
 		p.EnvironmentName = jsii.String(env.StackPrefix() + "-DataSandbox")

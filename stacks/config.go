@@ -106,6 +106,9 @@ func LoadConfig(raw any) (*Config, error) {
 		}
 		cfg.Environments[name] = env
 	}
+	if err := checkSharedNames(cfg); err != nil {
+		return nil, err
+	}
 	return cfg, nil
 }
 

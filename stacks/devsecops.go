@@ -17,9 +17,10 @@ import (
 )
 
 // DevSecOpsConfig is the "devSecOps" section of an environment. A missing section means every
-// default: a new CodeCommit repository "<env>-sample-app" on branch main, gitleaks, Grype,
-// Semgrep, the image stage, threshold HIGH, no deploy targets (so no DAST or approval), and
-// every default governance resource.
+// default: a new CodeCommit repository "<env>-sample-app" (retained on delete) on branch main,
+// gitleaks, Grype, Semgrep, the image stage, threshold HIGH, no deploy targets (so no DAST or
+// approval), the trail, alarms and state-change notifications; Config rules, the recorder,
+// Security Hub and reserved concurrency are opt-in (synth warns about each one left off).
 type DevSecOpsConfig struct {
 	// RepositoryName names the CodeCommit repository the stack creates. Default
 	// "<env>-sample-app". Conflicts with existingRepository and connection.
@@ -68,6 +69,15 @@ type DevSecOpsConfig struct {
 	// alarms.
 	ApproverEmails     []string `json:"approverEmails,omitempty"`
 	NotificationEmails []string `json:"notificationEmails,omitempty"`
+
+	// DockerHubCredentialsSecretArn is the complete ARN of a secret named
+	// "ecr-pullthroughcache/..." holding a Docker Hub username and access token: the Semgrep
+	// and ZAP images are then pulled through an ECR pull-through cache the stack creates.
+	// Default: anonymous Docker Hub pulls (rate-limited; synth warns).
+	DockerHubCredentialsSecretArn string `json:"dockerHubCredentialsSecretArn,omitempty"`
+	// IngestReservedConcurrency reserves concurrency for the ingestion function, 1 to 1000.
+	// Default: none (new accounts cannot reserve any; see devsecops.PipelineProps).
+	IngestReservedConcurrency int `json:"ingestReservedConcurrency,omitempty"`
 
 	// Governance toggles; each left out keeps the construct's default.
 	Governance *DevSecOpsGovernance `json:"governance,omitempty"`
@@ -236,6 +246,12 @@ func (c *DevSecOpsConfig) validate(key string) error {
 			}
 		}
 	}
+	if v := c.DockerHubCredentialsSecretArn; v != "" && (!secretArnRe.MatchString(v) || !strings.Contains(v, ":secret:ecr-pullthroughcache/")) {
+		return errorf(key+".dockerHubCredentialsSecretArn", "expected the complete ARN of a Secrets Manager secret whose name starts with ecr-pullthroughcache/, got %q", v)
+	}
+	if c.IngestReservedConcurrency < 0 || c.IngestReservedConcurrency > 1000 {
+		return errorf(key+".ingestReservedConcurrency", "expected 1 to 1000, got %d", c.IngestReservedConcurrency)
+	}
 	if g := c.Governance; g != nil && g.PipelineAlarms != nil && *g.PipelineAlarms && g.CloudTrail != nil && !*g.CloudTrail {
 		return errorf(key+".governance.pipelineAlarms", "expected cloudTrail too: the alarms read the trail's log group")
 	}
@@ -280,6 +296,12 @@ func NewDevSecOpsStack(scope constructs.Construct, id string, props *SystemProps
 			name = props.Config.Name + "-sample-app"
 		}
 		pp.RepositoryName = jsii.String(name)
+	}
+	if c.DockerHubCredentialsSecretArn != "" {
+		pp.DockerHubCredentials = awssecretsmanager.Secret_FromSecretCompleteArn(stack, jsii.String("DockerHubCredentials"), jsii.String(c.DockerHubCredentialsSecretArn))
+	}
+	if c.IngestReservedConcurrency > 0 {
+		pp.IngestReservedConcurrency = jsii.Number(float64(c.IngestReservedConcurrency))
 	}
 	pp.Branch = strOrNil(c.Branch)
 	pp.SemgrepConfig = strOrNil(c.SemgrepConfig)

@@ -104,6 +104,15 @@ func TestDevSecOpsStack(t *testing.T) {
 			}
 		})
 	}
+	// AND the sandbox, with every default, prints one line per seed feature left opt-in:
+	// Config rules, reserved concurrency, Security Hub, the Docker Hub pull-through cache
+	wb, _ := json.Marshal(*assertions.Annotations_FromStack(sandbox).FindWarning(jsii.String("*"), assertions.Match_AnyValue()))
+	warnings := string(wb)
+	for _, id := range []string{"config-rules-off", "ingest-concurrency-unreserved", "security-hub-prerequisite", "docker-hub-anonymous"} {
+		if n := strings.Count(warnings, "[ack: securestacks:devsecops-"+id+"]"); n != 1 {
+			t.Errorf("%d warnings %s, want 1: %s", n, id, warnings)
+		}
+	}
 	// AND the GovCloud template names no commercial-partition ARN
 	b, _ := json.Marshal(assertions.Template_FromStack(gov, nil).ToJSON())
 	if i := strings.Index(string(b), "arn:aws:"); i >= 0 {
@@ -140,9 +149,14 @@ func TestDevSecOpsConfigErrors(t *testing.T) {
 			"config: environments.prod.devSecOps.staging.ecsServiceArn: expected the image stage: an ECS deploy rolls out the image it builds; remove noImageStage"},
 		{"bad DAST URL", map[string]any{"dastTargetUrl": "staging"},
 			`config: environments.prod.devSecOps.dastTargetUrl: expected an http(s) URL, got "staging"`},
+		{"reserved concurrency out of range", map[string]any{"ingestReservedConcurrency": 5000},
+			"config: environments.prod.devSecOps.ingestReservedConcurrency: expected 1 to 1000, got 5000"},
+		{"Docker Hub secret without the pull-through cache prefix", map[string]any{"dockerHubCredentialsSecretArn": secret},
+			"config: environments.prod.devSecOps.dockerHubCredentialsSecretArn: expected the complete ARN of a Secrets Manager secret whose name starts with ecr-pullthroughcache/"},
 		{"unknown key", map[string]any{"brach": "main"},
 			"config: environments.prod.devSecOps.brach: unknown key: expected one of"},
-		{"valid", map[string]any{"scaTool": "dependency-check", "nvdApiKeySecretArn": secret, "branch": "develop"}, ""},
+		{"valid", map[string]any{"scaTool": "dependency-check", "nvdApiKeySecretArn": secret, "branch": "develop",
+			"ingestReservedConcurrency": 5, "dockerHubCredentialsSecretArn": "arn:aws:secretsmanager:eu-west-1:123456789012:secret:ecr-pullthroughcache/docker-hub-AbCdEf"}, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

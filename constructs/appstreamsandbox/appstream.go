@@ -246,7 +246,7 @@ func (s *Sandbox) appStream(r resolved) {
 			Actions:   jsii.Strings("appstream:DescribeUsageReportSubscriptions", "appstream:CreateUsageReportSubscription", "appstream:DeleteUsageReportSubscription"),
 			Resources: jsii.Strings("*"),
 		})},
-		properties: map[string]any{},
+		properties: map[string]any{"RetainOnDelete": fmt.Sprint(r.retainReports)},
 		vpcReason:  "Runs only during deploys and calls only the AppStream API; outside the VPC its ENIs cannot delay deleting the VPC",
 	})
 	nag.Suppress(s.UsageReports.Policy, nag.Rule{

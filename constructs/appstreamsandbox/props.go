@@ -125,7 +125,10 @@ type SandboxProps struct {
 	// MetricNamespace is the CloudWatch namespace of the validator's SpoofAttempts and
 	// InvalidSessions metrics. Default DefaultMetricNamespace.
 	MetricNamespace *string
-	// AlarmTopic receives both security alarms. Default: a new topic encrypted with a new KMS
+	// AlarmTopic receives both security alarms. A topic you pass must let
+	// cloudwatch.amazonaws.com publish (and, if it is encrypted, use its key) for the alarms
+	// named Sandbox.AlarmNamePrefix()*; the construct adds those statements only to its own
+	// topic. Default: a new topic encrypted with a new KMS
 	// key (subscribe to it after deploying).
 	AlarmTopic awssns.ITopic
 
@@ -134,8 +137,15 @@ type SandboxProps struct {
 	LogsKey awskms.IKey
 
 	// RetainServiceRoles keeps the AppStream service roles this construct had to create when
-	// it is deleted (roles that existed before are never deleted). Default false.
+	// it is deleted (roles that existed before are never deleted). The roles are account-wide:
+	// the first sandbox of an account creates them and every later one uses them, so deleting
+	// the first must not take them from the others. Default true; false only where this is the
+	// account's one sandbox.
 	RetainServiceRoles *bool
+	// RetainUsageReports keeps the AppStream usage-report subscription on when the sandbox is
+	// deleted, even when this sandbox turned it on. The subscription is one per account and
+	// region, and every other sandbox there relies on it for its audit trail. Default true.
+	RetainUsageReports *bool
 	// FleetStopTimeout bounds the wait for the fleet to stop when the stack is deleted, 1 to
 	// 13 minutes. Default DefaultFleetStopTimeout seconds.
 	FleetStopTimeout awscdk.Duration

@@ -125,6 +125,7 @@ type resolved struct {
 	env, cidr, image, instanceType, fleetType string
 	desired, maxDuration, disconnect, idle    float64
 	pasteFromLocal, streaming, retainRoles    bool
+	retainReports                             bool
 	idpName, samlAudience                     *string
 	notebookType                              string
 	notebookVolume, sessionSeconds            float64
@@ -202,7 +203,8 @@ func resolve(scope constructs.Construct, p *SandboxProps) resolved {
 	}
 	r.pasteFromLocal = p.AllowPasteFromLocal != nil && *p.AllowPasteFromLocal
 	r.streaming = p.StreamingEndpoint != nil && *p.StreamingEndpoint
-	r.retainRoles = p.RetainServiceRoles != nil && *p.RetainServiceRoles
+	r.retainRoles = p.RetainServiceRoles == nil || *p.RetainServiceRoles
+	r.retainReports = p.RetainUsageReports == nil || *p.RetainUsageReports
 	if p.IdpName != nil && !idpNameRe.MatchString(*p.IdpName) {
 		fail("IdpName %q: expected the name of an IAM SAML provider", *p.IdpName)
 	}

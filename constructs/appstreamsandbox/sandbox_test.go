@@ -15,6 +15,7 @@ import (
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/securestacks/securestacks/constructs/appstreamsandbox"
+	"github.com/securestacks/securestacks/constructs/internal/policytest"
 	"github.com/securestacks/securestacks/internal/nag"
 )
 
@@ -108,36 +109,7 @@ func (t tmpl) statements() map[string][]map[string]any {
 
 // arnText renders the Fn::Join and Ref intrinsics in v as cdk-nag writes them
 // ("arn:<AWS::Partition>:..."), recursively; other values stay as they are.
-func arnText(v any) any {
-	switch v := v.(type) {
-	case []any:
-		out := make([]any, len(v))
-		for i, e := range v {
-			out[i] = arnText(e)
-		}
-		return out
-	case map[string]any:
-		if ref, ok := v["Ref"].(string); ok && len(v) == 1 {
-			return "<" + ref + ">"
-		}
-		if join, ok := v["Fn::Join"].([]any); ok && len(v) == 1 {
-			var b strings.Builder
-			for i, part := range join[1].([]any) {
-				if i > 0 {
-					b.WriteString(join[0].(string))
-				}
-				b.WriteString(fmt.Sprint(arnText(part)))
-			}
-			return b.String()
-		}
-		out := map[string]any{}
-		for k, e := range v {
-			out[k] = arnText(e)
-		}
-		return out
-	}
-	return v
-}
+func arnText(v any) any { return policytest.Render(v) }
 
 func list(v any) []any {
 	if l, ok := v.([]any); ok {
@@ -398,7 +370,7 @@ func TestDefaultSandboxIsIsolated(t *testing.T) {
 		for _, want := range []string{
 			`"Action":"sagemaker:CreatePresignedNotebookInstanceUrl","Condition":{"StringEquals":{"aws:SourceVpce":[`,
 			`notebook-instance/` + strings.ToLower(*s.NotebookName),
-			`/user/*/session.json"`, `/user/*/session_url.txt"`, `"s3:ResourceAccount"`,
+			`/user/*/` + *s.AppStreamStackName + `/session.json"`, `/user/*/` + *s.AppStreamStackName + `/session_url.txt"`, `"s3:ResourceAccount"`,
 			`"Action":"appstream:DescribeSessions"`, `:stack/` + *s.AppStreamStackName, `:fleet/` + *s.FleetName,
 		} {
 			if !strings.Contains(got, want) {
@@ -411,14 +383,14 @@ func TestDefaultSandboxIsIsolated(t *testing.T) {
 			t.Errorf("permission = %v", perm.Properties)
 		}
 		tpl.HasResourceProperties(jsii.String(appstreamsandbox.HomeFolderResourceType), map[string]any{
-			"Prefix": "user/", "Suffix": "/session.json",
+			"Prefix": "user/", "Suffix": "/" + *s.AppStreamStackName + "/session.json",
 			"FunctionArn": map[string]any{"Fn::GetAtt": []any{fnID, "Arn"}},
 		})
 	})
 
 	t.Run("custom resources and their order", func(t *testing.T) {
 		rolesID, roles := tp.one(t, appstreamsandbox.ServiceRolesResourceType)
-		if asJSON(roles.Properties["Partition"]) != `{"Ref":"AWS::Partition"}` || roles.Properties["RetainOnDelete"] != "false" {
+		if asJSON(roles.Properties["Partition"]) != `{"Ref":"AWS::Partition"}` || roles.Properties["RetainOnDelete"] != "true" {
 			t.Errorf("service roles = %v", roles.Properties)
 		}
 		fleetID, fleet := tp.one(t, "AWS::AppStream::Fleet")
@@ -435,6 +407,10 @@ func TestDefaultSandboxIsIsolated(t *testing.T) {
 		usageID, usage := tp.one(t, appstreamsandbox.UsageReportsResourceType)
 		if !slices.Contains(usage.DependsOn, rolesID) {
 			t.Errorf("%s must wait for the service roles", usageID)
+		}
+		// the account-wide subscription outlives this sandbox: other environments' use it
+		if usage.Properties["RetainOnDelete"] != "true" {
+			t.Errorf("usage reports RetainOnDelete = %v, want true", usage.Properties["RetainOnDelete"])
 		}
 		_, notify := tp.one(t, appstreamsandbox.HomeFolderResourceType)
 		if !slices.Contains(notify.DependsOn, stackID) {
@@ -688,9 +664,169 @@ func TestSessionScriptsMatchTheValidator(t *testing.T) {
 	// BOM, into the synced home folder, and opens only https URLs
 	for _, want := range []string{"user      = $env:AppStream_UserName", "sessionId = $env:AppStream_Session_ID",
 		"stackName = $env:AppStream_Stack_Name", "fleetName = $env:AppStream_Resource_Name", "authType  = $env:AppStream_User_Access_Mode",
-		"'session.json'", "'session_url.txt'", "UTF8Encoding($false)", "'^https://", `My Files\Home Folder`} {
+		"'session.json'", "'session_url.txt'", "UTF8Encoding($false)", "'^https://", `My Files\Home Folder`,
+		// in the stack's own folder, which is what the notification's suffix filters on
+		"$sessionFolder = Join-Path $homeFolder $env:AppStream_Stack_Name", "$request = Join-Path $sessionFolder 'session.json'",
+		"$reply = Join-Path $sessionFolder 'session_url.txt'"} {
 		if !strings.Contains(session, want) {
 			t.Errorf("session script lacks %q", want)
 		}
+	}
+}
+
+// s3FiltersOverlap is Amazon S3's rule for two notification configurations on one bucket and
+// the same event type: S3 refuses the second when both their prefixes and their suffixes
+// overlap, that is when one prefix starts the other and one suffix ends the other (an absent
+// filter is the empty string, which overlaps everything). Amazon S3 User Guide, "Configuring
+// event notifications using object key name filtering", examples of valid and invalid
+// configurations: https://docs.aws.amazon.com/AmazonS3/latest/userguide/notification-how-to-filtering.html
+// (and https://repost.aws/knowledge-center/lambda-s3-event-configuration-error).
+func s3FiltersOverlap(prefixA, suffixA, prefixB, suffixB string) bool {
+	prefixes := strings.HasPrefix(prefixA, prefixB) || strings.HasPrefix(prefixB, prefixA)
+	suffixes := strings.HasSuffix(suffixA, suffixB) || strings.HasSuffix(suffixB, suffixA)
+	return prefixes && suffixes
+}
+
+func TestS3FilterOverlapRule(t *testing.T) {
+	// Cases that show the rule: a filter left out overlaps everything; a shared prefix is
+	// fine while the suffixes differ; one suffix ending the other is an overlap.
+	for _, tt := range []struct {
+		pa, sa, pb, sb string
+		overlap        bool
+	}{
+		{"images/", "", "", "jpg", true},            // invalid: overlapping prefix and suffix
+		{"images/", "jpg", "images/", "png", false}, // valid: same prefix, different suffixes
+		{"images/", "", "logs/", "", false},         // valid: different prefixes
+		{"", "jpg", "", "pg", true},                 // invalid: "pg" ends "jpg"
+	} {
+		if got := s3FiltersOverlap(tt.pa, tt.sa, tt.pb, tt.sb); got != tt.overlap {
+			t.Errorf("overlap(%q %q, %q %q) = %v, want %v", tt.pa, tt.sa, tt.pb, tt.sb, got, tt.overlap)
+		}
+	}
+}
+
+// TestSeveralSandboxesShareTheHomeFolderBucket builds three environments' sandboxes in one
+// account and region, where AppStream gives them one home-folder bucket, and checks that their
+// notifications can all be written (no two overlap) and that no other physical name collides.
+func TestSeveralSandboxesShareTheHomeFolderBucket(t *testing.T) {
+	// GIVEN three environments in the same account and region
+	app := awscdk.NewApp(&awscdk.AppProps{Context: &map[string]any{"aws:cdk:bundling-stacks": []any{}}})
+	env := &awscdk.Environment{Account: jsii.String("123456789012"), Region: jsii.String("eu-west-1")}
+	var stacks []awscdk.Stack
+	// "Prod" and "PreProd" end alike: suffixes must not overlap even then.
+	for _, name := range []string{"Staging", "Prod", "PreProd"} {
+		stack := awscdk.NewStack(app, jsii.String(name+"-AppStreamSandbox"), &awscdk.StackProps{Env: env})
+		props := placeholder()
+		props.EnvironmentName = jsii.String(name + "-DataSandbox")
+		appstreamsandbox.NewSandbox(stack, "Sandbox", props)
+		stacks = append(stacks, stack)
+	}
+	type notification struct{ stack, bucket, prefix, suffix string }
+	var notifications []notification
+	names := map[string]string{}
+	for _, stack := range stacks {
+		// WHEN their templates are read
+		b, _ := json.Marshal(assertions.Template_FromStack(stack, nil).ToJSON())
+		var tp tmpl
+		if err := json.Unmarshal(b, &tp); err != nil {
+			t.Fatal(err)
+		}
+		for _, id := range tp.ofType(appstreamsandbox.HomeFolderResourceType) {
+			p := tp.Resources[id].Properties
+			notifications = append(notifications, notification{*stack.StackName(), asJSON(p["BucketName"]), p["Prefix"].(string), p["Suffix"].(string)})
+		}
+		var own []string
+		for typ, field := range map[string]string{
+			"AWS::AppStream::Stack": "Name", "AWS::AppStream::Fleet": "Name",
+			"AWS::SageMaker::NotebookInstance": "NotebookInstanceName", "AWS::SSM::Parameter": "Name",
+		} {
+			for _, id := range tp.ofType(typ) {
+				own = append(own, typ+" "+asJSON(tp.Resources[id].Properties[field]))
+			}
+		}
+		for _, n := range own {
+			if other, dup := names[n]; dup {
+				t.Errorf("%s and %s both name %s", other, *stack.StackName(), n)
+			}
+			names[n] = *stack.StackName()
+		}
+	}
+	// THEN all of them write into the one home-folder bucket
+	if len(notifications) != 3 || notifications[0].bucket != notifications[1].bucket || notifications[1].bucket != notifications[2].bucket {
+		t.Fatalf("notifications %+v: want three on one bucket", notifications)
+	}
+	// AND no two of their ObjectCreated notifications overlap, so S3 accepts every one
+	for i, a := range notifications {
+		for _, b := range notifications[i+1:] {
+			if s3FiltersOverlap(a.prefix, a.suffix, b.prefix, b.suffix) {
+				t.Errorf("%s (%s…%s) and %s (%s…%s) overlap: S3 refuses the second", a.stack, a.prefix, a.suffix, b.stack, b.prefix, b.suffix)
+			}
+		}
+	}
+}
+
+// TestServicePrincipals checks that every AWS service that writes into the sandbox's resources
+// finds the resource-policy statements its documentation requires.
+func TestServicePrincipals(t *testing.T) {
+	// GIVEN the default sandbox in a pinned environment
+	env := &awscdk.Environment{Account: jsii.String("123456789012"), Region: jsii.String("eu-west-1")}
+	_, s, tp, tpl := build(t, env, placeholder())
+	raw := *tpl.ToJSON()
+
+	t.Run("S3 notifications to the validator", func(t *testing.T) {
+		// https://docs.aws.amazon.com/AmazonS3/latest/userguide/grant-destinations-permissions-to-s3.html:
+		// the function's resource policy lets s3.amazonaws.com invoke it, for the source bucket
+		// (aws:SourceArn) of the expected owner (aws:SourceAccount).
+		_, perm := tp.one(t, "AWS::Lambda::Permission")
+		if perm.Properties["Action"] != "lambda:InvokeFunction" || perm.Properties["Principal"] != "s3.amazonaws.com" ||
+			perm.Properties["SourceAccount"] != "123456789012" ||
+			fmt.Sprint(arnText(perm.Properties["SourceArn"])) != "arn:<AWS::Partition>:s3:::"+*s.HomeFolderBucketName() {
+			t.Errorf("permission = %s", asJSON(perm.Properties))
+		}
+	})
+
+	t.Run("CloudWatch alarms to the encrypted alarm topic", func(t *testing.T) {
+		// https://repost.aws/knowledge-center/cloudwatch-receive-sns-for-alarm-trigger (topic
+		// policy for cloudwatch.amazonaws.com, aws:SourceArn the alarms) and
+		// https://repost.aws/knowledge-center/cloudwatch-configure-alarm-sns (kms:Decrypt and
+		// kms:GenerateDataKey* on the topic's customer managed key). The TLS-only topic policy
+		// replaces SNS's default one, so without the statement nobody hears the alarms.
+		want := `:alarm:` + s.AlarmNamePrefix() + `*"`
+		for _, action := range []string{"sns:Publish", "kms:GenerateDataKey*", "kms:Decrypt"} {
+			sts := policytest.AllowsService(raw, "cloudwatch.amazonaws.com", action)
+			if len(sts) != 1 {
+				t.Fatalf("%d statements allow CloudWatch %s", len(sts), action)
+			}
+			cond := sts[0].Condition()
+			if !strings.Contains(cond, `"ArnLike":{"aws:SourceArn":`) || !strings.Contains(cond, want) || !strings.Contains(cond, `"aws:SourceAccount":"123456789012"`) {
+				t.Errorf("%s is not limited to the sandbox's alarms: %s", action, cond)
+			}
+		}
+		for _, id := range tp.ofType("AWS::CloudWatch::Alarm") {
+			if name, _ := tp.Resources[id].Properties["AlarmName"].(string); !strings.HasPrefix(name, s.AlarmNamePrefix()) {
+				t.Errorf("alarm %s is named %q, outside %s*", id, name, s.AlarmNamePrefix())
+			}
+		}
+	})
+
+	t.Run("CloudWatch Logs to the logs key", func(t *testing.T) {
+		// https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/encrypt-log-data-kms.html:
+		// logs.<region>.amazonaws.com may use the key, limited by the aws:logs:arn encryption
+		// context.
+		sts := policytest.AllowsService(raw, "logs.eu-west-1.<AWS::URLSuffix>", "kms:GenerateDataKey*")
+		if len(sts) == 0 {
+			sts = policytest.AllowsService(raw, "logs.eu-west-1.amazonaws.com", "kms:GenerateDataKey*")
+		}
+		if len(sts) != 1 || !strings.Contains(sts[0].Condition(), "kms:EncryptionContext:aws:logs:arn") {
+			t.Errorf("logs key statements %s", asJSON(sts))
+		}
+	})
+
+	// AppStream writes home folders and usage reports only into the buckets it creates and owns
+	// itself (appstream2-36fb080bb8-<region>-<account>): the sandbox creates no bucket AppStream
+	// writes to, and its fleet reads the scripts bucket with the fleet role's identity policy.
+	// EventBridge targets nothing in the sandbox.
+	if n := len(tp.ofType("AWS::Events::Rule")); n != 0 {
+		t.Errorf("%d EventBridge rules: their targets need resource policies checked here", n)
 	}
 }

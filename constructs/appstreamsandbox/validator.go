@@ -39,11 +39,17 @@ const (
 	MetricDimension       = "AppStreamStack"
 )
 
-// The home-folder keys that trigger the validator: user/<type>/<hash>/session.json.
-const (
-	SessionKeyPrefix = "user/"
-	SessionKeySuffix = "/session.json"
-)
+// SessionKeyPrefix starts every home-folder key that triggers the validator:
+// user/<type>/<hash>/<AppStream stack>/session.json.
+const SessionKeyPrefix = "user/"
+
+// SessionKeySuffix ends the home-folder keys that trigger the validator of the AppStream stack
+// named appStreamStack: "/<appStreamStack>/session.json". Every sandbox of an account and region
+// shares AppStream's one home-folder bucket, and S3 refuses a notification whose prefix and
+// suffix both overlap another's for the same event; the session script writes into a folder
+// named after its stack, so each sandbox's suffix is its own (AppStream stack names hold no
+// "/", so no suffix ends another).
+func SessionKeySuffix(appStreamStack string) string { return "/" + appStreamStack + "/session.json" }
 
 func (s *Sandbox) validator(r resolved, props *SandboxProps) {
 	stack := awscdk.Stack_Of(s)
@@ -51,6 +57,8 @@ func (s *Sandbox) validator(r resolved, props *SandboxProps) {
 	homeBucket := s.HomeFolderBucketName()
 	homeBucketArn := jsii.String("arn:" + *stack.Partition() + ":s3:::" + *homeBucket)
 	onlyThisAccount := &map[string]any{"StringEquals": map[string]any{"s3:ResourceAccount": account}}
+	sessionFiles := *homeBucketArn + "/" + SessionKeyPrefix + "*" + SessionKeySuffix(*s.AppStreamStackName)
+	answers := *homeBucketArn + "/" + SessionKeyPrefix + "*/" + *s.AppStreamStackName + "/session_url.txt"
 
 	s.ValidatorSecurityGroup = s.egressOnlyGroup("ValidatorSecurityGroup", "AppStream session validator")
 
@@ -83,13 +91,13 @@ func (s *Sandbox) validator(r resolved, props *SandboxProps) {
 			awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 				Sid:        jsii.String("ReadSessionFiles"),
 				Actions:    jsii.Strings("s3:GetObject"),
-				Resources:  jsii.Strings(*homeBucketArn + "/" + SessionKeyPrefix + "*" + SessionKeySuffix),
+				Resources:  jsii.Strings(sessionFiles),
 				Conditions: onlyThisAccount,
 			}),
 			awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 				Sid:        jsii.String("WriteAnswers"),
 				Actions:    jsii.Strings("s3:PutObject"),
-				Resources:  jsii.Strings(*homeBucketArn + "/" + SessionKeyPrefix + "*/session_url.txt"),
+				Resources:  jsii.Strings(answers),
 				Conditions: onlyThisAccount,
 			}),
 			awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
@@ -135,8 +143,8 @@ func (s *Sandbox) validator(r resolved, props *SandboxProps) {
 			"the session files are read and answered in any user's home folder, whose names are SHA-256 hashes known only at run time",
 		AppliesTo: []string{
 			"Resource::*",
-			"Resource::" + nagString(jsii.String(*homeBucketArn+"/"+SessionKeyPrefix+"*"+SessionKeySuffix)),
-			"Resource::" + nagString(jsii.String(*homeBucketArn+"/"+SessionKeyPrefix+"*/session_url.txt")),
+			"Resource::" + nagString(jsii.String(sessionFiles)),
+			"Resource::" + nagString(jsii.String(answers)),
 		},
 	})
 
@@ -195,7 +203,7 @@ func (s *Sandbox) validator(r resolved, props *SandboxProps) {
 			"BucketOwner":       account,
 			"FunctionArn":       s.Validator.FunctionArn(),
 			"Prefix":            SessionKeyPrefix,
-			"Suffix":            SessionKeySuffix,
+			"Suffix":            SessionKeySuffix(*s.AppStreamStackName),
 			"BucketWaitSeconds": "600",
 		},
 		vpcReason: "Runs only during deploys and calls only the S3 API; outside the VPC its ENIs cannot delay deleting the VPC",
@@ -207,26 +215,52 @@ func (s *Sandbox) validator(r resolved, props *SandboxProps) {
 	s.alarms(r, props)
 }
 
+// AlarmNamePrefix starts the names of the sandbox's alarms, "<AppStream stack name>-": unique
+// per account and region, so that the alarm topic and its key can name exactly these alarms.
+func (s *Sandbox) AlarmNamePrefix() string { return *s.AppStreamStackName + "-" }
+
+// alarms creates the two security alarms and, on the topic the construct creates, what
+// CloudWatch needs to notify through it: a topic-policy statement for cloudwatch.amazonaws.com
+// (the topic policy that enforces TLS replaces SNS's default policy) and a key-policy statement
+// for its data keys, both limited to these alarms (aws:SourceArn) of this account.
 func (s *Sandbox) alarms(r resolved, props *SandboxProps) {
+	stack := awscdk.Stack_Of(s)
+	theseAlarms := &map[string]any{
+		"ArnLike": map[string]any{"aws:SourceArn": stack.FormatArn(&awscdk.ArnComponents{
+			Service: jsii.String("cloudwatch"), Resource: jsii.String("alarm"), ResourceName: jsii.String(s.AlarmNamePrefix() + "*"),
+			ArnFormat: awscdk.ArnFormat_COLON_RESOURCE_NAME,
+		})},
+		"StringEquals": map[string]any{"aws:SourceAccount": stack.Account()},
+	}
+	cloudwatch := &[]awsiam.IPrincipal{awsiam.NewServicePrincipal(jsii.String("cloudwatch.amazonaws.com"), nil)}
 	if props != nil && props.AlarmTopic != nil {
 		s.AlarmTopic = props.AlarmTopic
 	} else {
 		key := defaults.Key(s, "AlarmTopicKey", &awskms.KeyProps{Description: jsii.String("Encrypts the AppStream sandbox's security alarm topic")})
 		key.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 			Sid:        jsii.String("CloudWatchAlarmsPublish"),
-			Principals: &[]awsiam.IPrincipal{awsiam.NewServicePrincipal(jsii.String("cloudwatch.amazonaws.com"), nil)},
+			Principals: cloudwatch,
 			Actions:    jsii.Strings("kms:Decrypt", "kms:GenerateDataKey*"),
 			Resources:  jsii.Strings("*"),
-			Conditions: &map[string]any{"StringEquals": map[string]any{"aws:SourceAccount": awscdk.Stack_Of(s).Account()}},
+			Conditions: theseAlarms,
 		}), jsii.Bool(true))
-		s.AlarmTopic = awssns.NewTopic(s, jsii.String("AlarmTopic"), &awssns.TopicProps{
+		topic := awssns.NewTopic(s, jsii.String("AlarmTopic"), &awssns.TopicProps{
 			DisplayName: jsii.String("AppStream sandbox security alarms"),
 			MasterKey:   key,
 			EnforceSSL:  jsii.Bool(true),
 		})
+		topic.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			Sid:        jsii.String("CloudWatchAlarmsPublish"),
+			Principals: cloudwatch,
+			Actions:    jsii.Strings("sns:Publish"),
+			Resources:  jsii.Strings(*topic.TopicArn()),
+			Conditions: theseAlarms,
+		}))
+		s.AlarmTopic = topic
 	}
 	alarm := func(id, metric, what string) awscloudwatch.Alarm {
 		a := awscloudwatch.NewAlarm(s, jsii.String(id), &awscloudwatch.AlarmProps{
+			AlarmName:        jsii.String(s.AlarmNamePrefix() + metric),
 			AlarmDescription: jsii.String(what + " on AppStream stack " + *s.AppStreamStackName + "; see the validator's session_denied log events"),
 			Metric: awscloudwatch.NewMetric(&awscloudwatch.MetricProps{
 				Namespace:     jsii.String(r.namespace),

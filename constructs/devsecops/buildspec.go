@@ -31,6 +31,9 @@ const (
 	envEcrEnhanced   = "ECR_ENHANCED_SCANNING"
 	envDockerfile    = "DOCKERFILE"
 	envContainerName = "CONTAINER_NAME"
+	// envScannerRegistry is "<account>.dkr.ecr.<region>.<suffix>/<prefix>/" with
+	// DockerHubCredentials, where the scanner images are pulled through the cache.
+	envScannerRegistry = "SCANNER_REGISTRY"
 )
 
 // inlineReportLimit is the largest report sent inside the Lambda payload (6 MB for a
@@ -99,9 +102,19 @@ func installRelease(r Release) string {
 	panic("devsecops: no install recipe for " + r.Tool)
 }
 
-// pullImage pulls a pinned image by digest; docker refuses content that does not match.
+// imageRef is the shell word naming img: through the ECR pull-through cache when the project
+// has SCANNER_REGISTRY (<registry>/<prefix>/), from Docker Hub otherwise. Either way docker
+// pulls by the pinned digest and refuses content that does not match it.
+func imageRef(img ContainerImage) string {
+	return `"${` + envScannerRegistry + `:-}` + img.Reference + `"`
+}
+
+// pullImage logs in to the pull-through cache's registry when there is one, and pulls img.
 func pullImage(img ContainerImage) string {
-	return fmt.Sprintf("docker pull --quiet %s\n", img.Reference)
+	return `if [ -n "${` + envScannerRegistry + `:-}" ]; then
+  aws ecr get-login-password --region "$AWS_REGION" | docker login --username AWS --password-stdin "${` + envScannerRegistry + `%%/*}" > /dev/null
+fi
+docker pull --quiet ` + imageRef(img) + "\n"
 }
 
 // secretsScript scans the working tree for committed credentials.
@@ -113,7 +126,15 @@ func secretsScript(tool SecretsTool) string {
 		b.WriteString(`# git-secrets scans a git repository; the pipeline artifact is a plain tree.
 [ -d .git ] || { git init --quiet . && git add --all; }
 git secrets --register-aws
-git secrets --scan -r . 2> git-secrets.txt || true
+# It exits 1 both when a prohibited pattern matched and when it could not scan: a non-zero exit
+# with no match line is a scan that did not run, and fails the build (its text names no secret).
+secrets_exit=0
+git secrets --scan -r . 2> git-secrets.txt || secrets_exit=$?
+matches="$(grep -cE '^[^:]+:[0-9]+:' git-secrets.txt || true)"
+if [ "$secrets_exit" -ne 0 ] && [ "$matches" -eq 0 ]; then
+  echo "git-secrets exited $secrets_exit without a finding: the scan did not run: $(head -n 3 git-secrets.txt)" >&2
+  exit 1
+fi
 # Its output is file:line:match. Keep file and line only (never the match) as SARIF.
 # grep exits 1 when nothing matched, which pipefail would turn into a failed build.
 { grep -E '^[^:]+:[0-9]+:' git-secrets.txt || true; } | cut -d: -f1,2 | jq -R -s --arg v "` + GitSecrets.Version + `" '
@@ -193,23 +214,78 @@ fi
 	case SastPHPStan:
 		b.WriteString(installRelease(PHPStan))
 		b.WriteString(`if [ -f composer.json ]; then composer install --no-interaction --no-progress --no-scripts; fi
-# PHPStan exits 1 when it reports errors; the threshold decides instead.
+# PHPStan exits 1 when it reports errors (the threshold decides instead); any other non-zero
+# exit is PHPStan itself failing, which fails the build after the report, if any, is ingested.
+phpstan_exit=0
 if [ -f phpstan.neon ] || [ -f phpstan.neon.dist ]; then
-  php /usr/local/bin/phpstan.phar analyse --error-format=json --no-progress --no-interaction > phpstan.json || true
+  php /usr/local/bin/phpstan.phar analyse --error-format=json --no-progress --no-interaction > phpstan.json || phpstan_exit=$?
 else
-  php /usr/local/bin/phpstan.phar analyse --error-format=json --no-progress --no-interaction --level 5 . > phpstan.json || true
+  php /usr/local/bin/phpstan.phar analyse --error-format=json --no-progress --no-interaction --level 5 . > phpstan.json || phpstan_exit=$?
 fi
 ingest phpstan phpstan.json
+if [ "$phpstan_exit" -gt 1 ]; then
+  echo "PHPStan exited $phpstan_exit: the analysis did not complete, failing the build" >&2
+  exit "$phpstan_exit"
+fi
 `)
 	default:
 		b.WriteString(pullImage(Semgrep))
-		b.WriteString(`docker run --rm --volume "$PWD:/src" --workdir /src ` + Semgrep.Reference + ` \
-  semgrep scan --config "$SEMGREP_CONFIG" --json --output semgrep.json --metrics off --disable-version-check || true
+		b.WriteString(`# Exit 0 is a completed scan, findings or not (the threshold decides). Any other exit is a
+# scan that did not complete (rules that did not load, a registry that did not answer, rules
+# that timed out): the report is still ingested, and the build fails. The parser also refuses
+# a report whose errors say the rules did not load, whatever the exit code.
+semgrep_exit=0
+docker run --rm --volume "$PWD:/src" --workdir /src ` + imageRef(Semgrep) + ` \
+  semgrep scan --config "$SEMGREP_CONFIG" --json --output semgrep.json --metrics off --disable-version-check || semgrep_exit=$?
 ingest semgrep semgrep.json
+if [ "$semgrep_exit" -ne 0 ]; then
+  echo "semgrep exited $semgrep_exit: the scan did not complete, failing the build" >&2
+  exit "$semgrep_exit"
+fi
 `)
 	}
 	return b.String()
 }
+
+// ecrScanWaiter defines wait_for_ecr_scan, a bounded poll of the pushed image's ECR scan that
+// gives every status of ImageScanStatus its meaning (`aws ecr wait image-scan-complete` knows
+// only COMPLETE and FAILED, and spends 5 minutes on any other status before failing):
+//
+//	0  COMPLETE (basic) or ACTIVE (enhanced, continuous): the findings can be read
+//	2  UNSUPPORTED_IMAGE (scratch, distroless): ECR cannot scan this image; the pre-push scan,
+//	   which already passed the threshold, is the gate
+//	1  FAILED, FINDINGS_UNAVAILABLE, SCAN_ELIGIBILITY_EXPIRED, LIMIT_EXCEEDED, IMAGE_ARCHIVED, any
+//	   status ECR adds later, an AWS error, or PENDING/IN_PROGRESS (or no scan yet) for longer
+//	   than ECR_SCAN_ATTEMPTS polls ECR_SCAN_INTERVAL seconds apart
+const ecrScanWaiter = `# wait_for_ecr_scan: poll the image's ECR scan (bounded) and map its status to 0 (findings
+# ready), 2 (the image cannot be scanned by ECR) or 1 (the scan failed or did not finish).
+wait_for_ecr_scan() {
+  local attempt status="" out
+  for attempt in $(seq 1 "${ECR_SCAN_ATTEMPTS:-90}"); do
+    if out="$(aws ecr describe-image-scan-findings --repository-name "$ECR_REPOSITORY_NAME" --image-id imageTag="$tag" \
+        --query '[imageScanStatus.status, imageScanStatus.description]' --output text 2> ecr-scan-error.txt)"; then
+      status="${out%%$'\t'*}"
+    elif grep -q ScanNotFoundException ecr-scan-error.txt; then
+      status="NOT_STARTED"
+    else
+      echo "reading the ECR scan status failed: $(cat ecr-scan-error.txt)" >&2
+      return 1
+    fi
+    case "$status" in
+      COMPLETE|ACTIVE) return 0 ;;
+      UNSUPPORTED_IMAGE)
+        echo "ECR cannot scan this image ($out): the pre-push scan is the gate"
+        return 2 ;;
+      PENDING|IN_PROGRESS|NOT_STARTED) sleep "${ECR_SCAN_INTERVAL:-10}" ;;
+      *)
+        echo "the ECR scan ended $out: failing the build" >&2
+        return 1 ;;
+    esac
+  done
+  echo "the ECR scan is still $status after ${ECR_SCAN_ATTEMPTS:-90} polls: failing the build" >&2
+  return 1
+}
+`
 
 // imageScript builds the image, scans it before pushing (and fails there at the threshold),
 // pushes it, waits for the ECR scan and ingests its findings, then writes imagedefinitions.json.
@@ -227,6 +303,7 @@ else
 	default:
 		b.WriteString(indent(installRelease(Grype)))
 	}
+	b.WriteString(indent(ecrScanWaiter))
 	b.WriteString(indent(`tag="${SOURCE_COMMIT:0:12}"
 image="$ECR_REPOSITORY_URI:$tag"
 aws ecr get-login-password --region "$AWS_REGION" | docker login --username AWS --password-stdin "${ECR_REPOSITORY_URI%%/*}"
@@ -244,17 +321,14 @@ if aws ecr describe-images --repository-name "$ECR_REPOSITORY_NAME" --image-ids 
 else
   docker push "$image"
 fi
-if [ "$ECR_ENHANCED_SCANNING" = "true" ]; then
-  for attempt in $(seq 1 60); do
-    status="$(aws ecr describe-image-scan-findings --repository-name "$ECR_REPOSITORY_NAME" --image-id imageTag="$tag" --query imageScanStatus.status --output text 2> /dev/null || echo PENDING)"
-    if [ "$status" = "ACTIVE" ] || [ "$status" = "COMPLETE" ]; then break; fi
-    sleep 10
-  done
-else
-  aws ecr wait image-scan-complete --repository-name "$ECR_REPOSITORY_NAME" --image-id imageTag="$tag"
+ecr_scan=0
+wait_for_ecr_scan || ecr_scan=$?
+if [ "$ecr_scan" -eq 0 ]; then
+  aws ecr describe-image-scan-findings --repository-name "$ECR_REPOSITORY_NAME" --image-id imageTag="$tag" --output json > ecr-scan.json
+  ingest ecr ecr-scan.json
+elif [ "$ecr_scan" -ne 2 ]; then
+  exit 1
 fi
-aws ecr describe-image-scan-findings --repository-name "$ECR_REPOSITORY_NAME" --image-id imageTag="$tag" --output json > ecr-scan.json
-ingest ecr ecr-scan.json
 jq -n --arg n "$CONTAINER_NAME" --arg u "$image" '[{name: $n, imageUri: $u}]' > imagedefinitions.json
 `))
 	b.WriteString("fi\n")
@@ -270,9 +344,15 @@ func dastScript(mode DastMode) string {
 	return pullImage(ZAP) + `mkdir -p zap && chmod 0777 zap
 # -I: warnings do not fail ZAP itself; the threshold decides, on every risk level (the seed's
 # buildspec misspelt "Meduim" and so never counted medium alerts).
-docker run --rm --volume "$PWD/zap:/zap/wrk:rw" ` + ZAP.Reference + ` \
-  ` + script + ` -t "$DAST_TARGET_URL" -J zap.json -I || true
+# ZAP exits 1 on FAIL alerts (the threshold decides instead) and 3 when the scan itself failed.
+zap_exit=0
+docker run --rm --volume "$PWD/zap:/zap/wrk:rw" ` + imageRef(ZAP) + ` \
+  ` + script + ` -t "$DAST_TARGET_URL" -J zap.json -I || zap_exit=$?
 ingest zap zap/zap.json
+if [ "$zap_exit" -gt 2 ]; then
+  echo "ZAP exited $zap_exit: the scan did not complete, failing the build" >&2
+  exit "$zap_exit"
+fi
 `
 }
 

@@ -9,6 +9,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsevents"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awseventstargets"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awss3"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssecurityhub"
@@ -76,10 +77,56 @@ func (p *Pipeline) addGovernance() {
 	}
 }
 
+// physicalPrefix starts the names the construct gives the trail and the alarms: unique per
+// stack and construct path, so that several environments fit in one account and region, and
+// known at synth, so that the key and topic policies can name exactly those resources.
+func (p *Pipeline) physicalPrefix() string {
+	return *awscdk.Names_UniqueResourceName(p, &awscdk.UniqueResourceNameOptions{MaxLength: jsii.Number(100), Separator: jsii.String("-")})
+}
+
+// TrailName is the name of the construct's trail (Governance.CloudTrail).
+func (p *Pipeline) TrailName() string { return p.physicalPrefix() + "-Trail" }
+
+// AlarmNamePrefix starts the name of every alarm of the construct (Governance.PipelineAlarms).
+func (p *Pipeline) AlarmNamePrefix() string { return p.physicalPrefix() + "-" }
+
+// addTrail creates the trail with the key-policy statements CloudTrail's documentation
+// requires ("Configure AWS KMS key policies for CloudTrail"): encrypt (GenerateDataKey* for
+// this account's trail encryption context), describe the key, and, because the trail bucket
+// uses an S3 Bucket Key, decrypt; each limited to this trail by aws:SourceArn.
 func (p *Pipeline) addTrail() {
+	stack := awscdk.Stack_Of(p)
+	trailArn := stack.FormatArn(&awscdk.ArnComponents{Service: jsii.String("cloudtrail"), Resource: jsii.String("trail"), ResourceName: jsii.String(p.TrailName())})
+	thisTrail := map[string]any{"aws:SourceArn": trailArn}
+	cloudtrail := &[]awsiam.IPrincipal{awsiam.NewServicePrincipal(jsii.String("cloudtrail.amazonaws.com"), nil)}
+	for _, st := range []*awsiam.PolicyStatementProps{
+		{
+			Sid: jsii.String("AllowCloudTrailToEncryptLogs"), Principals: cloudtrail,
+			Actions: jsii.Strings("kms:GenerateDataKey*"), Resources: jsii.Strings("*"),
+			Conditions: &map[string]any{
+				"StringEquals": thisTrail,
+				"StringLike": map[string]any{"kms:EncryptionContext:aws:cloudtrail:arn": stack.FormatArn(&awscdk.ArnComponents{
+					Service: jsii.String("cloudtrail"), Region: jsii.String("*"), Resource: jsii.String("trail"), ResourceName: jsii.String("*"),
+				})},
+			},
+		},
+		{
+			Sid: jsii.String("AllowCloudTrailToDescribeKey"), Principals: cloudtrail,
+			Actions: jsii.Strings("kms:DescribeKey"), Resources: jsii.Strings("*"),
+			Conditions: &map[string]any{"StringEquals": thisTrail},
+		},
+		{
+			Sid: jsii.String("AllowCloudTrailToDecryptForBucketKey"), Principals: cloudtrail,
+			Actions: jsii.Strings("kms:Decrypt"), Resources: jsii.Strings("*"),
+			Conditions: &map[string]any{"StringEquals": thisTrail},
+		},
+	} {
+		p.Key.AddToResourcePolicy(awsiam.NewPolicyStatement(st), jsii.Bool(true))
+	}
 	bucket := defaults.Bucket(p, "TrailBucket", &awss3.BucketProps{EncryptionKey: p.Key, ServerAccessLogsBucket: p.AccessLogsBucket})
 	p.TrailLogGroup = defaults.LogGroup(p, "TrailLogs", &awslogs.LogGroupProps{EncryptionKey: p.Key})
 	p.Trail = awscloudtrail.NewTrail(p, jsii.String("Trail"), &awscloudtrail.TrailProps{
+		TrailName:                  jsii.String(p.TrailName()),
 		Bucket:                     bucket,
 		EncryptionKey:              p.Key,
 		EnableFileValidation:       jsii.Bool(true),
@@ -89,6 +136,10 @@ func (p *Pipeline) addTrail() {
 		CloudWatchLogGroup:         p.TrailLogGroup,
 		ManagementEvents:           awscloudtrail.ReadWriteType_ALL,
 	})
+	// The key policy is written before the trail is created, so that CloudTrail finds it.
+	if key, ok := p.Key.(awskms.Key); ok {
+		p.Trail.Node().AddDependency(key)
+	}
 	generated := "CloudTrail's generated log-delivery role gets its one grant (write to the trail's log group) as CDK's inline default policy"
 	nag.SuppressTree(p.Trail,
 		nag.Rule{ID: "NIST.800.53.R5-IAMNoInlinePolicy", Reason: generated},
@@ -96,17 +147,43 @@ func (p *Pipeline) addTrail() {
 	)
 }
 
+// addAlarms creates the tampering alarms and what CloudWatch needs to notify through the
+// KMS-encrypted topic: a topic-policy statement for cloudwatch.amazonaws.com and a key-policy
+// statement for its data keys, both limited to these alarms (aws:SourceArn) of this account.
 func (p *Pipeline) addAlarms() {
+	stack := awscdk.Stack_Of(p)
+	alarmArns := stack.FormatArn(&awscdk.ArnComponents{
+		Service: jsii.String("cloudwatch"), Resource: jsii.String("alarm"), ResourceName: jsii.String(p.AlarmNamePrefix() + "*"),
+		ArnFormat: awscdk.ArnFormat_COLON_RESOURCE_NAME,
+	})
+	theseAlarms := &map[string]any{
+		"ArnLike":      map[string]any{"aws:SourceArn": alarmArns},
+		"StringEquals": map[string]any{"aws:SourceAccount": stack.Account()},
+	}
+	cloudwatch := &[]awsiam.IPrincipal{awsiam.NewServicePrincipal(jsii.String("cloudwatch.amazonaws.com"), nil)}
+	p.NotificationTopic.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid: jsii.String("AllowPipelineAlarmsToPublish"), Principals: cloudwatch,
+		Actions: jsii.Strings("sns:Publish"), Resources: jsii.Strings(*p.NotificationTopic.TopicArn()),
+		Conditions: theseAlarms,
+	}))
+	p.Key.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid: jsii.String("AllowPipelineAlarmsToEncryptedTopic"), Principals: cloudwatch,
+		Actions: jsii.Strings("kms:Decrypt", "kms:GenerateDataKey*"), Resources: jsii.Strings("*"),
+		Conditions: theseAlarms,
+	}), jsii.Bool(true))
 	for _, w := range watchedEvents {
 		pattern := `{ ($.eventSource = "` + w.source + `") && (($.eventName = "` + w.events[0] + `") || ($.eventName = "` + w.events[1] + `")) }`
 		filter := awslogs.NewMetricFilter(p, jsii.String(w.id+"Filter"), &awslogs.MetricFilterProps{
 			LogGroup:        p.TrailLogGroup,
 			FilterPattern:   awslogs.FilterPattern_Literal(jsii.String(pattern)),
 			MetricNamespace: jsii.String(AlarmNamespace),
-			MetricName:      jsii.String(w.id),
-			MetricValue:     jsii.String("1"),
+			// Per construct: every environment's trail sees every environment's changes, and
+			// one shared metric would count each change once per trail.
+			MetricName:  jsii.String(p.physicalPrefix() + "-" + w.id),
+			MetricValue: jsii.String("1"),
 		})
 		alarm := awscloudwatch.NewAlarm(p, jsii.String(w.id+"Alarm"), &awscloudwatch.AlarmProps{
+			AlarmName:          jsii.String(p.AlarmNamePrefix() + w.id),
 			AlarmDescription:   jsii.String(w.events[0] + " or " + w.events[1] + " was called: review the change to the DevSecOps pipeline"),
 			Metric:             filter.Metric(&awscloudwatch.MetricOptions{Statistic: jsii.String("Sum"), Period: awscdk.Duration_Minutes(jsii.Number(5))}),
 			Threshold:          jsii.Number(1),

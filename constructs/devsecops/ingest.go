@@ -16,8 +16,9 @@ import (
 // GoFunction in the app's module.
 const IngestHandlerEntry = "github.com/securestacks/securestacks/lambda-src/asff-ingest"
 
-// IngestConcurrency is the ingestion function's reserved concurrency: scans of one pipeline run
-// at most a few at a time, and Security Hub accepts 10 BatchImportFindings calls per second.
+// IngestConcurrency is the reserved concurrency the seed gave the ingestion function, a good
+// value for PipelineProps.IngestReservedConcurrency: scans of one pipeline run at most a few at
+// a time, and Security Hub accepts 10 BatchImportFindings calls per second.
 const IngestConcurrency = 5
 
 // newIngestFunction defines the asff-ingest Lambda with a role that can do exactly its job:
@@ -71,7 +72,7 @@ func (p *Pipeline) newIngestFunction() {
 			Description:                  jsii.String("Stores scan reports and imports their findings into Security Hub as ASFF, 100 per call"),
 			MemorySize:                   jsii.Number(1024),
 			Timeout:                      awscdk.Duration_Minutes(jsii.Number(5)),
-			ReservedConcurrentExecutions: jsii.Number(IngestConcurrency),
+			ReservedConcurrentExecutions: p.props.IngestReservedConcurrency,
 			LogGroup:                     logGroup,
 			Role:                         p.IngestRole.WithoutPolicyUpdates(nil),
 			Environment: &map[string]*string{
@@ -86,6 +87,13 @@ func (p *Pipeline) newIngestFunction() {
 	p.IngestFunction.Node().AddDependency(policy)
 	const sync = "Scan builds invoke the ingestion function synchronously and read its answer"
 	const noVPC = "The function calls only the S3 and Security Hub public APIs and reaches no VPC resource; a VPC would add endpoints or NAT and no isolation"
+	if p.props.IngestReservedConcurrency == nil {
+		const shared = "Reserved concurrency is opt-in (IngestReservedConcurrency): Lambda refuses a reservation that leaves the account under 100 unreserved executions, which fails the deploy in new accounts"
+		nag.Suppress(p.IngestFunction,
+			nag.Rule{ID: "NIST.800.53.R5-LambdaConcurrency", Reason: shared},
+			nag.Rule{ID: "HIPAA.Security-LambdaConcurrency", Reason: shared},
+		)
+	}
 	nag.Suppress(p.IngestFunction,
 		nag.Rule{ID: "NIST.800.53.R5-LambdaDLQ", Reason: sync + "; a dead-letter queue applies to asynchronous invocations only"},
 		nag.Rule{ID: "HIPAA.Security-LambdaDLQ", Reason: sync + "; a dead-letter queue applies to asynchronous invocations only"},

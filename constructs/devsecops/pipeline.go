@@ -81,6 +81,9 @@ type Pipeline struct {
 	ConfigRules []awsconfig.ManagedRule
 	// SecurityHub is set with Governance.SecurityHub.
 	SecurityHub awssecurityhub.CfnHub
+	// PullThroughCache is the ECR pull-through cache rule for Docker Hub, with
+	// DockerHubCredentials and a stage that runs a scanner image (Semgrep, ZAP); nil otherwise.
+	PullThroughCache awsecr.CfnPullThroughCacheRule
 
 	props            resolved
 	source           awscodepipeline.Artifact
@@ -132,6 +135,7 @@ func NewPipeline(scope constructs.Construct, id string, props *PipelineProps) *P
 	p.addScanStages()
 	p.addDeployStages()
 	p.addGovernance()
+	p.warnOptIns()
 	generated := "CodePipeline's L2 gives the pipeline, each action and the source event rule a role limited to the artifact bucket, the pipeline key and the one project, repository or topic each uses, as CDK inline default policies"
 	nag.SuppressTree(p.Pipeline,
 		nag.Rule{ID: "NIST.800.53.R5-IAMNoInlinePolicy", Reason: generated},
@@ -242,13 +246,19 @@ func resolve(props *PipelineProps) resolved {
 	if r.ProductionDeploy == nil && len(r.ApproverEmails) > 0 {
 		fail("ApproverEmails are used only with ProductionDeploy")
 	}
+	if sec := r.DockerHubCredentials; sec != nil && !*awscdk.Token_IsUnresolved(sec.SecretArn()) && !strings.Contains(*sec.SecretArn(), ":secret:ecr-pullthroughcache/") {
+		fail("DockerHubCredentials %s: expected a secret whose name starts with ecr-pullthroughcache/, as ECR pull-through cache requires", *sec.SecretArn())
+	}
+	if c := r.IngestReservedConcurrency; c != nil && (*c != float64(int64(*c)) || *c < 1 || *c > 1000) {
+		fail("IngestReservedConcurrency %v: expected a whole number from 1 to 1000", *c)
+	}
 	g := r.Governance
 	if g == nil {
 		g = &GovernanceProps{}
 	}
 	r.governance.trail = derefBool(g.CloudTrail, true)
 	r.governance.alarms = derefBool(g.PipelineAlarms, true)
-	r.governance.rules = derefBool(g.ConfigRules, true)
+	r.governance.rules = derefBool(g.ConfigRules, false)
 	r.governance.recorder = derefBool(g.ConfigRecorder, false)
 	r.governance.events = derefBool(g.StateChangeNotifications, true)
 	r.governance.hub = derefBool(g.SecurityHub, false)
@@ -258,9 +268,10 @@ func resolve(props *PipelineProps) resolved {
 	return r
 }
 
-// allowServices lets the services that encrypt with the pipeline key use it: CloudWatch Logs
-// (log groups of this account and region), CloudTrail (this account's trails), and
-// EventBridge and CloudWatch alarms (publishing to the encrypted topics).
+// allowServices lets CloudWatch Logs use the pipeline key for the log groups of this account
+// and region. CloudTrail and CloudWatch alarms get statements scoped to the trail and the
+// alarms where those are created (governance.go); EventBridge gets its statement from the SNS
+// rule target, which CDK adds to the key of an encrypted topic.
 func (p *Pipeline) allowServices() {
 	stack := awscdk.Stack_Of(p)
 	p.Key.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
@@ -271,26 +282,6 @@ func (p *Pipeline) allowServices() {
 		Conditions: &map[string]any{"ArnLike": map[string]any{
 			"kms:EncryptionContext:aws:logs:arn": stack.FormatArn(&awscdk.ArnComponents{Service: jsii.String("logs"), Resource: jsii.String("log-group"), ResourceName: jsii.String("*"), ArnFormat: awscdk.ArnFormat_COLON_RESOURCE_NAME}),
 		}},
-	}), jsii.Bool(true))
-	p.Key.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-		Sid:        jsii.String("AllowCloudTrailEncryption"),
-		Principals: &[]awsiam.IPrincipal{awsiam.NewServicePrincipal(jsii.String("cloudtrail.amazonaws.com"), nil)},
-		Actions:    jsii.Strings("kms:GenerateDataKey*", "kms:DescribeKey"),
-		Resources:  jsii.Strings("*"),
-		Conditions: &map[string]any{
-			"StringLike":   map[string]any{"kms:EncryptionContext:aws:cloudtrail:arn": stack.FormatArn(&awscdk.ArnComponents{Service: jsii.String("cloudtrail"), Region: jsii.String("*"), Resource: jsii.String("trail"), ResourceName: jsii.String("*")})},
-			"StringEquals": map[string]any{"aws:SourceAccount": stack.Account()},
-		},
-	}), jsii.Bool(true))
-	p.Key.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-		Sid: jsii.String("AllowEncryptedTopicPublishers"),
-		Principals: &[]awsiam.IPrincipal{
-			awsiam.NewServicePrincipal(jsii.String("events.amazonaws.com"), nil),
-			awsiam.NewServicePrincipal(jsii.String("cloudwatch.amazonaws.com"), nil),
-		},
-		Actions:    jsii.Strings("kms:Decrypt", "kms:GenerateDataKey*"),
-		Resources:  jsii.Strings("*"),
-		Conditions: &map[string]any{"StringEquals": map[string]any{"aws:SourceAccount": stack.Account()}},
 	}), jsii.Bool(true))
 }
 
@@ -323,6 +314,9 @@ func (p *Pipeline) addSourceStage() {
 				Description:    jsii.String("Application source built by the DevSecOps pipeline"),
 				KmsKey:         p.Key,
 			})
+			// The application's history outlives the pipeline: cdk destroy or a renamed
+			// repository must never delete it.
+			p.Repository.ApplyRemovalPolicy(awscdk.RemovalPolicy_RETAIN)
 		}
 		// Trigger EVENTS: an EventBridge rule on pushes to this branch starts the pipeline.
 		a := awscodepipelineactions.NewCodeCommitSourceAction(&awscodepipelineactions.CodeCommitSourceActionProps{
@@ -515,13 +509,17 @@ func (p *Pipeline) addScanStages() {
 	case SastPHPStan:
 		sastRuntimes = map[string]any{"php": "8.3"}
 	default:
-		sastEnv = map[string]*awscodebuild.BuildEnvironmentVariable{envSemgrepConfig: plainVar(jsii.String(r.semgrepConfig))}
+		sastEnv = p.scannerImageEnv()
+		sastEnv[envSemgrepConfig] = plainVar(jsii.String(r.semgrepConfig))
 		privileged = true
 	}
 	p.SastProject = p.project("SastScan", StageAnalysis, "Static analysis ("+string(r.SastTool)+") with Security Hub ingestion",
 		buildSpec(sastScript(r.SastTool), sastRuntimes, nil), privileged, sastEnv)
 	if r.SonarQube != nil {
 		p.suppressSecretGrant(p.SastProject, r.SonarQube.TokenSecret.SecretArn())
+	}
+	if r.SastTool == SastSemgrep {
+		p.grantScannerImages(p.SastProject)
 	}
 	// SCA and SAST run in parallel, as in the seed: the same runOrder in one stage.
 	p.Pipeline.AddStage(&awscodepipeline.StageOptions{StageName: jsii.String(StageAnalysis),
@@ -580,9 +578,11 @@ func (p *Pipeline) addDeployStages() {
 			Actions: &[]awscodepipeline.IAction{r.StagingDeploy(p, ctx(StageStaging))}})
 	}
 	if r.DastTargetURL != nil {
+		dastEnv := p.scannerImageEnv()
+		dastEnv[envDastTarget] = plainVar(r.DastTargetURL)
 		p.DastProject = p.project("DastScan", StageDast, "Dynamic scan (ZAP "+string(r.DastMode)+") of staging with Security Hub ingestion",
-			buildSpec(dastScript(r.DastMode), nil, nil), true,
-			map[string]*awscodebuild.BuildEnvironmentVariable{envDastTarget: plainVar(r.DastTargetURL)})
+			buildSpec(dastScript(r.DastMode), nil, nil), true, dastEnv)
+		p.grantScannerImages(p.DastProject)
 		p.Pipeline.AddStage(&awscodepipeline.StageOptions{StageName: jsii.String(StageDast),
 			Actions: &[]awscodepipeline.IAction{p.build("ZAP", p.DastProject)}})
 	}
@@ -598,6 +598,91 @@ func (p *Pipeline) addDeployStages() {
 		})}})
 	p.Pipeline.AddStage(&awscodepipeline.StageOptions{StageName: jsii.String(StageProduction),
 		Actions: &[]awscodepipeline.IAction{r.ProductionDeploy(p, ctx(StageProduction))}})
+}
+
+// The ids of the synth warnings for the seed's features this construct leaves opt-in, one
+// per feature the props leave off.
+const (
+	WarnConfigRules         = "securestacks:devsecops-config-rules-off"
+	WarnConfigRecorder      = "securestacks:devsecops-config-rules-need-a-recorder"
+	WarnReservedConcurrency = "securestacks:devsecops-ingest-concurrency-unreserved"
+	WarnSecurityHub         = "securestacks:devsecops-security-hub-prerequisite"
+	WarnDockerHubAnonymous  = "securestacks:devsecops-docker-hub-anonymous"
+)
+
+// warnOptIns prints one synth warning for each feature of the seed posts that the props leave
+// off because it needs more than the CDK bootstrap in a fresh account.
+func (p *Pipeline) warnOptIns() {
+	r := &p.props
+	warn := func(id, text string) { awscdk.Annotations_Of(p).AddWarningV2(jsii.String(id), jsii.String(text), nil) }
+	switch {
+	case !r.governance.rules:
+		warn(WarnConfigRules, "Governance.ConfigRules is off: the seed's AWS Config rules need a configuration recorder in the account; turn them on where one records (aws configservice describe-configuration-recorder-status)")
+	case !r.governance.recorder:
+		warn(WarnConfigRecorder, "Governance.ConfigRules needs a configuration recorder in this account and region, which this stack does not create (Governance.ConfigRecorder); without one the deploy fails with NoAvailableConfigurationRecorderException")
+	}
+	if r.IngestReservedConcurrency == nil {
+		warn(WarnReservedConcurrency, fmt.Sprintf("IngestReservedConcurrency is not set: the ingestion function shares the account's unreserved concurrency; the seed reserved %d, which accounts with a low concurrency quota refuse", IngestConcurrency))
+	}
+	if r.DockerHubCredentials == nil && (r.SastTool == SastSemgrep || r.DastTargetURL != nil) {
+		warn(WarnDockerHubAnonymous, "DockerHubCredentials is not set: the Semgrep and ZAP images are pulled from Docker Hub anonymously, which allows about 10 pulls an hour per IP address that CodeBuild builds share; set it to pull them once through an ECR pull-through cache")
+	}
+	if !r.governance.hub {
+		warn(WarnSecurityHub, "Governance.SecurityHub is off: Security Hub must already be enabled in this account and region, or every scan's ingestion fails (aws securityhub describe-hub)")
+	}
+}
+
+// DockerHubUpstream is the upstream registry URL of Docker Hub for ECR pull-through cache.
+const DockerHubUpstream = "registry-1.docker.io"
+
+// pullThroughCachePrefix is the ECR repository prefix of the construct's cache rule: 2 to 30
+// characters, unique per construct path (and so per environment) in one registry.
+func (p *Pipeline) pullThroughCachePrefix() string {
+	return "dockerhub-" + (*p.Node().Addr())[:12]
+}
+
+// scannerImageEnv is the environment of a project that runs a scanner image: SCANNER_REGISTRY,
+// the cache's repository prefix, with DockerHubCredentials; nothing (Docker Hub) without.
+// It creates the cache rule on first use.
+func (p *Pipeline) scannerImageEnv() map[string]*awscodebuild.BuildEnvironmentVariable {
+	env := map[string]*awscodebuild.BuildEnvironmentVariable{}
+	secret := p.props.DockerHubCredentials
+	if secret == nil {
+		return env
+	}
+	if p.PullThroughCache == nil {
+		p.PullThroughCache = awsecr.NewCfnPullThroughCacheRule(p, jsii.String("DockerHubCache"), &awsecr.CfnPullThroughCacheRuleProps{
+			EcrRepositoryPrefix: jsii.String(p.pullThroughCachePrefix()),
+			UpstreamRegistry:    jsii.String("docker-hub"),
+			UpstreamRegistryUrl: jsii.String(DockerHubUpstream),
+			CredentialArn:       secret.SecretArn(),
+		})
+	}
+	stack := awscdk.Stack_Of(p)
+	env[envScannerRegistry] = plainVar(jsii.String(*stack.Account() + ".dkr.ecr." + *stack.Region() + "." + *stack.UrlSuffix() + "/" + p.pullThroughCachePrefix() + "/"))
+	return env
+}
+
+// grantScannerImages lets proj pull the scanner images through the cache, including the first
+// pull, which creates the cached repository and imports the image (ECR User Guide, "IAM
+// permissions required to sync an upstream registry with an Amazon ECR private registry").
+func (p *Pipeline) grantScannerImages(proj awscodebuild.PipelineProject) {
+	if p.PullThroughCache == nil {
+		return
+	}
+	stack := awscdk.Stack_Of(p)
+	cached := stack.FormatArn(&awscdk.ArnComponents{Service: jsii.String("ecr"), Resource: jsii.String("repository"), ResourceName: jsii.String(p.pullThroughCachePrefix() + "/*")})
+	proj.AddToRolePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid:       jsii.String("PullScannerImagesThroughTheCache"),
+		Actions:   jsii.Strings("ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer", "ecr:BatchImportUpstreamImage", "ecr:CreateRepository"),
+		Resources: jsii.Strings(*cached),
+	}))
+	proj.AddToRolePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid: jsii.String("RegistryLogin"), Actions: jsii.Strings("ecr:GetAuthorizationToken"), Resources: jsii.Strings("*"),
+	}))
+	nag.SuppressTree(proj.Role(), nag.Rule{ID: "AwsSolutions-IAM5",
+		Reason:    "The pull-through cache creates one repository per scanner image under the construct's prefix (prefix/*); ecr:GetAuthorizationToken supports no resource-level permissions",
+		AppliesTo: []string{"Resource::" + p.arnPrefix("ecr") + ":repository/" + p.pullThroughCachePrefix() + "/*", "Resource::*"}})
 }
 
 func deref(s *string, d string) string {

@@ -51,15 +51,18 @@ func TestMain(m *testing.M) {
 			HostURL:     jsii.String("https://sonarqube.example.com"),
 			TokenSecret: awssecretsmanager.Secret_FromSecretCompleteArn(gov, jsii.String("Sonar"), jsii.String("arn:aws-us-gov:secretsmanager:us-gov-west-1:123456789012:secret:devsecops/sonar-token-GhIjKl")),
 		},
-		Image:              &devsecops.ImageProps{ScanTool: devsecops.ImageTrivy, EnhancedScanning: true, ContainerName: jsii.String("web")},
-		SeverityThreshold:  jsii.String("critical"),
-		StagingDeploy:      devsecops.EcsDeploy(service),
-		DastTargetURL:      jsii.String("https://staging.example.com"),
-		DastMode:           devsecops.DastFull,
-		ProductionDeploy:   devsecops.ElasticBeanstalkDeploy("wordpress", "wordpress-prod"),
-		ApproverEmails:     []string{"approver@example.com"},
-		NotificationEmails: []string{"security@example.com"},
-		Governance:         &devsecops.GovernanceProps{ConfigRecorder: jsii.Bool(true), SecurityHub: jsii.Bool(true)},
+		Image:                     &devsecops.ImageProps{ScanTool: devsecops.ImageTrivy, EnhancedScanning: true, ContainerName: jsii.String("web")},
+		SeverityThreshold:         jsii.String("critical"),
+		StagingDeploy:             devsecops.EcsDeploy(service),
+		DastTargetURL:             jsii.String("https://staging.example.com"),
+		DastMode:                  devsecops.DastFull,
+		ProductionDeploy:          devsecops.ElasticBeanstalkDeploy("wordpress", "wordpress-prod"),
+		ApproverEmails:            []string{"approver@example.com"},
+		NotificationEmails:        []string{"security@example.com"},
+		Governance:                &devsecops.GovernanceProps{ConfigRules: jsii.Bool(true), ConfigRecorder: jsii.Bool(true), SecurityHub: jsii.Bool(true)},
+		IngestReservedConcurrency: jsii.Number(devsecops.IngestConcurrency),
+		DockerHubCredentials: awssecretsmanager.Secret_FromSecretCompleteArn(gov, jsii.String("DockerHub"),
+			jsii.String("arn:aws-us-gov:secretsmanager:us-gov-west-1:123456789012:secret:ecr-pullthroughcache/docker-hub-MnOpQr")),
 	})
 
 	// A GitHub repository through CodeConnections, the other tools, no image, no governance.
@@ -631,15 +634,23 @@ func TestIngestFunction(t *testing.T) {
 	for _, fn := range fns {
 		// WHEN its configuration is read
 		env := js(fn["Environment"])
-		// THEN it runs on provided.al2023 arm64 with reserved concurrency, and knows its
-		// partition, account and URL suffix from the stack (never literals)
+		// THEN it runs on provided.al2023 arm64 without reserved concurrency (opt-in: Lambda
+		// keeps 100 executions unreserved, which a new account with a quota of 10 cannot,
+		// https://docs.aws.amazon.com/lambda/latest/dg/configuration-concurrency.html), and
+		// knows its partition, account and URL suffix from the stack (never literals)
 		for _, want := range []string{`"PARTITION":{"Ref":"AWS::Partition"}`, `"ACCOUNT_ID":{"Ref":"AWS::AccountId"}`, `"URL_SUFFIX":{"Ref":"AWS::URLSuffix"}`, `"REPORT_BUCKET":{"Ref":`, `"REPORT_KEY_ARN":{"Fn::GetAtt":[`} {
 			if !strings.Contains(env, want) {
 				t.Errorf("environment %s lacks %s", env, want)
 			}
 		}
-		if fn["Runtime"] != "provided.al2023" || js(fn["Architectures"]) != `["arm64"]` || fn["ReservedConcurrentExecutions"] != float64(devsecops.IngestConcurrency) {
+		if fn["Runtime"] != "provided.al2023" || js(fn["Architectures"]) != `["arm64"]` || fn["ReservedConcurrentExecutions"] != nil {
 			t.Errorf("runtime %v arch %v concurrency %v", fn["Runtime"], fn["Architectures"], fn["ReservedConcurrentExecutions"])
+		}
+	}
+	// AND the GovCloud stack, which opts in, reserves the seed's concurrency
+	for _, fn := range template(t, gov).ofType("AWS::Lambda::Function") {
+		if fn["ReservedConcurrentExecutions"] != float64(devsecops.IngestConcurrency) {
+			t.Errorf("opted-in concurrency %v", fn["ReservedConcurrentExecutions"])
 		}
 	}
 	// AND its role writes only reports/ and state/, reads only scans/ and state/

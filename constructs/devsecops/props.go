@@ -133,9 +133,11 @@ type ImageProps struct {
 	ContainerName *string
 }
 
-// GovernanceProps switch the governance resources. Each defaults to on, except ConfigRecorder
-// and SecurityHub, which are account-wide singletons that fail to deploy when the account
-// already has one.
+// GovernanceProps switch the governance resources. CloudTrail, PipelineAlarms and
+// StateChangeNotifications default to on. ConfigRules, ConfigRecorder and SecurityHub default
+// to off: the rules need a configuration recorder, and the recorder and Security Hub are
+// account-wide singletons that fail to deploy when the account already has one. Synth warns
+// about each seed feature left off (WarnConfigRules, WarnSecurityHub).
 type GovernanceProps struct {
 	// CloudTrail creates a multi-region trail with log-file validation, KMS encryption and a
 	// CloudWatch Logs group. Default true. Required by PipelineAlarms.
@@ -145,7 +147,9 @@ type GovernanceProps struct {
 	PipelineAlarms *bool
 	// ConfigRules adds CODEBUILD_PROJECT_ENVVAR_AWSCRED_CHECK,
 	// CODEBUILD_PROJECT_SOURCE_REPO_URL_CHECK and CLOUD_TRAIL_LOG_FILE_VALIDATION_ENABLED.
-	// They need a configuration recorder in the account. Default true.
+	// They need a configuration recorder in the account and region (this stack's
+	// ConfigRecorder, or one managed centrally); without one the deploy fails with
+	// NoAvailableConfigurationRecorderException. Default false.
 	ConfigRules *bool
 	// ConfigRecorder creates the account's AWS Config recorder and delivery channel. Default
 	// false: an account has at most one, usually managed centrally.
@@ -227,6 +231,21 @@ type PipelineProps struct {
 	// NotificationEmails receive pipeline state changes and governance alarms. Default: none
 	// (the topic exists; subscribe later).
 	NotificationEmails []string
+
+	// DockerHubCredentials is a Secrets Manager secret of this account and region whose name
+	// starts with "ecr-pullthroughcache/", holding {"username", "accessToken"} of a Docker Hub
+	// account. With it the construct creates an ECR pull-through cache rule for Docker Hub and
+	// the Semgrep and ZAP stages pull their pinned images through it: Docker Hub is asked once
+	// per image, and builds pull from this account's ECR. Default: none, and the images are
+	// pulled from Docker Hub anonymously, which Docker Hub limits to about 10 pulls an hour per
+	// IP address (CodeBuild builds share addresses); synth warns.
+	DockerHubCredentials awssecretsmanager.ISecret
+
+	// IngestReservedConcurrency reserves concurrency for the ingestion function, as the seed
+	// did (IngestConcurrency). Default: none, because Lambda refuses a reservation that would
+	// leave the account less than 100 unreserved executions, which new accounts with a quota of
+	// 10 cannot meet. 1 to 1000.
+	IngestReservedConcurrency *float64
 
 	// Governance switches the governance resources. Default: see GovernanceProps.
 	Governance *GovernanceProps

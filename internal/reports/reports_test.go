@@ -424,6 +424,10 @@ func TestMalformed(t *testing.T) {
 		{"wrong sarif version", "sarif", []byte(`{"version":"2.0.0","runs":[]}`), -1, "version", `sarif: field version: got "2.0.0": expected "2.1.0"`},
 		{"snyk error document", "snyk", []byte(`{"ok":false,"error":"Could not detect supported target files in /app","path":"/app"}`), -1, "error", "snyk: field error: Snyk reported an error instead of results: Could not detect supported target files in /app"},
 		{"ecr scan not finished", "ecr", fixture(t, "ecr-in-progress.json"), -1, "imageScanStatus.status", "ecr: field imageScanStatus.status: got IN_PROGRESS (The scan is in progress.): expected COMPLETE"},
+		// The shape `semgrep scan --config <invalid rule> --json` writes (exit 7): no results, and
+		// errors of level "error". Reading only results would pass an unscanned repository.
+		{"semgrep rules that did not load", "semgrep", fixture(t, "semgrep-rules-not-loaded.json"), -1, "errors.0", "semgrep: field errors.0: the scan failed (code 4, InvalidRuleSchemaError): 'patterns-oops' is not valid"},
+		{"semgrep registry ruleset that did not download", "semgrep", []byte(`{"version":"1.177.0","results":[],"errors":[{"code":2,"level":"error","type":"SemgrepError","message":"Failed to download configuration from https://semgrep.dev/c/p/default HTTP 503."}],"paths":{"scanned":[]}}`), -1, "errors.0", "semgrep: field errors.0: the scan failed (code 2, SemgrepError): Failed to download configuration"},
 		{"zap alert without plugin id", "zap", []byte(`{"@version":"2.16.1","site":[{"@name":"https://x","alerts":[{"riskcode":"1"}]}]}`), -1, "site.0.alerts.0.pluginid", "zap: field site.0.alerts.0.pluginid: missing"},
 	}
 	for _, tt := range tests {

@@ -2,6 +2,7 @@ package reports
 
 import (
 	"encoding/json"
+	"fmt"
 	"strconv"
 	"strings"
 )
@@ -60,7 +61,55 @@ func (s *stringOrList) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
-// ParseSemgrep reads a Semgrep JSON report. One finding per result that is not ignored (nosemgrep).
+// semgrepError is one entry of the report's errors. Type is a string ("InvalidRuleSchemaError")
+// or, for target errors, a list whose first element is the name (["PartialParsing", spans]).
+type semgrepError struct {
+	Code     int             `json:"code"`
+	Level    string          `json:"level"`
+	Type     json.RawMessage `json:"type"`
+	Message  string          `json:"message"`
+	ShortMsg string          `json:"short_msg"`
+	LongMsg  string          `json:"long_msg"`
+	Path     string          `json:"path"`
+}
+
+// semgrepFatal returns an error for the first errors entry that means the scan did not run as
+// configured: level "error" (a rule that did not load, a registry ruleset that did not
+// download, an invalid language), or no level at all. Semgrep still writes a report with
+// no results then, and a gate that read only results would pass an unscanned repository.
+// Warnings ("warn": a file that did not parse, a rule that timed out on one file) are gaps in
+// the coverage of single files and do not fail the report.
+func semgrepFatal(data, raw json.RawMessage) error {
+	var errs []semgrepError
+	if err := decodeAt(Semgrep, data, raw, "errors", &errs); err != nil {
+		return err
+	}
+	for i, e := range errs {
+		if level := strings.ToLower(e.Level); level != "" && level != "error" {
+			continue
+		}
+		name := strings.Trim(string(e.Type), `"`)
+		var list []json.RawMessage
+		if json.Unmarshal(e.Type, &list) == nil && len(list) > 0 {
+			name = strings.Trim(string(list[0]), `"`)
+		}
+		msg := e.Message
+		for _, m := range []string{e.LongMsg, e.ShortMsg} {
+			if msg == "" {
+				msg = m
+			}
+		}
+		msg = strings.Join(strings.Fields(msg), " ")
+		if len(msg) > 300 {
+			msg = msg[:300] + "..."
+		}
+		return invalid(Semgrep, "errors."+strconv.Itoa(i), fmt.Sprintf("the scan failed (code %d, %s): %s; a run whose rules did not load scanned nothing and cannot pass", e.Code, name, msg))
+	}
+	return nil
+}
+
+// ParseSemgrep reads a Semgrep JSON report. A report whose errors hold a fatal entry (level
+// "error": rules that did not load) is an error, not an empty report. One finding per result that is not ignored (nosemgrep).
 // Severity is extra.severity (ERROR, WARNING, INFO, and the newer CRITICAL, HIGH, MEDIUM, LOW).
 // Location is the file and start line.
 func ParseSemgrep(data []byte) (*Report, error) {
@@ -73,6 +122,9 @@ func ParseSemgrep(data []byte) (*Report, error) {
 	}
 	if r.Errors == nil {
 		return nil, missing(Semgrep, "errors")
+	}
+	if err := semgrepFatal(data, r.Errors); err != nil {
+		return nil, err
 	}
 	rep := &Report{Tool: Semgrep, Scanners: scanners("Semgrep")}
 	for i, res := range *r.Results {

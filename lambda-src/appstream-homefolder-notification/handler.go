@@ -165,15 +165,34 @@ func (n *Notification) apply(ctx context.Context, id string, p Properties) error
 			{Name: s3types.FilterRuleNameSuffix, Value: aws.String(p.Suffix)},
 		}}},
 	}
-	merged := withoutEntry(current, id)
-	merged.LambdaFunctionConfigurations = append(merged.LambdaFunctionConfigurations, mine)
-	if err := n.put(ctx, p, merged); err != nil {
-		return err
+	// Every sandbox of the account and region merges into this one configuration, and S3 has no
+	// conditional write: when two deploy at once, the later write can drop the earlier one's
+	// entry. Read the configuration back, and merge again while this entry is missing.
+	for attempt := 1; ; attempt++ {
+		merged := withoutEntry(current, id)
+		merged.LambdaFunctionConfigurations = append(merged.LambdaFunctionConfigurations, mine)
+		if err := n.put(ctx, p, merged); err != nil {
+			return err
+		}
+		back, _, err := n.get(ctx, p)
+		if err != nil {
+			return err
+		}
+		if hasEntry(back, id) {
+			n.logger(ctx).InfoContext(ctx, "notification entry written", slog.String("bucket", p.BucketName),
+				slog.Int("other_entries", entries(back)-1), slog.Int("attempts", attempt))
+			return nil
+		}
+		if attempt == MaxMergeAttempts {
+			return fmt.Errorf("bucket %s: entry %s was overwritten by another writer %d times in a row; retry the deploy", p.BucketName, id, attempt)
+		}
+		current = back
 	}
-	n.logger(ctx).InfoContext(ctx, "notification entry written", slog.String("bucket", p.BucketName),
-		slog.Int("other_entries", entries(merged)-1))
-	return nil
 }
+
+// MaxMergeAttempts bounds the writes of one Create or Update when concurrent writers keep
+// dropping this resource's entry.
+const MaxMergeAttempts = 5
 
 func (n *Notification) remove(ctx context.Context, id string, p Properties) error {
 	current, found, err := n.get(ctx, p)

@@ -283,3 +283,39 @@ func TestNotification(t *testing.T) {
 		})
 	}
 }
+
+// TestConcurrentSandboxesKeepBothEntries simulates a second sandbox writing the shared
+// home-folder bucket's configuration between this resource's write and its read-back: its
+// write, made from a configuration read before ours, drops our entry. The resource must merge
+// again and end with both entries.
+func TestConcurrentSandboxesKeepBothEntries(t *testing.T) {
+	// GIVEN a bucket where, right after our first write, the other sandbox writes the
+	// configuration it read before it (its own entry only)
+	theirs := s3types.LambdaFunctionConfiguration{Id: aws.String("other-sandbox"), LambdaFunctionArn: aws.String("arn:aws:lambda:eu-west-1:123456789012:function:Prod-Validator"),
+		Events: []s3types.Event{"s3:ObjectCreated:*"}}
+	b := &fakeBucket{exists: true}
+	r := b.resource()
+	put := r.Put
+	raced := false
+	r.Put = putFunc(func(ctx context.Context, in *s3.PutBucketNotificationConfigurationInput, o ...func(*s3.Options)) (*s3.PutBucketNotificationConfigurationOutput, error) {
+		out, err := put.PutBucketNotificationConfiguration(ctx, in, o...)
+		if !raced {
+			raced = true
+			b.config = s3types.NotificationConfiguration{LambdaFunctionConfigurations: []s3types.LambdaFunctionConfiguration{theirs}}
+		}
+		return out, err
+	})
+	// WHEN the resource is created
+	h := cfnresponse.Handler(r, &cfnresponse.Options{Margin: -1, Logger: slog.New(slog.NewJSONHandler(&bytes.Buffer{}, nil))})
+	if _, err := h(context.Background(), event(t, "create.json", props(bucket), "")); err != nil {
+		t.Fatal(err)
+	}
+	// THEN it wrote again after reading back, and both sandboxes' entries are there
+	var ids []string
+	for _, l := range b.config.LambdaFunctionConfigurations {
+		ids = append(ids, aws.ToString(l.Id))
+	}
+	if b.puts != 2 || len(ids) != 2 || ids[0] != "other-sandbox" {
+		t.Errorf("puts = %d, entries = %v; want 2 puts and both entries", b.puts, ids)
+	}
+}

@@ -169,7 +169,7 @@ func (h *Handler) handleRecord(ctx context.Context, log *slog.Logger, r events.S
 		return nil
 	}
 	replyKey := ReplyKey(key)
-	folder, err := ParseSessionKey(key)
+	folder, err := ParseSessionKey(key, h.Config.StackName)
 	if err != nil {
 		return h.deny(ctx, log, &denial{reason: "key_layout", metric: MetricInvalidSessions, err: err}, replyKey, nil)
 	}

@@ -71,7 +71,7 @@ func serviceUnavailable() error {
 }
 
 func folderKey(kind, user string) string {
-	return "user/" + kind + "/" + main.UserFolderHash(user) + "/session.json"
+	return "user/" + kind + "/" + main.UserFolderHash(user) + "/" + stackName + "/session.json"
 }
 
 func sessionJSON(fields map[string]string) []byte {
@@ -369,8 +369,8 @@ func TestHandle(t *testing.T) {
 		},
 		{
 			name:        "session.json outside the home-folder layout",
-			key:         "user/custom/not-a-hash/session.json",
-			wantPuts:    map[string]string{homeBucket + "/user/custom/not-a-hash/session_url.txt": main.DenialMessage},
+			key:         "user/custom/not-a-hash/" + stackName + "/session.json",
+			wantPuts:    map[string]string{homeBucket + "/user/custom/not-a-hash/" + stackName + "/session_url.txt": main.DenialMessage},
 			wantMetrics: []string{main.MetricInvalidSessions},
 		},
 		{

@@ -1,6 +1,6 @@
 // Command appstream-session-validator is the AppStream sandbox's session validator
-// (constructs/appstreamsandbox). S3 invokes it for every user/*/session.json the AppStream
-// session script syncs into the home-folder bucket; it answers with a presigned SageMaker notebook
+// (constructs/appstreamsandbox). S3 invokes it for every user/*/<AppStream stack>/session.json the
+// AppStream session script syncs into the home-folder bucket; it answers with a presigned SageMaker notebook
 // URL only for a session AppStream confirms, and with a denial plus a security metric otherwise.
 // Wiring only: the logic is in handler.go.
 package main

@@ -160,12 +160,15 @@ var folderTypes = map[string]types.AuthenticationType{
 
 var sha256HexRe = regexp.MustCompile(`^[0-9a-fA-F]{64}$`)
 
-// ParseSessionKey checks that key is "user/<type>/<64 hex digits>/session.json", the only place
-// AppStream syncs a user's session.json to, and returns that folder.
-func ParseSessionKey(key string) (HomeFolder, error) {
+// ParseSessionKey checks that key is "user/<type>/<64 hex digits>/<stack>/session.json", the
+// only place AppStream syncs the session.json of a session on AppStream stack stack to, and
+// returns that folder. The session script writes into a folder named after the stack so that
+// several sandboxes share the account's home-folder bucket: each one's notification filters on
+// its own suffix, and S3 refuses two notifications whose prefixes and suffixes overlap.
+func ParseSessionKey(key, stack string) (HomeFolder, error) {
 	parts := strings.Split(key, "/")
-	if len(parts) != 4 || parts[0] != "user" || parts[3] != SessionFileName {
-		return HomeFolder{}, errors.New("object key: expected user/<type>/<user hash>/" + SessionFileName)
+	if len(parts) != 5 || parts[0] != "user" || parts[3] != stack || parts[4] != SessionFileName {
+		return HomeFolder{}, errors.New("object key: expected user/<type>/<user hash>/" + stack + "/" + SessionFileName)
 	}
 	at, ok := folderTypes[parts[1]]
 	if !ok {
@@ -174,7 +177,7 @@ func ParseSessionKey(key string) (HomeFolder, error) {
 	if !sha256HexRe.MatchString(parts[2]) {
 		return HomeFolder{}, errors.New("object key: expected a 64-digit hexadecimal user hash")
 	}
-	return HomeFolder{Dir: path.Dir(key), Hash: strings.ToLower(parts[2]), AuthenticationType: at}, nil
+	return HomeFolder{Dir: strings.Join(parts[:3], "/"), Hash: strings.ToLower(parts[2]), AuthenticationType: at}, nil
 }
 
 // UserFolderHash is the folder name AppStream gives user's home folder: the lower-case

@@ -78,34 +78,38 @@ func TestParseSession(t *testing.T) {
 
 func TestParseSessionKey(t *testing.T) {
 	hash := main.UserFolderHash("alice")
+	const stack = "Sandbox-DataSandbox-Stack"
 	tests := []struct {
 		key      string
 		wantAuth types.AuthenticationType // "" means rejected
 	}{
-		{"user/custom/" + hash + "/session.json", types.AuthenticationTypeApi},
-		{"user/federated/" + hash + "/session.json", types.AuthenticationTypeSaml},
-		{"user/userpool/" + hash + "/session.json", types.AuthenticationTypeUserpool},
-		{"user/custom/" + strings.ToUpper(hash) + "/session.json", types.AuthenticationTypeApi},
-		{"user/other/" + hash + "/session.json", ""},
-		{"user/custom/" + hash[:63] + "/session.json", ""},
-		{"user/custom/" + hash + "/sub/session.json", ""},
-		{"user/custom/" + hash + "/session.json.bak", ""},
-		{"users/custom/" + hash + "/session.json", ""},
+		{"user/custom/" + hash + "/" + stack + "/session.json", types.AuthenticationTypeApi},
+		{"user/federated/" + hash + "/" + stack + "/session.json", types.AuthenticationTypeSaml},
+		{"user/userpool/" + hash + "/" + stack + "/session.json", types.AuthenticationTypeUserpool},
+		{"user/custom/" + strings.ToUpper(hash) + "/" + stack + "/session.json", types.AuthenticationTypeApi},
+		// Another sandbox's session in the same home folder is not this validator's.
+		{"user/custom/" + hash + "/Prod-DataSandbox-Stack/session.json", ""},
+		{"user/custom/" + hash + "/session.json", ""},
+		{"user/other/" + hash + "/" + stack + "/session.json", ""},
+		{"user/custom/" + hash[:63] + "/" + stack + "/session.json", ""},
+		{"user/custom/" + hash + "/sub/" + stack + "/session.json", ""},
+		{"user/custom/" + hash + "/" + stack + "/session.json.bak", ""},
+		{"users/custom/" + hash + "/" + stack + "/session.json", ""},
 		{"session.json", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.key, func(t *testing.T) {
-			// GIVEN an object key WHEN it is parsed as a home-folder session.json key
-			f, err := main.ParseSessionKey(tt.key)
-			// THEN only the AppStream layout is accepted, with the type's authentication and the
-			// lower-case hash
+			// GIVEN an object key WHEN it is parsed as this stack's home-folder session.json key
+			f, err := main.ParseSessionKey(tt.key, stack)
+			// THEN only the AppStream layout with this stack's folder is accepted, with the
+			// type's authentication, the lower-case hash and the user's folder
 			if tt.wantAuth == "" {
 				if err == nil {
 					t.Fatalf("ParseSessionKey(%q) = %+v, want an error", tt.key, f)
 				}
 				return
 			}
-			if err != nil || f.AuthenticationType != tt.wantAuth || f.Hash != hash {
+			if err != nil || f.AuthenticationType != tt.wantAuth || f.Hash != hash || f.Dir != strings.Join(strings.Split(tt.key, "/")[:3], "/") {
 				t.Errorf("ParseSessionKey(%q) = %+v, %v", tt.key, f, err)
 			}
 		})

@@ -96,9 +96,18 @@ func (s *Subscription) Update(ctx context.Context, e cfnresponse.Event) (cfnresp
 	return response(e.PhysicalResourceId, bucket), nil
 }
 
-// Delete unsubscribes only when this resource subscribed; a subscription that is already gone
-// counts as deleted. The reports already written stay in their bucket.
+// RetainOnDelete is the resource property ("true") that keeps even a subscription this resource
+// made: the subscription is account-wide, and other sandboxes of the account use it.
+const RetainOnDelete = "RetainOnDelete"
+
+// Delete unsubscribes only when this resource subscribed and RetainOnDelete is not "true"; a
+// subscription that is already gone counts as deleted. The reports already written stay in
+// their bucket.
 func (s *Subscription) Delete(ctx context.Context, e cfnresponse.Event) (cfnresponse.Response, error) {
+	if retain, _ := e.ResourceProperties[RetainOnDelete].(string); retain == "true" {
+		s.logger(ctx).InfoContext(ctx, "RetainOnDelete is set; leaving the subscription on")
+		return cfnresponse.Response{}, nil
+	}
 	if !strings.HasSuffix(e.PhysicalResourceId, CreatedSuffix) {
 		s.logger(ctx).InfoContext(ctx, "the subscription predates this resource; leaving it on")
 		return cfnresponse.Response{}, nil

@@ -124,6 +124,7 @@ func TestSubscription(t *testing.T) {
 		name       string
 		file       string
 		physicalID string
+		retain     bool // RetainOnDelete "true"
 		account    account
 
 		wantErr          string
@@ -149,6 +150,8 @@ func TestSubscription(t *testing.T) {
 			wantIDSuffix: main.ExistingSuffix, wantSubscribed: true, wantSubscribes: 1},
 		{name: "delete unsubscribes what this resource created", file: "delete.json", physicalID: created, account: account{subscribed: true},
 			wantUnsubscribes: 1},
+		{name: "delete keeps what this resource created when told to retain (other sandboxes use it)", file: "delete.json", physicalID: created, retain: true,
+			account: account{subscribed: true}, wantSubscribed: true},
 		{name: "delete never removes a subscription it found", file: "delete.json", physicalID: existing, account: account{subscribed: true},
 			wantSubscribed: true},
 		{name: "delete of a subscription already gone succeeds", file: "delete.json", physicalID: created,
@@ -165,7 +168,11 @@ func TestSubscription(t *testing.T) {
 			h := cfnresponse.Handler(a.resource(), &cfnresponse.Options{Margin: -1, Logger: slog.New(slog.NewJSONHandler(&bytes.Buffer{}, nil))})
 
 			// WHEN the event is handled
-			resp, err := h(context.Background(), event(t, tt.file, tt.physicalID))
+			e := event(t, tt.file, tt.physicalID)
+			if tt.retain {
+				e.ResourceProperties[main.RetainOnDelete] = "true"
+			}
+			resp, err := h(context.Background(), e)
 
 			// THEN the subscription, the calls made and the ownership record are as expected
 			if tt.wantErr != "" {

@@ -1,8 +1,11 @@
 # securestacks AppStream sandbox: session script.
 #
 # Fetched from the scripts bucket by the launcher at every launch. It writes session.json
-# ({user, sessionId, stackName, fleetName, authType, written}) into the user's home folder, which
-# AppStream syncs to user/<type>/<sha256 of the user>/session.json in the home-folder bucket.
+# ({user, sessionId, stackName, fleetName, authType, written}) into a folder named after the
+# AppStream stack in the user's home folder, which AppStream syncs to
+# user/<type>/<sha256 of the user>/<stack>/session.json in the home-folder bucket. Every sandbox
+# of the account and region shares that bucket; the stack's folder keeps their notifications
+# and answers apart.
 # The session validator (a Lambda function outside the user's reach) checks the claims against
 # AppStream itself and answers in session_url.txt next to it: a presigned notebook URL, valid
 # for 5 minutes, or a denial message. Nothing here is trusted by the validator: the user can
@@ -12,8 +15,9 @@ $ErrorActionPreference = 'Stop'
 Set-StrictMode -Version Latest
 
 $homeFolder = Join-Path $env:USERPROFILE 'My Files\Home Folder'
-$request = Join-Path $homeFolder 'session.json'
-$reply = Join-Path $homeFolder 'session_url.txt'
+$sessionFolder = Join-Path $homeFolder $env:AppStream_Stack_Name
+$request = Join-Path $sessionFolder 'session.json'
+$reply = Join-Path $sessionFolder 'session_url.txt'
 
 Write-Host "Welcome, $env:AppStream_UserName."
 
@@ -28,6 +32,8 @@ while (-not (Test-Path $homeFolder)) {
     Write-Host 'Setting up your home folder...'
     Start-Sleep -Seconds 5
 }
+
+New-Item -ItemType Directory -Force -Path $sessionFolder | Out-Null
 
 # An answer left from an earlier session must not be taken for this session's answer.
 Remove-Item -Force -ErrorAction SilentlyContinue $reply
