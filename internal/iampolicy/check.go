@@ -314,7 +314,7 @@ func operatorMismatch(o operator, op, key, keyType string) string {
 			return ""
 		}
 	}
-	return fmt.Sprintf("%s does not fit %s, a %s key (expected a %s operator)", op, key, keyType, operatorFamily(scalar))
+	return fmt.Sprintf("%s does not fit %s, of type %s: expected a %s operator", op, key, keyType, operatorFamily(scalar))
 }
 
 func operatorFamily(keyType string) string {

@@ -31,7 +31,14 @@ func (s *Service) Formats(a *Action, target ActionTarget) []Format {
 		// A literal "*" follows the name, so the name is one segment.
 		return []Format{{Text: rt.ARN + ":*", Pattern: append(FormatPattern(rt.ARN+":"), elem{kind: lit, c: '*'})}}
 	}
-	return []Format{{Text: rt.ARN, Pattern: FormatPattern(rt.ARN)}}
+	formats := []Format{{Text: rt.ARN, Pattern: FormatPattern(rt.ARN)}}
+	if s.Prefix == "lambda" && rt.Key == "function" {
+		// A version or alias qualifies the function ARN:
+		// https://docs.aws.amazon.com/lambda/latest/dg/lambda-api-permissions-ref.html
+		qualified := rt.ARN + ":${Qualifier}"
+		formats = append(formats, Format{Text: qualified, Pattern: FormatPattern(qualified)})
+	}
+	return formats
 }
 
 // AcceptsResource reports whether resource can name a resource that action a

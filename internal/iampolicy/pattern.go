@@ -16,6 +16,8 @@ const (
 	oneSegment                  // any one byte but ':'
 	star                        // any run of bytes, possibly empty (IAM *)
 	starSegment                 // any run of bytes without ':'
+	oneBucket                   // any one byte of a bucket name: neither ':' nor '/'
+	starBucket                  // any run of bucket-name bytes
 )
 
 type elem struct {
@@ -23,7 +25,18 @@ type elem struct {
 	c    byte
 }
 
-func (e elem) isStar() bool { return e.kind == star || e.kind == starSegment }
+func (e elem) isStar() bool { return e.kind == star || e.kind == starSegment || e.kind == starBucket }
+
+// excludes reports whether the element's class leaves out byte c.
+func (e elem) excludes(c byte) bool {
+	switch e.kind {
+	case oneSegment, starSegment:
+		return c == ':'
+	case oneBucket, starBucket:
+		return c == ':' || c == '/'
+	}
+	return false
+}
 
 // literal returns the pattern matching exactly s.
 func literal(s string) Pattern {
@@ -69,21 +82,21 @@ func PolicyPattern(s string) Pattern {
 // FormatPattern parses an ARN format of the Service Authorization Reference,
 // such as arn:${Partition}:logs:${Region}:${Account}:log-group:${LogGroupName}.
 // A variable stands for a non-empty value without ':' (a partition, region,
-// account or name), except the last one when nothing follows it: that is the
-// resource's own id, which may carry a qualifier (function:NAME:ALIAS) or an
-// object key with ':'. A * in a format is a wildcard.
+// account, id or name); ${BucketName} also has no '/'
+// (https://docs.aws.amazon.com/AmazonS3/latest/userguide/bucketnamingrules.html),
+// so a bucket is never an object. A * in a format is a wildcard.
 func FormatPattern(format string) Pattern {
 	var p Pattern
 	for i := 0; i < len(format); i++ {
 		c := format[i]
 		if c == '$' && i+1 < len(format) && format[i+1] == '{' {
 			if end := strings.IndexByte(format[i:], '}'); end > 0 {
-				i += end
-				if i == len(format)-1 {
-					p = append(p, elem{kind: one}, elem{kind: star})
+				if format[i:i+end+1] == "${BucketName}" {
+					p = append(p, elem{kind: oneBucket}, elem{kind: starBucket})
 				} else {
 					p = append(p, elem{kind: oneSegment}, elem{kind: starSegment})
 				}
+				i += end
 				continue
 			}
 		}
@@ -102,11 +115,11 @@ func compatible(a, b elem) bool {
 	case a.kind == lit && b.kind == lit:
 		return a.c == b.c
 	case a.kind == lit:
-		return a.c != ':' || (b.kind != oneSegment && b.kind != starSegment)
+		return !b.excludes(a.c)
 	case b.kind == lit:
-		return b.c != ':' || (a.kind != oneSegment && a.kind != starSegment)
+		return !a.excludes(b.c)
 	default:
-		return true
+		return true // every class holds letters
 	}
 }
 
