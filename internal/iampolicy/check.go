@@ -104,7 +104,7 @@ func (r *Reference) Check(doc Document) ([]Finding, error) {
 			out = append(out, Finding{Check: CheckPolicy, Statement: fmt.Sprintf("#%d", i), Message: "expected the statement to be an object"})
 			continue
 		}
-		found, err := r.checkStatement(doc.Kind, i, st)
+		found, err := r.checkStatement(doc, i, st)
 		if err != nil {
 			return nil, err
 		}
@@ -113,7 +113,8 @@ func (r *Reference) Check(doc Document) ([]Finding, error) {
 	return out, nil
 }
 
-func (r *Reference) checkStatement(kind Kind, index int, st map[string]any) ([]Finding, error) {
+func (r *Reference) checkStatement(doc Document, index int, st map[string]any) ([]Finding, error) {
+	kind := doc.Kind
 	name := fmt.Sprintf("#%d", index)
 	if sid, ok := st["Sid"].(string); ok && sid != "" {
 		name = sid
@@ -170,7 +171,7 @@ func (r *Reference) checkStatement(kind Kind, index int, st map[string]any) ([]F
 			report(CheckPolicy, "", "expected Resource or NotResource")
 		}
 		if has {
-			out = append(out, checkResources(name, actions, allResolved, resourceValue)...)
+			out = append(out, checkResources(Resolver{Types: doc.Types}, name, actions, allResolved, resourceValue)...)
 		}
 	}
 
@@ -221,12 +222,12 @@ func (a resolvedAction) acceptsKey(canonical string) bool {
 
 // checkResources finds the actions no Resource can match, and, when every
 // action is known, the Resources no action can match.
-func checkResources(stmt string, actions []resolvedAction, allResolved bool, resourceValue any) []Finding {
+func checkResources(resolver Resolver, stmt string, actions []resolvedAction, allResolved bool, resourceValue any) []Finding {
 	var out []Finding
 	var entries [][]Value
 	var texts []string
 	for _, v := range anyList(resourceValue) {
-		vals, ok := Resolve(v)
+		vals, ok := resolver.Resolve(v)
 		if !ok {
 			out = append(out, Finding{Check: CheckPolicy, Statement: stmt, Message: fmt.Sprintf("expected each Resource to be a string, got %v", v)})
 			continue
@@ -314,7 +315,7 @@ func operatorMismatch(o operator, op, key, keyType string) string {
 			return ""
 		}
 	}
-	return fmt.Sprintf("%s does not fit %s, of type %s: expected a %s operator", op, key, keyType, operatorFamily(scalar))
+	return fmt.Sprintf("%s does not fit %s, of type %s: %s keys take %s operators", op, key, keyType, scalar, operatorFamily(scalar))
 }
 
 func operatorFamily(keyType string) string {

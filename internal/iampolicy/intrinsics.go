@@ -22,14 +22,26 @@ var pseudoSegments = map[string]bool{
 	"AWS::Partition": true, "AWS::Region": true, "AWS::AccountId": true, "AWS::URLSuffix": true,
 }
 
+// Resolver resolves the intrinsics of one template.
+type Resolver struct {
+	// Types maps the template's logical ids to their resource types, so a
+	// Ref or Fn::GetAtt of a known type takes that type's form.
+	Types map[string]string
+}
+
+// Resolve resolves v with no knowledge of the template's resources.
+func Resolve(v any) ([]Value, bool) { return Resolver{}.Resolve(v) }
+
 // Resolve returns the values a policy string may take. A plain string is a
 // policy pattern (its * and ? are wildcards). Ref to AWS::Partition, Region,
-// AccountId or URLSuffix becomes one wildcard segment; any other Ref,
+// AccountId or URLSuffix becomes one wildcard segment. A Ref or Fn::GetAtt
+// of a resource whose type is in refForms/attForms takes that form (a
+// bucket's Ref is its name, its Arn an S3 bucket ARN); any other Ref,
 // Fn::GetAtt, Fn::ImportValue (and every intrinsic not joined) becomes a
-// wildcard that may span segments; Fn::Join and Fn::Sub concatenate; Fn::If
+// wildcard that may span segments. Fn::Join and Fn::Sub concatenate; Fn::If
 // yields both branches. ok is false for a value that is not a string or an
 // intrinsic (a malformed policy).
-func Resolve(v any) (values []Value, ok bool) {
+func (r Resolver) Resolve(v any) (values []Value, ok bool) {
 	switch x := v.(type) {
 	case string:
 		return []Value{{Text: x, Pattern: PolicyPattern(x)}}, true
@@ -38,7 +50,7 @@ func Resolve(v any) (values []Value, ok bool) {
 			return nil, false
 		}
 		for fn, arg := range x {
-			return resolveIntrinsic(fn, arg), true
+			return r.resolveIntrinsic(fn, arg), true
 		}
 	}
 	return nil, false
@@ -46,7 +58,7 @@ func Resolve(v any) (values []Value, ok bool) {
 
 func token(text string, p Pattern) []Value { return []Value{{Text: "${" + text + "}", Pattern: p}} }
 
-func resolveIntrinsic(fn string, arg any) []Value {
+func (r Resolver) resolveIntrinsic(fn string, arg any) []Value {
 	switch fn {
 	case "Ref":
 		name, _ := arg.(string)
@@ -56,7 +68,7 @@ func resolveIntrinsic(fn string, arg any) []Value {
 		if name == "AWS::NoValue" {
 			return nil
 		}
-		return token(name, anything())
+		return token(name, r.form(refForms, name, ""))
 	case "Fn::GetAtt":
 		parts, _ := arg.([]any)
 		var names []string
@@ -64,9 +76,12 @@ func resolveIntrinsic(fn string, arg any) []Value {
 			names = append(names, fmt.Sprint(p))
 		}
 		if s, ok := arg.(string); ok {
-			names = []string{s}
+			names = strings.SplitN(s, ".", 2)
 		}
-		return token(strings.Join(names, "."), anything())
+		if len(names) != 2 {
+			return token(strings.Join(names, "."), anything())
+		}
+		return token(names[0]+"."+names[1], r.form(attForms, names[0], names[1]))
 	case "Fn::Join":
 		args, _ := arg.([]any)
 		if len(args) != 2 {
@@ -79,7 +94,7 @@ func resolveIntrinsic(fn string, arg any) []Value {
 		}
 		out := []Value{{}}
 		for i, part := range parts {
-			vals, ok := Resolve(part)
+			vals, ok := r.Resolve(part)
 			if !ok {
 				vals = token("?", anything())
 			}
@@ -96,7 +111,7 @@ func resolveIntrinsic(fn string, arg any) []Value {
 			tmpl, _ = args[0].(string)
 			vars, _ = args[1].(map[string]any)
 		}
-		return resolveSub(tmpl, vars)
+		return r.resolveSub(tmpl, vars)
 	case "Fn::If":
 		args, _ := arg.([]any)
 		if len(args) != 3 {
@@ -104,7 +119,7 @@ func resolveIntrinsic(fn string, arg any) []Value {
 		}
 		var out []Value
 		for _, branch := range args[1:] {
-			vals, _ := Resolve(branch)
+			vals, _ := r.Resolve(branch)
 			out = append(out, vals...)
 		}
 		return out
@@ -115,7 +130,7 @@ func resolveIntrinsic(fn string, arg any) []Value {
 var subVariable = regexp.MustCompile(`\$\{([^}]*)\}`)
 
 // resolveSub resolves a Fn::Sub template; ${!Literal} is the literal ${Literal}.
-func resolveSub(tmpl string, vars map[string]any) []Value {
+func (r Resolver) resolveSub(tmpl string, vars map[string]any) []Value {
 	out := []Value{{}}
 	last := 0
 	for _, m := range subVariable.FindAllStringSubmatchIndex(tmpl, -1) {
@@ -126,11 +141,14 @@ func resolveSub(tmpl string, vars map[string]any) []Value {
 		case strings.HasPrefix(name, "!"):
 			vals = []Value{{Text: "${" + name[1:] + "}", Pattern: anything()}} // an IAM policy variable
 		case vars[name] != nil:
-			vals, _ = Resolve(vars[name])
+			vals, _ = r.Resolve(vars[name])
 		case pseudoSegments[name]:
 			vals = token(name, segment())
+		case strings.Contains(name, "."):
+			id, att, _ := strings.Cut(name, ".")
+			vals = token(name, r.form(attForms, id, att))
 		default:
-			vals = token(name, anything())
+			vals = token(name, r.form(refForms, name, ""))
 		}
 		out = concat(out, vals)
 		last = m[1]
@@ -158,4 +176,61 @@ func concat(heads, tails []Value) []Value {
 		}
 	}
 	return out
+}
+
+// refForms are the values of Ref for resource types whose Ref is documented
+// in https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-template-resource-type-ref.html
+// (each type's "Return values"), as ARN formats with ${Variables}.
+var refForms = map[string]string{
+	"AWS::S3::Bucket":                      "${BucketName}",
+	"AWS::SQS::Queue":                      "https://sqs.${Region}.${URLSuffix}/${Account}/${QueueName}",
+	"AWS::SNS::Topic":                      "arn:${Partition}:sns:${Region}:${Account}:${TopicName}",
+	"AWS::SecretsManager::Secret":          "arn:${Partition}:secretsmanager:${Region}:${Account}:secret:${SecretId}",
+	"AWS::Lambda::Function":                "${FunctionName}",
+	"AWS::IAM::Role":                       "${RoleName}",
+	"AWS::KMS::Key":                        "${KeyId}",
+	"AWS::Logs::LogGroup":                  "${LogGroupName}",
+	"AWS::DynamoDB::Table":                 "${TableName}",
+	"AWS::ACMPCA::CertificateAuthority":    "arn:${Partition}:acm-pca:${Region}:${Account}:certificate-authority/${CertificateAuthorityId}",
+	"AWS::StepFunctions::StateMachine":     "arn:${Partition}:states:${Region}:${Account}:stateMachine:${StateMachineName}",
+	"AWS::CodeBuild::Project":              "${ProjectName}",
+	"AWS::ECR::Repository":                 "${RepositoryName}",
+	"AWS::SSM::Parameter":                  "${ParameterName}",
+	"AWS::CertificateManager::Certificate": "arn:${Partition}:acm:${Region}:${Account}:certificate/${CertificateId}",
+}
+
+// attForms are the Fn::GetAtt values of the same page, keyed by type and attribute.
+var attForms = map[string]string{
+	"AWS::S3::Bucket Arn":                   "arn:${Partition}:s3:::${BucketName}",
+	"AWS::SQS::Queue Arn":                   "arn:${Partition}:sqs:${Region}:${Account}:${QueueName}",
+	"AWS::SNS::Topic TopicArn":              "arn:${Partition}:sns:${Region}:${Account}:${TopicName}",
+	"AWS::Lambda::Function Arn":             "arn:${Partition}:lambda:${Region}:${Account}:function:${FunctionName}",
+	"AWS::IAM::Role Arn":                    "arn:${Partition}:iam::${Account}:role/${RoleNameWithPath}",
+	"AWS::KMS::Key Arn":                     "arn:${Partition}:kms:${Region}:${Account}:key/${KeyId}",
+	"AWS::Logs::LogGroup Arn":               "arn:${Partition}:logs:${Region}:${Account}:log-group:${LogGroupName}:*",
+	"AWS::DynamoDB::Table Arn":              "arn:${Partition}:dynamodb:${Region}:${Account}:table/${TableName}",
+	"AWS::CodeBuild::Project Arn":           "arn:${Partition}:codebuild:${Region}:${Account}:project/${ProjectName}",
+	"AWS::ECR::Repository Arn":              "arn:${Partition}:ecr:${Region}:${Account}:repository/${RepositoryName}",
+	"AWS::CodeCommit::Repository Arn":       "arn:${Partition}:codecommit:${Region}:${Account}:${RepositoryName}",
+	"AWS::StepFunctions::StateMachine Arn":  "arn:${Partition}:states:${Region}:${Account}:stateMachine:${StateMachineName}",
+	"AWS::CloudTrail::Trail Arn":            "arn:${Partition}:cloudtrail:${Region}:${Account}:trail/${TrailName}",
+	"AWS::Events::Rule Arn":                 "arn:${Partition}:events:${Region}:${Account}:rule/${RuleName}",
+	"AWS::ACMPCA::CertificateAuthority Arn": "arn:${Partition}:acm-pca:${Region}:${Account}:certificate-authority/${CertificateAuthorityId}",
+}
+
+// form returns what a Ref (att "") or Fn::GetAtt of logical id resolves to:
+// its type's form, where known, else a wildcard that may span segments.
+func (r Resolver) form(forms map[string]string, id, att string) Pattern {
+	typ, ok := r.Types[id]
+	if !ok {
+		return anything()
+	}
+	key := typ
+	if att != "" {
+		key += " " + att
+	}
+	if f, ok := forms[key]; ok {
+		return FormatPattern(f)
+	}
+	return anything()
 }

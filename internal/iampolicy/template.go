@@ -26,6 +26,8 @@ type Document struct {
 	Where     string // the property path, e.g. Policies[0].PolicyDocument
 	Kind      Kind
 	Body      any // the decoded document, intrinsics unresolved
+	// Types maps every logical id of the template to its resource type.
+	Types map[string]string
 }
 
 // policyProperty names where a resource type keeps a policy document.
@@ -76,6 +78,10 @@ func TemplateDocuments(template []byte) ([]Document, error) {
 	if err := json.Unmarshal(template, &t); err != nil {
 		return nil, fmt.Errorf("reading template: %w", err)
 	}
+	types := map[string]string{}
+	for id, res := range t.Resources {
+		types[id] = res.Type
+	}
 	var docs []Document
 	for _, id := range slices.Sorted(maps.Keys(t.Resources)) {
 		res := t.Resources[id]
@@ -84,7 +90,7 @@ func TemplateDocuments(template []byte) ([]Document, error) {
 			if !ok {
 				continue
 			}
-			doc := Document{LogicalID: id, Type: res.Type, Where: prop.path, Kind: prop.kind, Body: decodeString(v)}
+			doc := Document{LogicalID: id, Type: res.Type, Where: prop.path, Kind: prop.kind, Body: decodeString(v), Types: types}
 			switch {
 			case prop.path == "Policies":
 				list, _ := v.([]any)
