@@ -82,20 +82,9 @@ synth: deps
 	@echo "templates: $$(ls $(CDK_OUT)/*.template.json 2>/dev/null | wc -l) in $(CURDIR)/$(CDK_OUT)/"
 	@ls $(CDK_OUT)/*.template.json 2>/dev/null | sed 's/^/  /' || true
 
-# The pinned environment runs the app the way the CDK CLI does (CDK_CONTEXT_JSON,
-# CDK_OUTDIR) with cdk.json's context plus $(PINNED_CONTEXT): the CLI cannot
-# take an environment from a file, and the pinned account must never reach
-# cdk.json, where -c env=all would deploy it. Bundling is skipped: asset
-# hashes are computed before bundling, so the templates are the same.
+# Test-only environments, each in its own output directory.
 synth-pinned: deps
-	rm -rf $(PINNED_OUT)
-	CDK_OUTDIR=$(PINNED_OUT) CDK_CONTEXT_JSON="$$(node -e ' \
-	  const fs = require("fs"); \
-	  const ctx = JSON.parse(fs.readFileSync("cdk.json")).context; \
-	  const env = JSON.parse(fs.readFileSync(process.argv[1])); \
-	  Object.assign(ctx, env, {"aws:cdk:bundling-stacks": []}); \
-	  process.stdout.write(JSON.stringify(ctx));' $(PINNED_CONTEXT))" go run .
-	@echo "templates: $$(ls $(PINNED_OUT)/*.template.json | wc -l) in $(CURDIR)/$(PINNED_OUT)/"
+	scripts/synth-test-env.sh $(PINNED_CONTEXT) $(PINNED_OUT)
 
 ## Tests and gates -------------------------------------------------------------
 
