@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strings"
 )
 
 // Kind says whose policy a document is, which decides what it must contain.
@@ -139,6 +140,9 @@ func decodeString(v any) any {
 // TemplateFinding is a finding located in a template.
 type TemplateFinding struct {
 	LogicalID string
+	// Where is the property holding the document, for resource types with
+	// more than one (a role's trust policy and inline policies); else "".
+	Where string
 	Finding
 }
 
@@ -147,7 +151,11 @@ func (f TemplateFinding) String() string {
 	if action == "" {
 		action = "-"
 	}
-	return fmt.Sprintf("%s %s %s: %s: %s", f.LogicalID, f.Statement, action, f.Check, f.Message)
+	id := f.LogicalID
+	if f.Where != "" {
+		id += "/" + f.Where
+	}
+	return fmt.Sprintf("%s %s %s: %s: %s", id, f.Statement, action, f.Check, f.Message)
 }
 
 // CheckTemplate checks every policy document of a CloudFormation template and
@@ -163,8 +171,12 @@ func (r *Reference) CheckTemplate(template []byte) ([]TemplateFinding, int, erro
 		if err != nil {
 			return nil, 0, err
 		}
+		where := ""
+		if len(policyProperties[d.Type]) > 1 || strings.HasPrefix(d.Where, "Policies[") {
+			where = d.Where
+		}
 		for _, f := range found {
-			out = append(out, TemplateFinding{LogicalID: d.LogicalID, Finding: f})
+			out = append(out, TemplateFinding{LogicalID: d.LogicalID, Where: where, Finding: f})
 		}
 	}
 	return out, len(docs), nil
