@@ -196,8 +196,12 @@ func (r *Reference) checkStatement(doc Document, index int, st map[string]any) (
 					report(CheckConditionOperator, "", "%s", msg)
 				}
 			}
-			// A key absent from the request makes every operator but Null
-			// and ...IfExists false, so the statement never applies to that action.
+			// A key absent from the action's request context makes a positive
+			// operator false (the statement never applies to that action) and a
+			// negated one true (the condition tests nothing); Null and ...IfExists
+			// are written for absent keys. See "If the key that you specify in a
+			// policy condition is not present in the request context" in
+			// https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_condition_operators.html
 			if global || o.ifExists || o.base == "Null" || notAction {
 				continue
 			}
