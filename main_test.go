@@ -78,13 +78,65 @@ func TestSandboxSynthesizesEveryStackNagClean(t *testing.T) {
 	}
 }
 
+// pinnedContext is the pinned test environment, a concrete account and region
+// used only by tests; make test synthesizes it into cdk.out.pinned and runs
+// cfn-guard and the IAM gate on it.
+const pinnedContext = "testdata/pinned.context.json"
+
+// pinnedEnvironment returns the pinned test environment's name and settings.
+func pinnedEnvironment(t *testing.T) (string, map[string]any) {
+	t.Helper()
+	b, err := os.ReadFile(pinnedContext)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ctx struct {
+		Env          string                    `json:"env"`
+		Environments map[string]map[string]any `json:"environments"`
+	}
+	if err := json.Unmarshal(b, &ctx); err != nil {
+		t.Fatalf("%s: %v", pinnedContext, err)
+	}
+	if ctx.Environments[ctx.Env] == nil {
+		t.Fatalf("%s: env %q is not among its environments", pinnedContext, ctx.Env)
+	}
+	return ctx.Env, ctx.Environments[ctx.Env]
+}
+
+func TestPinnedEnvironmentIsOnlyForTests(t *testing.T) {
+	// GIVEN the pinned test environment and cdk.json's user environments
+	name, env := pinnedEnvironment(t)
+	// THEN it is the concrete account and region the gates expect, and no
+	// user environment (which -c env=all would deploy) names it or its account
+	if name != "pinned" || env["account"] != "123456789012" || env["region"] != "eu-west-1" {
+		t.Errorf("pinned environment = %s %v, want pinned 123456789012/eu-west-1", name, env)
+	}
+	users, _ := cdkJSONContext(t)["environments"].(map[string]any)
+	for n, e := range users {
+		if n == name || strings.Contains(asJSON(t, e), `"123456789012"`) {
+			t.Errorf("cdk.json environment %s is the pinned test environment", n)
+		}
+	}
+}
+
+func asJSON(t *testing.T, v any) string {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
 func TestAllEnvironmentsAreSynthesizedWithTheirAccountAndRegion(t *testing.T) {
-	// GIVEN a multi-environment config selected with env=all
+	// GIVEN the pinned test environment and a second pinned one, selected
+	// with env=all beside the sandbox
+	name, pinned := pinnedEnvironment(t)
 	app := newApp(t, map[string]any{
 		"env": "all",
 		"environments": map[string]any{
-			"prod":       map[string]any{"account": "123456789012", "region": "eu-west-1", "tags": map[string]any{"cost-centre": "sec"}},
-			"eu-staging": map[string]any{"account": "210987654321", "region": "eu-central-1"},
+			name:         pinned,
+			"eu-staging": map[string]any{"account": "210987654321", "region": "eu-central-1", "tags": map[string]any{"cost-centre": "sec"}},
 		},
 	})
 	// WHEN the app is built with the three nag packs
@@ -100,14 +152,14 @@ func TestAllEnvironmentsAreSynthesizedWithTheirAccountAndRegion(t *testing.T) {
 	var names []string
 	for _, s := range built {
 		names = append(names, *s.StackName())
-		if strings.HasPrefix(*s.StackName(), "Prod-") && (*s.Account() != "123456789012" || *s.Region() != "eu-west-1") {
+		if strings.HasPrefix(*s.StackName(), "Pinned-") && (*s.Account() != pinned["account"] || *s.Region() != pinned["region"]) {
 			t.Errorf("%s is in %s/%s", *s.StackName(), *s.Account(), *s.Region())
 		}
 		if errs := nag.Errors(s); len(errs) > 0 {
 			t.Errorf("%s has %d unsuppressed nag errors:\n%s", *s.StackName(), len(errs), strings.Join(errs, "\n"))
 		}
 	}
-	for _, prefix := range []string{"EuStaging-", "Prod-", "Sandbox-"} {
+	for _, prefix := range []string{"EuStaging-", "Pinned-", "Sandbox-"} {
 		for _, sys := range stacks.Systems() {
 			if !slices.Contains(names, prefix+sys.Name) {
 				t.Errorf("missing stack %s%s in %v", prefix, sys.Name, names)

@@ -38,7 +38,10 @@ func (s *Sandbox) notebook(r resolved) {
 			ArnFormat: awscdk.ArnFormat_COLON_RESOURCE_NAME,
 		})
 	}
-	logGroupArn := logsArn(NotebookLogGroup)
+	// CloudWatch Logs authorizes every log-group action but tagging on the ARN
+	// with a trailing ":*", never on the bare log-group ARN:
+	// https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/iam-access-control-overview-cwl.html
+	logGroupArn := logsArn(NotebookLogGroup + ":*")
 	streamsArn := logsArn(NotebookLogGroup + ":log-stream:" + *s.NotebookName + "/*")
 	policy := awsiam.NewManagedPolicy(s, jsii.String("NotebookPolicy"), &awsiam.ManagedPolicyProps{
 		Description: jsii.String("Write the sandbox notebook's logs and use its volume key"),
@@ -46,12 +49,12 @@ func (s *Sandbox) notebook(r resolved) {
 		Statements: &[]awsiam.PolicyStatement{
 			awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 				Sid:       jsii.String("NotebookLogGroup"),
-				Actions:   jsii.Strings("logs:CreateLogGroup"),
+				Actions:   jsii.Strings("logs:CreateLogGroup", "logs:DescribeLogStreams"),
 				Resources: jsii.Strings(*logGroupArn),
 			}),
 			awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 				Sid:       jsii.String("NotebookLogStreams"),
-				Actions:   jsii.Strings("logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"),
+				Actions:   jsii.Strings("logs:CreateLogStream", "logs:PutLogEvents"),
 				Resources: jsii.Strings(*streamsArn),
 			}),
 			awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
@@ -68,9 +71,12 @@ func (s *Sandbox) notebook(r resolved) {
 		},
 	})
 	nag.Suppress(policy, nag.Rule{
-		ID:     "AwsSolutions-IAM5",
-		Reason: "SageMaker names the notebook's log streams <notebook>/<file> at run time; the grant covers this notebook's streams only, and the key actions are KMS's data-key family on one key",
+		ID: "AwsSolutions-IAM5",
+		Reason: "SageMaker names the notebook's log streams <notebook>/<file> at run time; the grant covers this notebook's streams only. " +
+			"The log group's ':*' is the ARN form CloudWatch Logs authorizes log-group actions on, not a wildcard over groups. " +
+			"The key actions are KMS's data-key family on one key",
 		AppliesTo: []string{
+			"Resource::" + nagString(logGroupArn),
 			"Resource::" + nagString(streamsArn),
 			"Action::kms:GenerateDataKey*", "Action::kms:ReEncrypt*",
 		},

@@ -16,11 +16,21 @@ import (
 
 	"github.com/securestacks/securestacks/constructs/appstreamsandbox"
 	"github.com/securestacks/securestacks/constructs/internal/policytest"
+	"github.com/securestacks/securestacks/internal/iampolicy"
 	"github.com/securestacks/securestacks/internal/nag"
 )
 
+// reference is AWS's Service Authorization Reference, which every template
+// that build synthesizes is checked against.
+var reference *iampolicy.Reference
+
 // TestMain owns the one jsii runtime (node process) of this test binary.
 func TestMain(m *testing.M) {
+	var err error
+	if reference, err = iampolicy.LoadNearest(); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(2)
+	}
 	code := m.Run()
 	jsii.Close()
 	os.Exit(code)
@@ -74,6 +84,16 @@ func build(t *testing.T, env *awscdk.Environment, props *appstreamsandbox.Sandbo
 	var out tmpl
 	if err := json.Unmarshal(b, &out); err != nil {
 		t.Fatal(err)
+	}
+	// Every policy must be one AWS can evaluate as written: actions that exist,
+	// resources of the forms the actions authorize, condition keys in the
+	// actions' request context.
+	findings, _, err := reference.CheckTemplate(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range findings {
+		t.Errorf("Service Authorization Reference: %s", f)
 	}
 	if dir := os.Getenv("APPSTREAMSANDBOX_TEMPLATE_DIR"); dir != "" {
 		// For running cfn-guard over the template by hand.
@@ -317,10 +337,11 @@ func TestDefaultSandboxIsIsolated(t *testing.T) {
 	})
 
 	t.Run("no * resource except where the API requires it", func(t *testing.T) {
-		// The exceptions, listed in README.md: usage-report subscriptions (no resource-level
-		// permissions), Lambda VPC ENIs, and the framework's and CDK's own grants (which name
-		// ARNs, not *).
+		// The exceptions, listed in README.md: usage-report subscriptions and DescribeFleets
+		// (no resource-level permissions), Lambda VPC ENIs, and the framework's and CDK's own
+		// grants (which name ARNs, not *).
 		allowed := map[string]bool{
+			"appstream:DescribeFleets":                   true,
 			"appstream:DescribeUsageReportSubscriptions": true, "appstream:CreateUsageReportSubscription": true,
 			"appstream:DeleteUsageReportSubscription": true, "ec2:CreateNetworkInterface": true,
 			"ec2:DescribeNetworkInterfaces": true, "ec2:DescribeSubnets": true, "ec2:DeleteNetworkInterface": true,
@@ -828,5 +849,56 @@ func TestServicePrincipals(t *testing.T) {
 	// EventBridge targets nothing in the sandbox.
 	if n := len(tp.ofType("AWS::Events::Rule")); n != 0 {
 		t.Errorf("%d EventBridge rules: their targets need resource policies checked here", n)
+	}
+}
+
+// statementBySid returns the one identity-policy statement of t with this Sid.
+func (t tmpl) statementBySid(tt *testing.T, sid string) map[string]any {
+	tt.Helper()
+	var found []map[string]any
+	for _, sts := range t.statements() {
+		for _, st := range sts {
+			if st["Sid"] == sid {
+				found = append(found, st)
+			}
+		}
+	}
+	if len(found) != 1 {
+		tt.Fatalf("want one statement %s, got %d", sid, len(found))
+	}
+	return found[0]
+}
+
+func TestRolesNameResourcesInTheFormsTheirActionsAuthorize(t *testing.T) {
+	// GIVEN the default sandbox
+	_, _, tp, _ := build(t, nil, placeholder())
+	// THEN appstream:DescribeFleets, which supports no resource-level permissions
+	// (https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonappstream2.0.html),
+	// is granted on "*", and start/stop stay on the fleet
+	describe := tp.statementBySid(t, "DescribeFleets")
+	if describe["Action"] != "appstream:DescribeFleets" || describe["Resource"] != "*" {
+		t.Errorf("DescribeFleets statement = %s", asJSON(describe))
+	}
+	startStop := tp.statementBySid(t, "StartStopThisFleet")
+	if got := asJSON(startStop["Action"]); got != `["appstream:StartFleet","appstream:StopFleet"]` {
+		t.Errorf("StartStopThisFleet actions = %s", got)
+	}
+	if r := fmt.Sprint(arnText(startStop["Resource"])); !strings.Contains(r, ":appstream:<AWS::Region>:<AWS::AccountId>:fleet/") {
+		t.Errorf("StartStopThisFleet resource = %s, want the fleet's ARN", r)
+	}
+	// AND the notebook's log-group actions name the group as CloudWatch Logs
+	// authorizes them, with the trailing ":*"
+	// (https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/iam-access-control-overview-cwl.html),
+	// and the stream actions name its streams
+	group := tp.statementBySid(t, "NotebookLogGroup")
+	if got := asJSON(group["Action"]); got != `["logs:CreateLogGroup","logs:DescribeLogStreams"]` {
+		t.Errorf("NotebookLogGroup actions = %s", got)
+	}
+	if r := fmt.Sprint(arnText(group["Resource"])); !strings.HasSuffix(r, ":log-group:"+appstreamsandbox.NotebookLogGroup+":*") {
+		t.Errorf("NotebookLogGroup resource = %s, want the log group's ARN with :*", r)
+	}
+	streams := tp.statementBySid(t, "NotebookLogStreams")
+	if got := asJSON(streams["Action"]); got != `["logs:CreateLogStream","logs:PutLogEvents"]` {
+		t.Errorf("NotebookLogStreams actions = %s", got)
 	}
 }

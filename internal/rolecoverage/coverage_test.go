@@ -395,11 +395,7 @@ func TestRolesCoverTheCode(t *testing.T) {
 
 // knownGaps are failures another change fixes, by "<construct id> <action>",
 // with who fixes it. Each stays visible in the test log.
-var knownGaps = map[string]string{
-	// appstream:DescribeFleets supports no resource-level permissions; the
-	// fleet-lifecycle role scopes it to the fleet ARN (issue 10).
-	"SandboxFleetLifecycleFunction appstream:DescribeFleets": "the iamgate branch (issue 10, AppStreamSandbox)",
-}
+var knownGaps = map[string]string{}
 
 func gapKey(o rolecoverage.Outcome) string {
 	return rolecoverage.ConstructID(o.Function.ID) + " " + o.Action

@@ -76,8 +76,8 @@ var handlers = map[string]handler{
 	"appstream-session-validator": {
 		functions: []string{"SandboxValidator"},
 		targets: map[string]targetsFunc{
-			"s3.GetObject": object(env("HOME_FOLDER_BUCKET"), "user/custom/0123456789abcdef/session.json"),
-			"s3.PutObject": object(env("HOME_FOLDER_BUCKET"), "user/custom/0123456789abcdef/session_url.txt"),
+			"s3.GetObject": sessionObject("session.json"),
+			"s3.PutObject": sessionObject("session_url.txt"),
 			"appstream.DescribeSessions": func(f *rolecoverage.Function) ([]rolecoverage.Target, error) {
 				fleet, err := arnOf("appstream", "fleet/", env("APPSTREAM_FLEET_NAME"))(f)
 				if err != nil {
@@ -248,6 +248,18 @@ func bucket(v value) targetsFunc {
 			out = append(out, rolecoverage.Target{Resource: "arn:" + f.T.Env.Partition + ":s3:::" + s})
 		}
 		return out, err
+	}
+}
+
+// sessionObject is a file in a user's home folder, in the folder the session script names after
+// the sandbox's AppStream stack: user/<type>/<hash>/<stack>/<file>.
+func sessionObject(file string) targetsFunc {
+	return func(f *rolecoverage.Function) ([]rolecoverage.Target, error) {
+		stacks, err := env("APPSTREAM_STACK_NAME")(f)
+		if err != nil {
+			return nil, err
+		}
+		return object(env("HOME_FOLDER_BUCKET"), "user/custom/0123456789abcdef/"+stacks[0]+"/"+file)(f)
 	}
 }
 

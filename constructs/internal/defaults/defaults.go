@@ -70,8 +70,11 @@ func LogsKey(scope constructs.Construct, id string) awskms.Key {
 	key.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 		Sid:        jsii.String("AllowCloudWatchLogs"),
 		Principals: &[]awsiam.IPrincipal{awsiam.NewServicePrincipal(jsii.String("logs."+*stack.Region()+"."+*stack.UrlSuffix()), nil)},
-		Actions:    jsii.Strings("kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"),
-		Resources:  jsii.Strings("*"),
+		// No kms:Describe*: DescribeKey carries no encryption context, so under
+		// this condition it would never be granted
+		// (https://docs.aws.amazon.com/service-authorization/latest/reference/list_awskeymanagementservice.html).
+		Actions:   jsii.Strings("kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*"),
+		Resources: jsii.Strings("*"),
 		Conditions: &map[string]any{
 			"ArnLike": map[string]any{
 				"kms:EncryptionContext:aws:logs:arn": "arn:" + *stack.Partition() + ":logs:" + *stack.Region() + ":" + *stack.Account() + ":log-group:*",

@@ -1,6 +1,7 @@
 package defaults_test
 
 import (
+	"encoding/json"
 	"strings"
 	"testing"
 
@@ -10,6 +11,7 @@ import (
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/securestacks/securestacks/constructs/internal/defaults"
+	"github.com/securestacks/securestacks/internal/iampolicy"
 	"github.com/securestacks/securestacks/internal/nag"
 )
 
@@ -72,6 +74,28 @@ func TestSecureDefaults(t *testing.T) {
 		"RetentionInDays": 365,
 		"KmsKeyId":        map[string]any{"Fn::GetAtt": assertions.Match_ArrayWith(&[]any{"Arn"})},
 	})
+	// AND every policy (bucket policies, key policies with the CloudWatch Logs
+	// statement) is one AWS can evaluate as written: in particular no
+	// encryption-context condition on an action that never carries one
+	// (https://docs.aws.amazon.com/service-authorization/latest/reference/list_awskeymanagementservice.html)
+	ref, err := iampolicy.LoadNearest()
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, err := json.Marshal(tpl.ToJSON())
+	if err != nil {
+		t.Fatal(err)
+	}
+	findings, docs, err := ref.CheckTemplate(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if docs < 6 {
+		t.Errorf("checked %d policy documents, want the 4 bucket policies and 2 key policies at least", docs)
+	}
+	for _, f := range findings {
+		t.Errorf("Service Authorization Reference: %s", f)
+	}
 	// AND the three nag packs find nothing unsuppressed in the defaults, and
 	// catch exactly the caller's weakening: versioning off on Loose
 	errs := nag.Errors(stack)

@@ -16,8 +16,10 @@ import (
 	"os"
 	"os/exec"
 	"regexp"
+	"runtime"
 	"sort"
 	"strings"
+	"sync"
 )
 
 // Allowed is one accepted cfn-guard failure.
@@ -58,19 +60,34 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "guardcheck: %v\n", err)
 		return 2
 	}
+	// One cfn-guard process per template, as many at once as there are CPUs:
+	// every test environment's templates are checked.
+	templates := fs.Args()
+	found := make([][]Failure, len(templates))
+	errs := make([]error, len(templates))
+	var wg sync.WaitGroup
+	slots := make(chan struct{}, runtime.NumCPU())
+	for i, tpl := range templates {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			slots <- struct{}{}
+			defer func() { <-slots }()
+			out, err := runGuard(*guard, *rules, tpl)
+			if err == nil {
+				found[i], err = parseReport(tpl, out)
+			}
+			errs[i] = err
+		}()
+	}
+	wg.Wait()
 	var failures []Failure
-	for _, tpl := range fs.Args() {
-		out, err := runGuard(*guard, *rules, tpl)
-		if err != nil {
-			fmt.Fprintf(stderr, "guardcheck: %s: %v\n", tpl, err)
+	for i, tpl := range templates {
+		if errs[i] != nil {
+			fmt.Fprintf(stderr, "guardcheck: %s: %v\n", tpl, errs[i])
 			return 2
 		}
-		found, err := parseReport(tpl, out)
-		if err != nil {
-			fmt.Fprintf(stderr, "guardcheck: %s: %v\n", tpl, err)
-			return 2
-		}
-		failures = append(failures, found...)
+		failures = append(failures, found[i]...)
 	}
 	bad, allowed := partition(failures, allow)
 	fmt.Fprintf(stdout, "cfn-guard (Control Tower rules): %d templates, %d failures, %d allowlisted, %d not allowed\n",
