@@ -213,8 +213,8 @@ func NewMutualTls(scope constructs.Construct, id string, props *MutualTlsProps) 
 	}
 	t.Namespace = t.namespace(p.Vpc, domain, domain)
 
-	t.Gateway = t.newEndpoint("Gateway", "Gateway", p.Gateway, DefaultGatewayName, domain, false)
-	t.Backend = t.newEndpoint("Backend", "Backend", p.Backend, DefaultBackendName, domain, false)
+	t.Gateway = t.newEndpoint("Gateway", "Gateway", p.Gateway, DefaultGatewayName, domain, false, renewDays)
+	t.Backend = t.newEndpoint("Backend", "Backend", p.Backend, DefaultBackendName, domain, false, renewDays)
 	if t.Gateway.Name == t.Backend.Name {
 		panic(fmt.Sprintf("mtls: Gateway.Name and Backend.Name are both %q: expected two different names", t.Gateway.Name))
 	}
@@ -236,7 +236,7 @@ func NewMutualTls(scope constructs.Construct, id string, props *MutualTlsProps) 
 		if ep.Domain != nil {
 			d = strings.ToLower(*ep.Domain)
 		}
-		e := t.newEndpoint("AdditionalBackend-"+*ep.Name, field, ep, "", d, true)
+		e := t.newEndpoint("AdditionalBackend-"+*ep.Name, field, ep, "", d, true, renewDays)
 		e.appText = e.Name
 		t.namespace(p.Vpc, domain, d)
 		t.AdditionalBackends = append(t.AdditionalBackends, e)
@@ -290,8 +290,8 @@ func (t *MutualTls) namespace(vpc awsec2.IVpc, systemDomain, domain string) awss
 
 // newEndpoint creates the endpoint's hierarchy, certificate and secret
 // under the construct id; field names its props in panics. Only an
-// additional backend may set Domain.
-func (t *MutualTls) newEndpoint(id, field string, ep *EndpointProps, defaultName, domain string, additional bool) *Endpoint {
+// additional backend may set Domain. renewDays is RenewBefore in days.
+func (t *MutualTls) newEndpoint(id, field string, ep *EndpointProps, defaultName, domain string, additional bool, renewDays float64) *Endpoint {
 	var e EndpointProps
 	if ep != nil {
 		e = *ep
@@ -315,7 +315,9 @@ func (t *MutualTls) newEndpoint(id, field string, ep *EndpointProps, defaultName
 	if h == nil {
 		caProps := e.CaHierarchyProps
 		if caProps == nil {
-			caProps = &privateca.CaHierarchyProps{}
+			// One root CA per endpoint, as the walkthrough: two CAs for the
+			// default system instead of four.
+			caProps = &privateca.CaHierarchyProps{Flat: true}
 		}
 		if caProps.Subject == nil {
 			cp := *caProps
@@ -327,6 +329,7 @@ func (t *MutualTls) newEndpoint(id, field string, ep *EndpointProps, defaultName
 	if !h.Activated {
 		panic(fmt.Sprintf("mtls: %s.CaHierarchy is waiting for its external root's signature and can issue no certificate yet: deploy the hierarchy first, then add MutualTls", field))
 	}
+	checkIssuingCaValidity(field, h, renewDays)
 	keyAlg := e.KeyAlgorithm
 	if keyAlg == nil {
 		keyAlg = awscertificatemanager.KeyAlgorithm_RSA_2048()
@@ -659,6 +662,41 @@ func secretArns(es []*Endpoint) []*string {
 		out[i] = e.Secret.SecretArn()
 	}
 	return out
+}
+
+// CertificateValidityDays is the validity of every ACM private certificate
+// (13 months): "The end date of the signing CA certificate must exceed the
+// end date of the requested certificate, or else the certificate request
+// will fail"
+// (https://docs.aws.amazon.com/acm/latest/userguide/private-certificates.title.html).
+// The gateway's client certificate, issued by AWS Private CA directly, gets
+// the same validity.
+const CertificateValidityDays = 395
+
+// CaRenewalMarginDays is the time this construct leaves between the first
+// warning (IssuingCaAlarmDays) and the day the issuing CA can no longer
+// issue or renew a certificate: enough to create and activate a new
+// hierarchy (constructs/privateca/README.md, "Renewing a CA").
+const CaRenewalMarginDays = 90
+
+// MinIssuingCaValidityDays is the shortest issuing-CA validity MutualTls
+// accepts for renewBefore days of RenewBefore: one certificate validity, its
+// renewal window and CaRenewalMarginDays. A CA valid for less could not
+// renew even the first certificate it issues.
+func MinIssuingCaValidityDays(renewBefore float64) float64 {
+	return CertificateValidityDays + renewBefore + CaRenewalMarginDays
+}
+
+// checkIssuingCaValidity panics when h's issuing CA cannot outlive the
+// certificates it must issue and renew. An external root's subordinate has
+// a validity the construct cannot know (0) and is not checked.
+func checkIssuingCaValidity(field string, h *privateca.CaHierarchy, renewDays float64) {
+	v := h.IssuingCaValidityDays
+	if v == 0 || v >= MinIssuingCaValidityDays(renewDays) {
+		return
+	}
+	panic(fmt.Sprintf("mtls: %s.CaHierarchy: the issuing CA is valid %v days, expected at least %v (certificate validity %d + RenewBefore %v + %d days to renew the CA): AWS Private CA issues no certificate that outlives its CA",
+		field, v, MinIssuingCaValidityDays(renewDays), CertificateValidityDays, renewDays, CaRenewalMarginDays))
 }
 
 func renewBeforeDays(d awscdk.Duration) float64 {

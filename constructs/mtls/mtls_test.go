@@ -97,8 +97,10 @@ func TestCertificatesAreExportablePrivateCertificatesOfSeparateHierarchies(t *te
 	tpl := envoyTemplate
 
 	// WHEN its certificates and CAs are read
-	// THEN each endpoint has its own root + subordinate hierarchy
-	tpl.ResourceCountIs(jsii.String("AWS::ACMPCA::CertificateAuthority"), jsii.Number(4))
+	// THEN each endpoint has its own root CA, which issues its certificate (the
+	// walkthrough's two CAs, not four)
+	tpl.ResourceCountIs(jsii.String("AWS::ACMPCA::CertificateAuthority"), jsii.Number(2))
+	tpl.AllResourcesProperties(jsii.String("AWS::ACMPCA::CertificateAuthority"), &map[string]any{"Type": "ROOT"})
 	for _, side := range []struct{ id, dns string }{{"MtlsGateway", defaultGatewayDNS}, {"MtlsBackend", defaultBackendDNS}} {
 		// AND an exportable ACM private certificate for its DNS name from its subordinate,
 		// requested only once that CA is active and ACM may use it
@@ -107,11 +109,11 @@ func TestCertificatesAreExportablePrivateCertificatesOfSeparateHierarchies(t *te
 				"DomainName":              side.dns,
 				"CertificateExport":       "ENABLED",
 				"KeyAlgorithm":            "RSA_2048",
-				"CertificateAuthorityArn": map[string]any{"Fn::GetAtt": []any{assertions.Match_StringLikeRegexp(jsii.String("^" + side.id + "CaSubordinate")), "Arn"}},
+				"CertificateAuthorityArn": map[string]any{"Fn::GetAtt": []any{assertions.Match_StringLikeRegexp(jsii.String("^" + side.id + "CaRoot")), "Arn"}},
 			},
 			"DependsOn": assertions.Match_ArrayWith(&[]any{
 				assertions.Match_StringLikeRegexp(jsii.String("^" + side.id + "CaAcmPermission")),
-				assertions.Match_StringLikeRegexp(jsii.String("^" + side.id + "CaSubordinateActivation")),
+				assertions.Match_StringLikeRegexp(jsii.String("^" + side.id + "CaRootActivation")),
 			}),
 		})
 	}
@@ -308,11 +310,19 @@ func TestServicesAndPublicEntry(t *testing.T) {
 		"FromPort": mtls.BackendMtlsPort, "ToPort": mtls.BackendMtlsPort, "IpProtocol": "tcp",
 		"SourceSecurityGroupId": map[string]any{"Fn::GetAtt": []any{assertions.Match_StringLikeRegexp(jsii.String("^MtlsGatewaySecurityGroup")), "GroupId"}},
 	})
-	// AND an internet-facing NLB forwards TCP 80 to the gateway, with access logs
-	tpl.HasResourceProperties(jsii.String("AWS::ElasticLoadBalancingV2::LoadBalancer"), &map[string]any{
-		"Type": "network", "Scheme": "internet-facing",
-		"LoadBalancerAttributes": assertions.Match_ArrayWith(&[]any{map[string]any{"Key": "access_logs.s3.enabled", "Value": "true"}}),
-	})
+	// AND an internet-facing NLB forwards TCP 80 to the gateway, without the
+	// access-log setting and bucket: "Access logs are created only if the load
+	// balancer has a TLS listener"
+	// (https://docs.aws.amazon.com/elasticloadbalancing/latest/network/load-balancer-access-logs.html)
+	tpl.HasResourceProperties(jsii.String("AWS::ElasticLoadBalancingV2::LoadBalancer"), &map[string]any{"Type": "network", "Scheme": "internet-facing"})
+	if raw, _ := json.Marshal(tpl.FindResources(jsii.String("AWS::ElasticLoadBalancingV2::LoadBalancer"), nil)); strings.Contains(string(raw), "access_logs") {
+		t.Errorf("TCP load balancer has an access-log setting: %s", raw)
+	}
+	for id := range resources(tpl, "AWS::S3::Bucket") {
+		if strings.Contains(id, "LoadBalancerAccessLogs") {
+			t.Errorf("bucket %s would stay empty: NLBs log TLS listeners only", id)
+		}
+	}
 	tpl.HasResourceProperties(jsii.String("AWS::ElasticLoadBalancingV2::Listener"), &map[string]any{"Port": 80, "Protocol": "TCP"})
 	// AND the cluster has Container Insights, and each service waits for its export
 	tpl.HasResourceProperties(jsii.String("AWS::ECS::Cluster"), &map[string]any{
@@ -577,6 +587,15 @@ func TestInvalidPropsPanic(t *testing.T) {
 		{"own domain on the backend", func(s awscdk.Stack) *mtls.MutualTlsProps {
 			return &mtls.MutualTlsProps{Vpc: newVpc(s), Backend: &mtls.EndpointProps{Domain: jsii.String("other.internal")}}
 		}, "mtls: Backend.Domain conflicts with MutualTlsProps.Domain"},
+		// The issuing CA must outlive a certificate validity, its renewal window
+		// and the time to renew the CA: AWS Private CA refuses a certificate
+		// that outlives its CA (https://docs.aws.amazon.com/acm/latest/userguide/private-certificates.title.html).
+		{"issuing CA too short-lived", func(s awscdk.Stack) *mtls.MutualTlsProps {
+			return &mtls.MutualTlsProps{Vpc: newVpc(s), Backend: &mtls.EndpointProps{CaHierarchyProps: &privateca.CaHierarchyProps{SubordinateValidity: awscdk.Duration_Days(jsii.Number(500))}}}
+		}, "mtls: Backend.CaHierarchy: the issuing CA is valid 500 days, expected at least 530 (certificate validity 395 + RenewBefore 45 + 90 days to renew the CA)"},
+		{"flat CA too short-lived for the renewal window", func(s awscdk.Stack) *mtls.MutualTlsProps {
+			return &mtls.MutualTlsProps{Vpc: newVpc(s), RenewBefore: awscdk.Duration_Days(jsii.Number(100)), Gateway: &mtls.EndpointProps{CaHierarchyProps: &privateca.CaHierarchyProps{Flat: true, RootValidity: awscdk.Duration_Days(jsii.Number(550))}}}
+		}, "mtls: Gateway.CaHierarchy: the issuing CA is valid 550 days, expected at least 585"},
 		{"App Mesh image on the Envoy plane", func(s awscdk.Stack) *mtls.MutualTlsProps {
 			return &mtls.MutualTlsProps{Vpc: newVpc(s), AppMeshEnvoyImage: nil, Plane: mtls.PlaneEnvoy, RenewBefore: awscdk.Duration_Days(jsii.Number(400))}
 		}, "mtls: RenewBefore"},

@@ -51,9 +51,9 @@ var threeSides = []struct{ id, dns string }{
 func TestThreeEndpointsHaveOwnCertificatesSecretsAndServices(t *testing.T) {
 	tpl := threeTemplate
 	// GIVEN the three-endpoint system WHEN synthesized
-	// THEN each endpoint has its own root + subordinate hierarchy, an exportable certificate
-	// for its name from its own subordinate, a secret and a service waiting for its export
-	tpl.ResourceCountIs(jsii.String("AWS::ACMPCA::CertificateAuthority"), jsii.Number(6))
+	// THEN each endpoint has its own root CA, an exportable certificate for its name from
+	// that root, a secret and a service waiting for its export
+	tpl.ResourceCountIs(jsii.String("AWS::ACMPCA::CertificateAuthority"), jsii.Number(3))
 	tpl.ResourceCountIs(jsii.String("AWS::CertificateManager::Certificate"), jsii.Number(3))
 	tpl.ResourceCountIs(jsii.String("AWS::SecretsManager::Secret"), jsii.Number(3))
 	tpl.ResourceCountIs(jsii.String("AWS::ECS::Service"), jsii.Number(3))
@@ -62,7 +62,7 @@ func TestThreeEndpointsHaveOwnCertificatesSecretsAndServices(t *testing.T) {
 		tpl.HasResourceProperties(jsii.String("AWS::CertificateManager::Certificate"), &map[string]any{
 			"DomainName":              side.dns,
 			"CertificateExport":       "ENABLED",
-			"CertificateAuthorityArn": map[string]any{"Fn::GetAtt": []any{assertions.Match_StringLikeRegexp(jsii.String("^" + side.id + "CaSubordinate")), "Arn"}},
+			"CertificateAuthorityArn": map[string]any{"Fn::GetAtt": []any{assertions.Match_StringLikeRegexp(jsii.String("^" + side.id + "CaRoot")), "Arn"}},
 		})
 		tpl.HasResource(jsii.String("AWS::ECS::Service"), &map[string]any{
 			"DependsOn": assertions.Match_ArrayWith(&[]any{assertions.Match_StringLikeRegexp(jsii.String("^" + side.id + "Export"))}),
