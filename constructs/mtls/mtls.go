@@ -40,6 +40,7 @@ import (
 	"github.com/securestacks/securestacks/constructs/internal/customresource"
 	"github.com/securestacks/securestacks/constructs/internal/defaults"
 	"github.com/securestacks/securestacks/constructs/privateca"
+	"github.com/securestacks/securestacks/internal/mtlssecret"
 	"github.com/securestacks/securestacks/internal/nag"
 )
 
@@ -69,7 +70,14 @@ type Endpoint struct {
 	// CaHierarchy issues Certificate.
 	CaHierarchy *privateca.CaHierarchy
 	// Certificate is the endpoint's ACM private certificate (exportable).
+	// Nil for the gateway: ACM issues no certificate with the clientAuth
+	// extended key usage since 2025-06-11, so the gateway's client
+	// certificate is issued by its CaHierarchy directly (ClientCertificate).
 	Certificate awscertificatemanager.PrivateCertificate
+	// ClientCertificate is what the gateway's Export asks AWS Private CA to
+	// issue (template ClientCertificateTemplate) for a key the export
+	// function generates; nil for the backends.
+	ClientCertificate *ClientCertificateSpec
 	// Secret holds the exported certificate (package internal/mtlssecret).
 	// Only ReaderRoles (the task execution role of the endpoint, when it
 	// reads the secret) and the renew function may read it.
@@ -334,15 +342,20 @@ func (t *MutualTls) newEndpoint(id, field string, ep *EndpointProps, defaultName
 	if keyAlg == nil {
 		keyAlg = awscertificatemanager.KeyAlgorithm_RSA_2048()
 	}
-	cert := awscertificatemanager.NewPrivateCertificate(scope, jsii.String("Certificate"), &awscertificatemanager.PrivateCertificateProps{
-		DomainName:           jsii.String(dns),
-		CertificateAuthority: h.IssuingCa,
-		KeyAlgorithm:         keyAlg,
-		// A private certificate requested through CloudFormation without an
-		// export preference cannot be exported; the walkthrough predates that.
-		AllowExport: jsii.Bool(true),
-	})
-	h.WaitFor(cert)
+	out := &Endpoint{Name: name, DnsName: dns, Domain: domain, CaHierarchy: h, scope: scope}
+	if id == "Gateway" {
+		out.issueClientCertificate(keyAlg)
+	} else {
+		out.Certificate = awscertificatemanager.NewPrivateCertificate(scope, jsii.String("Certificate"), &awscertificatemanager.PrivateCertificateProps{
+			DomainName:           jsii.String(dns),
+			CertificateAuthority: h.IssuingCa,
+			KeyAlgorithm:         keyAlg,
+			// A private certificate requested through CloudFormation without an
+			// export preference cannot be exported; the walkthrough predates that.
+			AllowExport: jsii.Bool(true),
+		})
+		h.WaitFor(out.Certificate)
+	}
 
 	secret := awssecretsmanager.NewSecret(scope, jsii.String("Secret"), &awssecretsmanager.SecretProps{
 		Description:   jsii.String("Exported ACM private certificate of " + dns + " (written by the export and renew functions)"),
@@ -360,7 +373,38 @@ func (t *MutualTls) newEndpoint(id, field string, ep *EndpointProps, defaultName
 		nag.Rule{ID: "NIST.800.53.R5-SecretsManagerRotationEnabled", Reason: rotation},
 		nag.Rule{ID: "HIPAA.Security-SecretsManagerRotationEnabled", Reason: rotation},
 	)
-	return &Endpoint{Name: name, DnsName: dns, Domain: domain, CaHierarchy: h, Certificate: cert, Secret: secret, scope: scope}
+	out.Secret = secret
+	return out
+}
+
+// ClientCertificateTemplate is the AWS Private CA template of the gateway's
+// client certificate: extended key usage clientAuth only. "Starting June
+// 11, 2025, AWS Certificate Manager no longer issues certificates with the
+// TLS Web Client Authentication (ClientAuth) Extended Key Usage"
+// (https://docs.aws.amazon.com/acm/latest/userguide/acm-concepts.html); AWS
+// points mTLS clients to AWS Private CA templates with it
+// (https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/origin-certificate-management-certificate-manager.html).
+const ClientCertificateTemplate = mtlssecret.ClientAuthTemplate
+
+// ClientCertificateSpec is the certificate the gateway's Export issues: the
+// custom resource's Issue property (lambda-src/internal/mtlsexport.IssueSpec).
+type ClientCertificateSpec struct {
+	TemplateArn      *string
+	SigningAlgorithm string
+	ValidityDays     int
+	KeyAlgorithm     string
+}
+
+// issueClientCertificate makes e (the gateway) get the client certificate
+// its hierarchy issues instead of an ACM certificate.
+func (e *Endpoint) issueClientCertificate(keyAlg awscertificatemanager.KeyAlgorithm) {
+	stack := awscdk.Stack_Of(e.scope)
+	e.ClientCertificate = &ClientCertificateSpec{
+		TemplateArn:      jsii.String("arn:" + *stack.Partition() + ":acm-pca:::template/" + ClientCertificateTemplate),
+		SigningAlgorithm: e.CaHierarchy.SigningAlgorithm,
+		ValidityDays:     CertificateValidityDays,
+		KeyAlgorithm:     *keyAlg.Name(),
+	}
 }
 
 // newExport creates the export function, its provider and one export
@@ -377,6 +421,8 @@ func (t *MutualTls) newExport() {
 		Roles:       &[]awsiam.IRole{role},
 		Statements: &[]awsiam.PolicyStatement{
 			statement("ExportCertificates", []string{"acm:ExportCertificate"}, certArns(endpoints)),
+			t.Gateway.issueStatement(),
+			statement("GetClientCertificate", []string{"acm-pca:GetCertificate"}, []*string{t.Gateway.CaHierarchy.IssuingCaArn}),
 			statement("WriteSecrets", []string{"secretsmanager:PutSecretValue"}, secretArns(endpoints)),
 			statement("Passphrase", []string{"secretsmanager:GetRandomPassword"}, []*string{jsii.String("*")}),
 			statement("EncryptSecrets", []string{"kms:GenerateDataKey"}, []*string{t.SecretsKey.KeyArn()}),
@@ -403,15 +449,31 @@ func (t *MutualTls) newExport() {
 	t.ExportProvider = customresource.NewProvider(t, "ExportProvider", t.ExportFunction, t.LogsKey)
 
 	for _, e := range endpoints {
+		props := map[string]any{"SecretArn": e.Secret.SecretArn()}
+		if e.ClientCertificate != nil {
+			// A plain map with the handler's JSON names (the ARN stays a token
+			// string, which CloudFormation resolves).
+			raw, err := json.Marshal(e.issueSpec())
+			if err != nil {
+				panic(fmt.Sprintf("mtls: encoding the gateway's certificate request: %v", err))
+			}
+			var issue map[string]any
+			_ = json.Unmarshal(raw, &issue)
+			props["Issue"] = issue
+		} else {
+			props["CertificateArn"] = e.Certificate.CertificateArn()
+		}
 		e.Export = awscdk.NewCustomResource(e.scope, jsii.String("Export"), &awscdk.CustomResourceProps{
 			ServiceToken: t.ExportProvider.ServiceToken(),
 			ResourceType: jsii.String(ExportResourceType),
-			Properties: &map[string]any{
-				"CertificateArn": e.Certificate.CertificateArn(),
-				"SecretArn":      e.Secret.SecretArn(),
-			},
+			Properties:   &props,
 		})
-		e.Export.Node().AddDependency(policy, e.Certificate)
+		e.Export.Node().AddDependency(policy)
+		if e.Certificate != nil {
+			e.Export.Node().AddDependency(e.Certificate)
+		} else {
+			e.CaHierarchy.WaitFor(e.Export)
+		}
 	}
 }
 
@@ -459,6 +521,8 @@ func (t *MutualTls) newRenewal(p *MutualTlsProps, renewDays float64) {
 		Roles:       &[]awsiam.IRole{role},
 		Statements: &[]awsiam.PolicyStatement{
 			statement("Certificates", []string{"acm:DescribeCertificate", "acm:RenewCertificate", "acm:ExportCertificate"}, certArns(endpoints)),
+			t.Gateway.issueStatement(),
+			statement("GetClientCertificate", []string{"acm-pca:GetCertificate"}, []*string{t.Gateway.CaHierarchy.IssuingCaArn}),
 			statement("Secrets", []string{"secretsmanager:GetSecretValue", "secretsmanager:PutSecretValue"}, secretArns(endpoints)),
 			statement("Passphrase", []string{"secretsmanager:GetRandomPassword"}, []*string{jsii.String("*")}),
 			statement("SecretsKey", []string{"kms:Decrypt", "kms:GenerateDataKey"}, []*string{t.SecretsKey.KeyArn()}),
@@ -472,20 +536,26 @@ func (t *MutualTls) newRenewal(p *MutualTlsProps, renewDays float64) {
 		Reason: "secretsmanager:GetRandomPassword has no resource type; it reads and writes nothing and only returns a random string"})
 
 	type renewTarget struct {
-		CertificateArn string   `json:"certificateArn"`
-		SecretArn      string   `json:"secretArn"`
-		Cluster        string   `json:"cluster"`
-		Services       []string `json:"services"`
+		CertificateArn string                `json:"certificateArn,omitempty"`
+		Issue          *mtlssecret.IssueSpec `json:"issue,omitempty"`
+		SecretArn      string                `json:"secretArn"`
+		Cluster        string                `json:"cluster"`
+		Services       []string              `json:"services"`
 	}
 	targets := make([]renewTarget, 0, len(endpoints))
 	for _, e := range endpoints {
-		targets = append(targets, renewTarget{
-			CertificateArn: *e.Certificate.CertificateArn(),
-			SecretArn:      *e.Secret.SecretArn(),
-			Cluster:        *t.Cluster.ClusterArn(),
+		rt := renewTarget{
+			SecretArn: *e.Secret.SecretArn(),
+			Cluster:   *t.Cluster.ClusterArn(),
 			// Exactly the service whose tasks read this certificate's secret.
 			Services: []string{*e.Service.ServiceArn()},
-		})
+		}
+		if c := e.ClientCertificate; c != nil {
+			rt.Issue = e.issueSpec()
+		} else {
+			rt.CertificateArn = *e.Certificate.CertificateArn()
+		}
+		targets = append(targets, rt)
 	}
 	// Marshalled here, in struct field order, with the ARNs as token strings
 	// (which CloudFormation resolves): a Go map through Stack.ToJsonString
@@ -648,10 +718,37 @@ func statement(sid string, actions []string, resources []*string) awsiam.PolicyS
 	})
 }
 
+// issueSpec is what e's export and renewal issue, in the functions' terms.
+func (e *Endpoint) issueSpec() *mtlssecret.IssueSpec {
+	c := e.ClientCertificate
+	return &mtlssecret.IssueSpec{
+		CertificateAuthorityArn: *e.CaHierarchy.IssuingCaArn,
+		TemplateArn:             *c.TemplateArn,
+		SigningAlgorithm:        c.SigningAlgorithm,
+		ValidityDays:            c.ValidityDays,
+		DnsName:                 e.DnsName,
+		KeyAlgorithm:            c.KeyAlgorithm,
+	}
+}
+
+// issueStatement lets the export and renew functions have the gateway's CA
+// issue its client certificate, with that template only.
+func (e *Endpoint) issueStatement() awsiam.PolicyStatement {
+	return awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid:        jsii.String("IssueClientCertificate"),
+		Actions:    jsii.Strings("acm-pca:IssueCertificate"),
+		Resources:  &[]*string{e.CaHierarchy.IssuingCaArn},
+		Conditions: &map[string]any{"StringEquals": map[string]any{"acm-pca:TemplateArn": e.ClientCertificate.TemplateArn}},
+	})
+}
+
+// certArns are the ACM certificates of es (the gateway has none).
 func certArns(es []*Endpoint) []*string {
-	out := make([]*string, len(es))
-	for i, e := range es {
-		out[i] = e.Certificate.CertificateArn()
+	var out []*string
+	for _, e := range es {
+		if e.Certificate != nil {
+			out = append(out, e.Certificate.CertificateArn())
+		}
 	}
 	return out
 }

@@ -101,22 +101,56 @@ func TestCertificatesAreExportablePrivateCertificatesOfSeparateHierarchies(t *te
 	// walkthrough's two CAs, not four)
 	tpl.ResourceCountIs(jsii.String("AWS::ACMPCA::CertificateAuthority"), jsii.Number(2))
 	tpl.AllResourcesProperties(jsii.String("AWS::ACMPCA::CertificateAuthority"), &map[string]any{"Type": "ROOT"})
-	for _, side := range []struct{ id, dns string }{{"MtlsGateway", defaultGatewayDNS}, {"MtlsBackend", defaultBackendDNS}} {
-		// AND an exportable ACM private certificate for its DNS name from its subordinate,
-		// requested only once that CA is active and ACM may use it
-		tpl.HasResource(jsii.String("AWS::CertificateManager::Certificate"), &map[string]any{
-			"Properties": map[string]any{
-				"DomainName":              side.dns,
-				"CertificateExport":       "ENABLED",
-				"KeyAlgorithm":            "RSA_2048",
-				"CertificateAuthorityArn": map[string]any{"Fn::GetAtt": []any{assertions.Match_StringLikeRegexp(jsii.String("^" + side.id + "CaRoot")), "Arn"}},
+	// AND the backend has an exportable ACM private certificate for its DNS name from its
+	// root, requested only once that CA is active and ACM may use it
+	tpl.ResourceCountIs(jsii.String("AWS::CertificateManager::Certificate"), jsii.Number(1))
+	tpl.HasResource(jsii.String("AWS::CertificateManager::Certificate"), &map[string]any{
+		"Properties": map[string]any{
+			"DomainName":              defaultBackendDNS,
+			"CertificateExport":       "ENABLED",
+			"KeyAlgorithm":            "RSA_2048",
+			"CertificateAuthorityArn": map[string]any{"Fn::GetAtt": []any{assertions.Match_StringLikeRegexp(jsii.String("^MtlsBackendCaRoot")), "Arn"}},
+		},
+		"DependsOn": assertions.Match_ArrayWith(&[]any{
+			assertions.Match_StringLikeRegexp(jsii.String("^MtlsBackendCaAcmPermission")),
+			assertions.Match_StringLikeRegexp(jsii.String("^MtlsBackendCaRootActivation")),
+		}),
+	})
+	// AND the gateway, the mTLS client, has none: ACM issues no certificate with the
+	// clientAuth extended key usage since 2025-06-11
+	// (https://docs.aws.amazon.com/acm/latest/userguide/acm-concepts.html), and a backend
+	// Envoy refuses a client certificate without it. Its export resource has its own root
+	// issue one with AWS Private CA's clientAuth template instead, once that CA is active
+	tpl.HasResource(jsii.String(mtls.ExportResourceType), &map[string]any{
+		"Properties": map[string]any{
+			"Issue": map[string]any{
+				"certificateAuthorityArn": map[string]any{"Fn::GetAtt": []any{assertions.Match_StringLikeRegexp(jsii.String("^MtlsGatewayCaRoot")), "Arn"}},
+				"templateArn":             partitionJoin(":acm-pca:::template/EndEntityClientAuthCertificate/V1"),
+				"signingAlgorithm":        "SHA256WITHRSA",
+				"validityDays":            395,
+				"dnsName":                 defaultGatewayDNS,
+				"keyAlgorithm":            "RSA_2048",
 			},
-			"DependsOn": assertions.Match_ArrayWith(&[]any{
-				assertions.Match_StringLikeRegexp(jsii.String("^" + side.id + "CaAcmPermission")),
-				assertions.Match_StringLikeRegexp(jsii.String("^" + side.id + "CaRootActivation")),
-			}),
+			"CertificateArn": assertions.Match_Absent(),
+		},
+		"DependsOn": assertions.Match_ArrayWith(&[]any{assertions.Match_StringLikeRegexp(jsii.String("^MtlsGatewayCaRootActivation"))}),
+	})
+	// AND the export and renew functions may issue from the gateway root with that
+	// template only (acm-pca:TemplateArn, Service Authorization Reference)
+	for _, policy := range []string{"MtlsExportFunctionPolicy", "MtlsRenewFunctionPolicy"} {
+		tpl.HasResourceProperties(jsii.String("AWS::IAM::ManagedPolicy"), &map[string]any{
+			"PolicyDocument": map[string]any{"Statement": assertions.Match_ArrayWith(&[]any{assertions.Match_ObjectLike(&map[string]any{
+				"Sid": "IssueClientCertificate", "Action": "acm-pca:IssueCertificate",
+				"Resource":  map[string]any{"Fn::GetAtt": []any{assertions.Match_StringLikeRegexp(jsii.String("^MtlsGatewayCaRoot")), "Arn"}},
+				"Condition": map[string]any{"StringEquals": map[string]any{"acm-pca:TemplateArn": partitionJoin(":acm-pca:::template/EndEntityClientAuthCertificate/V1")}},
+			})})},
 		})
+		_ = policy
 	}
+}
+
+func partitionJoin(rest string) map[string]any {
+	return map[string]any{"Fn::Join": []any{"", []any{"arn:", map[string]any{"Ref": "AWS::Partition"}, rest}}}
 }
 
 func TestSecretsAreEncryptedEmptyAndReadableOnlyByTheirEndpoint(t *testing.T) {
@@ -187,10 +221,10 @@ func TestIamIsLeastPrivilege(t *testing.T) {
 		t.Fatalf("no statement %s in %s*", sid, policyPrefix)
 		return nil
 	}
-	// THEN acm:ExportCertificate names exactly the two endpoint certificates
+	// THEN acm:ExportCertificate names exactly the backend's certificate (the gateway has
+	// no ACM certificate: its client certificate comes from AWS Private CA)
 	export := find("MtlsExportFunctionPolicy", "ExportCertificates")
-	res := fmt.Sprint(export["Resource"])
-	if !strings.Contains(res, "MtlsGatewayCertificate") || !strings.Contains(res, "MtlsBackendCertificate") || len(export["Resource"].([]any)) != 2 {
+	if res := fmt.Sprint(export["Resource"]); !strings.Contains(res, "MtlsBackendCertificate") || strings.Contains(res, "MtlsGateway") {
 		t.Errorf("ExportCertificate on %v", export["Resource"])
 	}
 	// AND the renew function may redeploy only the two services
@@ -338,13 +372,13 @@ func TestServicesAndPublicEntry(t *testing.T) {
 func TestRenewalAutomation(t *testing.T) {
 	tpl := envoyTemplate
 	// GIVEN the Envoy plane WHEN the renewal resources are read
-	// THEN a rule matches "ACM Certificate Approaching Expiration" for exactly the two
-	// certificates, and a daily schedule catches missed events
+	// THEN a rule matches "ACM Certificate Approaching Expiration" for exactly the ACM
+	// certificate, and a daily schedule catches missed events and reissues the gateway's
 	tpl.HasResourceProperties(jsii.String("AWS::Events::Rule"), &map[string]any{
 		"EventPattern": map[string]any{
 			"source":      []any{"aws.acm"},
 			"detail-type": []any{"ACM Certificate Approaching Expiration"},
-			"resources":   []any{refTo("MtlsGatewayCertificate"), refTo("MtlsBackendCertificate")},
+			"resources":   []any{refTo("MtlsBackendCertificate")},
 		},
 	})
 	tpl.HasResourceProperties(jsii.String("AWS::Events::Rule"), &map[string]any{"ScheduleExpression": "rate(1 day)"})
@@ -364,9 +398,14 @@ func TestRenewalAutomation(t *testing.T) {
 		t.Fatalf("%d targets", len(targets))
 	}
 	for _, tg := range targets {
-		side := strings.TrimSuffix(tg["certificateArn"].(string), "Certificate")
-		side = side[:strings.Index(side, "Certificate")]
-		if !strings.HasPrefix(tg["secretArn"].(string), side+"Secret") {
+		secret := tg["secretArn"].(string)
+		side := secret[:strings.Index(secret, "Secret")]
+		if issue, ok := tg["issue"].(map[string]any); ok {
+			// the gateway's client certificate, issued again by its own root
+			if side != "MtlsGateway" || !strings.HasPrefix(issue["certificateAuthorityArn"].(string), "MtlsGatewayCaRoot") || tg["certificateArn"] != nil {
+				t.Errorf("issued target %v", tg)
+			}
+		} else if !strings.HasPrefix(tg["certificateArn"].(string), side+"Certificate") {
 			t.Errorf("certificate %s exports to %s", tg["certificateArn"], tg["secretArn"])
 		}
 		services := tg["services"].([]any)
@@ -513,7 +552,7 @@ func TestVariantProps(t *testing.T) {
 	tpl := variantTemplate
 	// GIVEN flat hierarchies, EC keys and own names WHEN synthesized
 	// THEN the names, key algorithm, hierarchies and text follow the props
-	tpl.HasResourceProperties(jsii.String("AWS::CertificateManager::Certificate"), &map[string]any{"DomainName": "front.svc.example.internal", "KeyAlgorithm": "EC_prime256v1"})
+	tpl.HasResourceProperties(jsii.String(mtls.ExportResourceType), &map[string]any{"Issue": assertions.Match_ObjectLike(&map[string]any{"dnsName": "front.svc.example.internal", "keyAlgorithm": "EC_prime256v1"})})
 	tpl.HasResourceProperties(jsii.String("AWS::CertificateManager::Certificate"), &map[string]any{"DomainName": "back.svc.example.internal"})
 	tpl.ResourceCountIs(jsii.String("AWS::ACMPCA::CertificateAuthority"), jsii.Number(2))
 	app := proxyContainer(t, tpl, "MtlsBackend", "app")

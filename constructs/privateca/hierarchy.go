@@ -63,6 +63,9 @@ type CaHierarchy struct {
 	IssuingCa awsacmpca.ICertificateAuthority
 	// IssuingCaArn is the ARN of IssuingCa.
 	IssuingCaArn *string
+	// SigningAlgorithm is what every CA of the hierarchy signs with, such as
+	// SHA256WITHRSA: the value an IssueCertificate call to IssuingCa passes.
+	SigningAlgorithm string
 	// IssuingCaValidityDays is the validity of IssuingCa's certificate, in
 	// days from the deploy that created it: RootValidity with Flat,
 	// SubordinateValidity otherwise, 0 with ExternalRoot (the external root
@@ -104,7 +107,7 @@ func NewCaHierarchy(scope constructs.Construct, id string, props *CaHierarchyPro
 	checkConflicts(&p, rootDays, subDays)
 	keyStorage := keyStorageStandard(p.KeyStorageSecurityStandard)
 
-	h := &CaHierarchy{Ready: constructs.NewDependencyGroup(), Activated: true}
+	h := &CaHierarchy{Ready: constructs.NewDependencyGroup(), Activated: true, SigningAlgorithm: sigAlg}
 	constructs.NewConstruct_Override(h, scope, jsii.String(id))
 	stack := awscdk.Stack_Of(h)
 	revocation := h.revocation(&p)
