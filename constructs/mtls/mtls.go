@@ -143,6 +143,12 @@ type MutualTls struct {
 	RenewDeadLetterQueue awssqs.Queue
 	// RenewErrorsAlarm and RenewDeadLetterAlarm notify AlarmTopic.
 	RenewErrorsAlarm, RenewDeadLetterAlarm awscloudwatch.Alarm
+	// IssuingCaExpiryAlarms notify AlarmTopic when an issuing CA has less
+	// than IssuingCaAlarmDays left, one per distinct issuing CA (the renew
+	// function's daily run reports its days left). From one certificate
+	// validity before its end, a CA can issue and renew nothing; the alarm
+	// leaves CaRenewalMarginDays to renew it (constructs/privateca/README.md).
+	IssuingCaExpiryAlarms []awscloudwatch.Alarm
 	AlarmTopic                             awssns.ITopic
 
 	// App Mesh plane.
@@ -516,6 +522,11 @@ func (t *MutualTls) newRenewal(p *MutualTlsProps, renewDays float64) {
 	for _, e := range endpoints {
 		services = append(services, e.Service.ServiceArn())
 	}
+	issuingCas := t.issuingCaArns()
+	casJSON, err := json.Marshal(issuingCas)
+	if err != nil {
+		panic(fmt.Sprintf("mtls: encoding the issuing CAs: %v", err))
+	}
 	policy := awsiam.NewManagedPolicy(t, jsii.String("RenewFunctionPolicy"), &awsiam.ManagedPolicyProps{
 		Description: jsii.String("Renew, export and redeploy exactly the mTLS certificates and services of this system"),
 		Roles:       &[]awsiam.IRole{role},
@@ -527,6 +538,7 @@ func (t *MutualTls) newRenewal(p *MutualTlsProps, renewDays float64) {
 			statement("Passphrase", []string{"secretsmanager:GetRandomPassword"}, []*string{jsii.String("*")}),
 			statement("SecretsKey", []string{"kms:Decrypt", "kms:GenerateDataKey"}, []*string{t.SecretsKey.KeyArn()}),
 			statement("Redeploy", []string{"ecs:UpdateService"}, services),
+			statement("IssuingCaExpiry", []string{"acm-pca:DescribeCertificateAuthority"}, issuingCas),
 			statement("DeadLetters", []string{"sqs:SendMessage"}, []*string{t.RenewDeadLetterQueue.QueueArn()}),
 			statement("DeadLettersKey", []string{"kms:GenerateDataKey", "kms:Decrypt"}, []*string{queueKey.KeyArn()}),
 			statement("Logs", []string{"logs:CreateLogStream", "logs:PutLogEvents"}, []*string{logGroup.LogGroupArn()}),
@@ -584,6 +596,7 @@ func (t *MutualTls) newRenewal(p *MutualTlsProps, renewDays float64) {
 				// Set, not left to the function's default, because the timeout
 				// above is computed from it.
 				"MTLS_MAX_WAIT_SECONDS": jsii.String(fmt.Sprintf("%d", renewMaxWaitSeconds)),
+				"MTLS_ISSUING_CAS":      jsii.String(string(casJSON)),
 			},
 		},
 	})
@@ -616,11 +629,27 @@ func (t *MutualTls) newRenewal(p *MutualTlsProps, renewDays float64) {
 
 	t.AlarmTopic = p.AlarmTopic
 	if t.AlarmTopic == nil {
-		t.AlarmTopic = awssns.NewTopic(t, jsii.String("AlarmTopic"), &awssns.TopicProps{
+		topic := awssns.NewTopic(t, jsii.String("AlarmTopic"), &awssns.TopicProps{
 			DisplayName: jsii.String("mTLS certificate renewal alarms"),
 			MasterKey:   queueKey,
 			EnforceSSL:  jsii.Bool(true),
 		})
+		// The topic policy EnforceSSL creates replaces SNS's default one, so
+		// CloudWatch needs its own statement to deliver the alarms (and the
+		// key statement CloudWatchAlarmsPublish, for the encrypted topic:
+		// https://docs.aws.amazon.com/sns/latest/dg/sns-key-management.html#compatibility-with-aws-services).
+		stack := awscdk.Stack_Of(t)
+		topic.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			Sid:        jsii.String("CloudWatchAlarmsPublish"),
+			Principals: &[]awsiam.IPrincipal{awsiam.NewServicePrincipal(jsii.String("cloudwatch.amazonaws.com"), nil)},
+			Actions:    jsii.Strings("sns:Publish"),
+			Resources:  jsii.Strings(*topic.TopicArn()),
+			Conditions: &map[string]any{
+				"StringEquals": map[string]any{"aws:SourceAccount": stack.Account()},
+				"ArnLike":      map[string]any{"aws:SourceArn": stack.FormatArn(&awscdk.ArnComponents{Service: jsii.String("cloudwatch"), Resource: jsii.String("alarm"), ResourceName: jsii.String("*"), ArnFormat: awscdk.ArnFormat_COLON_RESOURCE_NAME})},
+			},
+		}))
+		t.AlarmTopic = topic
 	}
 	action := awscloudwatchactions.NewSnsAction(t.AlarmTopic)
 	t.RenewErrorsAlarm = t.RenewFunction.MetricErrors(&awscloudwatch.MetricOptions{
@@ -643,6 +672,25 @@ func (t *MutualTls) newRenewal(p *MutualTlsProps, renewDays float64) {
 		TreatMissingData:   awscloudwatch.TreatMissingData_NOT_BREACHING,
 	})
 	t.RenewDeadLetterAlarm.AddAlarmAction(action)
+	for i, ca := range issuingCas {
+		alarm := awscloudwatch.NewMetric(&awscloudwatch.MetricProps{
+			Namespace:     jsii.String(IssuingCaMetricNamespace),
+			MetricName:    jsii.String(IssuingCaMetricName),
+			DimensionsMap: &map[string]*string{"CertificateAuthorityArn": ca},
+			Statistic:     jsii.String("Minimum"),
+			Period:        awscdk.Duration_Days(jsii.Number(1)),
+		}).CreateAlarm(t, jsii.String(fmt.Sprintf("IssuingCaExpiryAlarm%d", i)), &awscloudwatch.CreateAlarmOptions{
+			AlarmDescription: jsii.String(fmt.Sprintf("An mTLS issuing CA has less than %d days left: from %d days before its end it can issue and renew no certificate; renew it (constructs/privateca/README.md, Renewing a CA)",
+				IssuingCaAlarmDays, CertificateValidityDays)),
+			Threshold:          jsii.Number(IssuingCaAlarmDays),
+			EvaluationPeriods:  jsii.Number(1),
+			ComparisonOperator: awscloudwatch.ComparisonOperator_LESS_THAN_THRESHOLD,
+			// A failed check fails the run, which RenewErrorsAlarm reports.
+			TreatMissingData: awscloudwatch.TreatMissingData_NOT_BREACHING,
+		})
+		alarm.AddAlarmAction(action)
+		t.IssuingCaExpiryAlarms = append(t.IssuingCaExpiryAlarms, alarm)
+	}
 
 	for _, e := range endpoints {
 		t.readers(e)[role.RoleArn()] = struct{}{}
@@ -670,6 +718,28 @@ const (
 // retry or the next daily run handles.
 func renewTimeoutSeconds(n int) int {
 	return min(renewMaxTimeoutSeconds, renewBaseSeconds+n*(renewMaxWaitSeconds+renewMarginSeconds))
+}
+
+// The issuing-CA expiry metric (lambda-src/mtls-cert-renew, cacheck.go) and
+// its alarm threshold: one certificate validity plus CaRenewalMarginDays.
+const (
+	IssuingCaMetricNamespace = "Securestacks/Mtls"
+	IssuingCaMetricName      = "IssuingCaDaysLeft"
+	IssuingCaAlarmDays       = CertificateValidityDays + CaRenewalMarginDays
+)
+
+// issuingCaArns are the distinct issuing CAs of the endpoints, in endpoint
+// order.
+func (t *MutualTls) issuingCaArns() []*string {
+	var out []*string
+	seen := map[*privateca.CaHierarchy]bool{}
+	for _, e := range t.Endpoints() {
+		if !seen[e.CaHierarchy] {
+			seen[e.CaHierarchy] = true
+			out = append(out, e.CaHierarchy.IssuingCaArn)
+		}
+	}
+	return out
 }
 
 // readers returns the set of role ARNs that may read e's secret.

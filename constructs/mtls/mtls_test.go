@@ -387,10 +387,49 @@ func TestRenewalAutomation(t *testing.T) {
 		"ReservedConcurrentExecutions": 1,
 		"DeadLetterConfig":             map[string]any{"TargetArn": map[string]any{"Fn::GetAtt": []any{assertions.Match_StringLikeRegexp(jsii.String("^MtlsRenewDeadLetterQueue")), "Arn"}}},
 	})
-	// AND failures and dead letters alarm to the topic
-	tpl.ResourceCountIs(jsii.String("AWS::CloudWatch::Alarm"), jsii.Number(2))
+	// AND failures, dead letters and each issuing CA's approaching end alarm to the topic
+	tpl.ResourceCountIs(jsii.String("AWS::CloudWatch::Alarm"), jsii.Number(4))
 	tpl.AllResourcesProperties(jsii.String("AWS::CloudWatch::Alarm"), &map[string]any{
 		"AlarmActions": []any{refTo("MtlsAlarmTopic")},
+	})
+	// AND an issuing CA alarms 485 days before its end (395-day certificates + 90 days to
+	// renew it): AWS Private CA refuses a certificate that outlives its CA
+	// (https://docs.aws.amazon.com/acm/latest/userguide/private-certificates.title.html), so
+	// from 395 days before its end the CA issues and renews nothing. The metric comes from
+	// the renew function's daily run, which may describe exactly those CAs
+	for _, side := range []string{"MtlsGateway", "MtlsBackend"} {
+		tpl.HasResourceProperties(jsii.String("AWS::CloudWatch::Alarm"), &map[string]any{
+			"Namespace": mtls.IssuingCaMetricNamespace, "MetricName": mtls.IssuingCaMetricName, "Statistic": "Minimum", "Period": 86400,
+			"Dimensions":         []any{map[string]any{"Name": "CertificateAuthorityArn", "Value": map[string]any{"Fn::GetAtt": []any{assertions.Match_StringLikeRegexp(jsii.String("^" + side + "CaRoot")), "Arn"}}}},
+			"Threshold":          485,
+			"ComparisonOperator": "LessThanThreshold",
+		})
+	}
+	caCheck := false
+	for _, s := range policyStatements(tpl, "MtlsRenewFunctionPolicy") {
+		caCheck = caCheck || s["Sid"] == "IssuingCaExpiry" && s["Action"] == "acm-pca:DescribeCertificateAuthority" && len(s["Resource"].([]any)) == 2
+	}
+	if !caCheck {
+		t.Error("the renew function may not describe the two issuing CAs")
+	}
+	// AND CloudWatch may publish to the topic, whose EnforceSSL policy replaced SNS's
+	// default one, for this account's alarms only, and use its key
+	// (https://docs.aws.amazon.com/sns/latest/dg/sns-key-management.html#compatibility-with-aws-services)
+	tpl.HasResourceProperties(jsii.String("AWS::SNS::TopicPolicy"), &map[string]any{
+		"PolicyDocument": map[string]any{"Statement": assertions.Match_ArrayWith(&[]any{assertions.Match_ObjectLike(&map[string]any{
+			"Sid": "CloudWatchAlarmsPublish", "Effect": "Allow", "Action": "sns:Publish",
+			"Principal": map[string]any{"Service": "cloudwatch.amazonaws.com"},
+			"Condition": map[string]any{
+				"StringEquals": map[string]any{"aws:SourceAccount": "123456789012"},
+				"ArnLike":      map[string]any{"aws:SourceArn": assertions.Match_AnyValue()},
+			},
+		})})},
+	})
+	tpl.HasResourceProperties(jsii.String("AWS::KMS::Key"), &map[string]any{
+		"KeyPolicy": map[string]any{"Statement": assertions.Match_ArrayWith(&[]any{assertions.Match_ObjectLike(&map[string]any{
+			"Sid": "CloudWatchAlarmsPublish", "Principal": map[string]any{"Service": "cloudwatch.amazonaws.com"},
+			"Action": []any{"kms:Decrypt", "kms:GenerateDataKey*"},
+		})})},
 	})
 	// AND its target map sends each certificate to its own secret and its own service
 	targets := renewTargets(t, tpl)
@@ -455,6 +494,20 @@ func renewFunction(t *testing.T, tpl assertions.Template) map[string]any {
 }
 
 // renewTargets reads MTLS_TARGETS, with every {"Ref": X} replaced by X.
+// policyStatements are the statements of the managed policies whose logical
+// id starts with prefix.
+func policyStatements(tpl assertions.Template, prefix string) []map[string]any {
+	var out []map[string]any
+	for id, p := range resources(tpl, "AWS::IAM::ManagedPolicy") {
+		if strings.HasPrefix(id, prefix) {
+			for _, s := range p["Properties"].(map[string]any)["PolicyDocument"].(map[string]any)["Statement"].([]any) {
+				out = append(out, s.(map[string]any))
+			}
+		}
+	}
+	return out
+}
+
 func renewTargets(t *testing.T, tpl assertions.Template) []map[string]any {
 	t.Helper()
 	for _, fn := range resources(tpl, "AWS::Lambda::Function") {

@@ -65,7 +65,9 @@ const (
 
 // Config is the function's configuration, read from the environment.
 type Config struct {
-	Targets     []Target
+	Targets []Target
+	// IssuingCas are reported by the daily run (EnvIssuingCas).
+	IssuingCas  []string
 	RenewBefore time.Duration
 	MaxWait     time.Duration
 }
@@ -85,7 +87,11 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 	if err != nil {
 		return Config{}, err
 	}
-	return Config{Targets: targets, RenewBefore: time.Duration(days) * 24 * time.Hour, MaxWait: time.Duration(wait) * time.Second}, nil
+	cas, err := ParseIssuingCas(getenv(EnvIssuingCas))
+	if err != nil {
+		return Config{}, err
+	}
+	return Config{Targets: targets, IssuingCas: cas, RenewBefore: time.Duration(days) * 24 * time.Hour, MaxWait: time.Duration(wait) * time.Second}, nil
 }
 
 func intEnv(getenv func(string) string, name string, def, lo, hi int) (int, error) {
@@ -163,6 +169,8 @@ type Renewer struct {
 	UpdateService       UpdateServiceAPI
 	Exporter            Exporter
 	Issuer              Issuer
+	// DescribeCertificateAuthority reads the issuing CAs' expiry (daily runs).
+	DescribeCertificateAuthority DescribeCertificateAuthorityAPI
 
 	// Retry bounds each AWS call (default 10s per attempt when zero).
 	Retry awsretry.Policy
@@ -253,6 +261,11 @@ func (r *Renewer) Handle(ctx context.Context, e events.CloudWatchEvent) (Result,
 			log.LogAttrs(ctx, slog.LevelInfo, "certificate checked", attrs...)
 		}
 		res.Outcomes = append(res.Outcomes, out)
+	}
+	if e.DetailType == DetailTypeScheduled {
+		if err := r.reportIssuingCas(ctx); err != nil {
+			errs = append(errs, err)
+		}
 	}
 	return res, oneline.Join(errs...)
 }

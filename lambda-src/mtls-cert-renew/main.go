@@ -50,6 +50,7 @@ func main() {
 		Logger: logger,
 	}
 	pca := acmpca.NewFromConfig(awsCfg)
+	r.DescribeCertificateAuthority = pca
 	r.Issuer = &mtlsexport.Issuer{
 		GetRandomPassword: secrets,
 		IssueCertificate:  pca,
