@@ -149,7 +149,7 @@ type MutualTls struct {
 	// validity before its end, a CA can issue and renew nothing; the alarm
 	// leaves CaRenewalMarginDays to renew it (constructs/privateca/README.md).
 	IssuingCaExpiryAlarms []awscloudwatch.Alarm
-	AlarmTopic                             awssns.ITopic
+	AlarmTopic            awssns.ITopic
 
 	// App Mesh plane.
 	Mesh           awsappmesh.Mesh
