@@ -149,7 +149,9 @@ type MutualTls struct {
 	// validity before its end, a CA can issue and renew nothing; the alarm
 	// leaves CaRenewalMarginDays to renew it (constructs/privateca/README.md).
 	IssuingCaExpiryAlarms []awscloudwatch.Alarm
-	AlarmTopic            awssns.ITopic
+	// AlarmTopic receives every alarm: MutualTlsProps.AlarmTopic or the new
+	// topic.
+	AlarmTopic awssns.ITopic
 
 	// App Mesh plane.
 	Mesh           awsappmesh.Mesh
