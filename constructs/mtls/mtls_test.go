@@ -382,6 +382,16 @@ func TestRenewalAutomation(t *testing.T) {
 		},
 	})
 	tpl.HasResourceProperties(jsii.String("AWS::Events::Rule"), &map[string]any{"ScheduleExpression": "rate(1 day)"})
+	// AND EventBridge may invoke the renew function for exactly these two rules: a Lambda
+	// target needs a resource-policy statement for events.amazonaws.com scoped by the rule's
+	// ARN (https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-use-resource-based.html#eb-lambda-permissions)
+	for _, rule := range []string{"MtlsRenewOnExpiry", "MtlsRenewDaily"} {
+		tpl.HasResourceProperties(jsii.String("AWS::Lambda::Permission"), &map[string]any{
+			"Action": "lambda:InvokeFunction", "Principal": "events.amazonaws.com",
+			"FunctionName": map[string]any{"Fn::GetAtt": []any{assertions.Match_StringLikeRegexp(jsii.String("^MtlsRenewFunction")), "Arn"}},
+			"SourceArn":    map[string]any{"Fn::GetAtt": []any{assertions.Match_StringLikeRegexp(jsii.String("^" + rule)), "Arn"}},
+		})
+	}
 	// AND the function runs alone, with a dead-letter queue
 	tpl.HasResourceProperties(jsii.String("AWS::Lambda::Function"), &map[string]any{
 		"ReservedConcurrentExecutions": 1,

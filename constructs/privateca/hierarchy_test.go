@@ -181,6 +181,9 @@ var variants = []struct {
 				"ServerSideEncryptionByDefault": map[string]any{"SSEAlgorithm": "aws:kms"},
 			}}},
 		})
+		// AND AWS Private CA may write CRLs there for this account's CAs only: the bucket policy
+		// AWS documents for acm-pca.amazonaws.com, with aws:SourceAccount and aws:SourceArn
+		// (https://docs.aws.amazon.com/privateca/latest/userguide/crl-planning.html#s3-policies)
 		tpl.HasResourceProperties(jsii.String("AWS::S3::BucketPolicy"), &map[string]any{
 			"Bucket": map[string]any{"Ref": *bucket.AsString()},
 			"PolicyDocument": map[string]any{"Statement": assertions.Match_ArrayWith(&[]any{assertions.Match_ObjectLike(&map[string]any{
