@@ -81,6 +81,10 @@ type MtlsCaConfig struct {
 	SubordinateValidityDays int `json:"subordinateValidityDays,omitempty"`
 	// Revocation is "none" (default), "crl" or "ocsp".
 	Revocation string `json:"revocation,omitempty"`
+	// KeyStorageSecurityStandard of the CAs: FIPS_140_2_LEVEL_2_OR_HIGHER
+	// (default: accepted where level 3 is refused), FIPS_140_2_LEVEL_3_OR_HIGHER
+	// or CCPC_LEVEL_1_OR_HIGHER (China Regions).
+	KeyStorageSecurityStandard string `json:"keyStorageSecurityStandard,omitempty"`
 }
 
 var (
@@ -167,6 +171,11 @@ func (c *MtlsConfig) validate(key string) error {
 		case "", "none", "crl", "ocsp":
 		default:
 			return errorf(key+".ca.revocation", "expected none, crl or ocsp, got %q", ca.Revocation)
+		}
+		switch ca.KeyStorageSecurityStandard {
+		case "", privateca.KeyStorageFips1402Level2, privateca.KeyStorageFips1402Level3, privateca.KeyStorageCcpcLevel1:
+		default:
+			return errorf(key+".ca.keyStorageSecurityStandard", "expected FIPS_140_2_LEVEL_2_OR_HIGHER, FIPS_140_2_LEVEL_3_OR_HIGHER or CCPC_LEVEL_1_OR_HIGHER, got %q", ca.KeyStorageSecurityStandard)
 		}
 		root, sub := ca.RootValidityDays, ca.SubordinateValidityDays
 		if root < 0 || sub < 0 {
@@ -294,6 +303,9 @@ func caProps(ca *MtlsCaConfig) *privateca.CaHierarchyProps {
 		return nil
 	}
 	p := &privateca.CaHierarchyProps{Flat: ca.flat()}
+	if ca.KeyStorageSecurityStandard != "" {
+		p.KeyStorageSecurityStandard = jsii.String(ca.KeyStorageSecurityStandard)
+	}
 	if ca.KeyAlgorithm != "" {
 		p.KeyAlgorithm = jsii.String(ca.KeyAlgorithm)
 	}

@@ -63,7 +63,7 @@ func TestMtlsStack(t *testing.T) {
 	// AND a third environment with a third endpoint in its own domain and flat hierarchies
 	three := stacks.NewMtlsStack(app, "Three-Mtls", mtlsProps("three", "", "", &stacks.MtlsConfig{
 		AdditionalBackends: []stacks.MtlsBackendConfig{{Name: "colorteller-blue", Domain: "blue.internal"}},
-		Ca:                 &stacks.MtlsCaConfig{KeyAlgorithm: "RSA_2048"},
+		Ca:                 &stacks.MtlsCaConfig{KeyAlgorithm: "RSA_2048", KeyStorageSecurityStandard: "FIPS_140_2_LEVEL_3_OR_HIGHER"},
 	}))
 	nag.ApplyPacks(app)
 
@@ -93,7 +93,10 @@ func TestMtlsStack(t *testing.T) {
 		// AND it creates two general-purpose CAs, the walkthrough's two root CAs,
 		// not four: 2 x 400 USD a month at list price (https://aws.amazon.com/private-ca/pricing/)
 		sandboxTpl.ResourceCountIs(jsii.String("AWS::ACMPCA::CertificateAuthority"), jsii.Number(2))
-		sandboxTpl.AllResourcesProperties(jsii.String("AWS::ACMPCA::CertificateAuthority"), &map[string]any{"Type": "ROOT", "UsageMode": "GENERAL_PURPOSE"})
+		sandboxTpl.AllResourcesProperties(jsii.String("AWS::ACMPCA::CertificateAuthority"), &map[string]any{"Type": "ROOT", "UsageMode": "GENERAL_PURPOSE",
+			// level 3, AWS Private CA's default, is refused in some Regions
+			// (https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-acmpca-certificateauthority.html)
+			"KeyStorageSecurityStandard": "FIPS_140_2_LEVEL_2_OR_HIGHER"})
 		// AND no access-log setting on the TCP entry: NLBs log TLS listeners only
 		// (https://docs.aws.amazon.com/elasticloadbalancing/latest/network/load-balancer-access-logs.html)
 		lb := sandboxTpl.FindResources(jsii.String("AWS::ElasticLoadBalancingV2::LoadBalancer"), nil)
@@ -144,6 +147,8 @@ func TestMtlsStack(t *testing.T) {
 		// THEN each of the three endpoints has its own flat hierarchy, certificate, secret
 		// and service
 		threeTpl.ResourceCountIs(jsii.String("AWS::ACMPCA::CertificateAuthority"), jsii.Number(3))
+		// (ca.keyStorageSecurityStandard reaches every CA; the default is level 2, see the sandbox)
+		threeTpl.AllResourcesProperties(jsii.String("AWS::ACMPCA::CertificateAuthority"), &map[string]any{"KeyStorageSecurityStandard": "FIPS_140_2_LEVEL_3_OR_HIGHER"})
 		threeTpl.ResourceCountIs(jsii.String("AWS::SecretsManager::Secret"), jsii.Number(3))
 		threeTpl.ResourceCountIs(jsii.String("AWS::ECS::Service"), jsii.Number(3))
 		// (the gateway's client certificate is issued by AWS Private CA, not ACM)
@@ -197,6 +202,7 @@ func TestMtlsConfigErrors(t *testing.T) {
 		{`{"ca": {"flat": false, "subordinateValidityDays": 400}}`, `environments.prod.mtls.ca.subordinateValidityDays: expected at least 530 days (certificate validity 395 + renewBeforeDays 45 + 90 days to renew the CA), got 400`},
 		{`{"ca": {"rootValidityDays": 500}, "renewBeforeDays": 30}`, `environments.prod.mtls.ca.rootValidityDays: expected at least 515 days`},
 		{`{"ca": {"flatt": true}}`, `environments.prod.mtls.ca.flatt: unknown key`},
+		{`{"ca": {"keyStorageSecurityStandard": "FIPS_140_3"}}`, `environments.prod.mtls.ca.keyStorageSecurityStandard: expected FIPS_140_2_LEVEL_2_OR_HIGHER`},
 		{`{"desiredCount": "2"}`, `environments.prod.mtls.desiredCount: expected a whole number`},
 		{`{"additionalBackends": [{"name": "Blue"}]}`, `environments.prod.mtls.additionalBackends[0].name: expected a lower-case DNS label`},
 		{`{"additionalBackends": [{"domain": "blue.internal"}]}`, `environments.prod.mtls.additionalBackends[0].name: expected a lower-case DNS label such as colorteller-blue, got ""`},
