@@ -552,6 +552,25 @@ func TestConfigFromEnv(t *testing.T) {
 	}{
 		{"valid with defaults", map[string]string{main.EnvTargets: string(valid)}, ""},
 		{"no targets", map[string]string{main.EnvTargets: "[]"}, "MTLS_TARGETS: expected at least one target"},
+		// The gateway's target as constructs/mtls writes it: its client certificate is issued,
+		// not an ACM certificate
+		{"issued gateway certificate", map[string]string{main.EnvTargets: with(func(l []map[string]any) []map[string]any {
+			delete(l[0], "certificateArn")
+			l[0]["issue"] = map[string]any{"certificateAuthorityArn": "arn:aws:acm-pca:eu-west-1:111122223333:certificate-authority/11111111-2222-3333-4444-555555555555",
+				"templateArn": "arn:aws:acm-pca:::template/EndEntityClientAuthCertificate/V1", "signingAlgorithm": "SHA256WITHRSA",
+				"validityDays": 395, "dnsName": "colorgateway.mtls.internal", "keyAlgorithm": "RSA_2048"}
+			return l
+		})}, ""},
+		{"issued and ACM certificate at once", map[string]string{main.EnvTargets: with(func(l []map[string]any) []map[string]any {
+			l[0]["issue"] = map[string]any{"certificateAuthorityArn": "arn:aws:acm-pca:eu-west-1:111122223333:certificate-authority/11111111-2222-3333-4444-555555555555"}
+			return l
+		})}, "MTLS_TARGETS[0]: certificateArn conflicts with issue"},
+		{"bad issued certificate", map[string]string{main.EnvTargets: with(func(l []map[string]any) []map[string]any {
+			delete(l[0], "certificateArn")
+			l[0]["issue"] = map[string]any{"certificateAuthorityArn": "nope"}
+			return l
+		})}, "MTLS_TARGETS[0].issue.certificateAuthorityArn: expected an AWS Private CA ARN"},
+		{"bad issuing CA list", map[string]string{main.EnvTargets: string(valid), main.EnvIssuingCas: `["nope"]`}, "MTLS_ISSUING_CAS[0]: expected an AWS Private CA ARN"},
 		{"not JSON", map[string]string{main.EnvTargets: "{"}, "MTLS_TARGETS: expected a JSON list"},
 		{"duplicate certificate", map[string]string{main.EnvTargets: with(func(l []map[string]any) []map[string]any {
 			l[1]["certificateArn"] = l[0]["certificateArn"]
@@ -593,7 +612,14 @@ func TestConfigFromEnv(t *testing.T) {
 			}
 			want := map[string][2]string{gatewayCert: {gatewaySecret, gatewayService}, tellerCert: {tellerSecret, tellerService}}
 			for _, tg := range cfg.Targets {
-				if w := want[tg.CertificateArn]; tg.SecretArn != w[0] || !slices.Equal(tg.Services, []string{w[1]}) {
+				key := tg.CertificateArn
+				if tg.Issue != nil {
+					key = gatewayCert // the gateway's target, with its issued certificate
+					if tg.Issue.ValidityDays != 395 || tg.Issue.DnsName != "colorgateway.mtls.internal" {
+						t.Errorf("issue %+v", tg.Issue)
+					}
+				}
+				if w := want[key]; tg.SecretArn != w[0] || !slices.Equal(tg.Services, []string{w[1]}) {
 					t.Errorf("target %s maps to %s %v", tg.CertificateArn, tg.SecretArn, tg.Services)
 				}
 			}
