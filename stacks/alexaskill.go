@@ -1,7 +1,9 @@
 package stacks
 
 import (
+	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
@@ -22,6 +24,17 @@ const DefaultSkillPackagePath = "skills/time-teller"
 
 // AlexaSkillBackendEntry is the Go import path of the time-teller backend.
 const AlexaSkillBackendEntry = "github.com/securestacks/securestacks/lambda-src/alexa-skill-backend"
+
+// AlexaEndpointRegions are the AWS Regions Alexa's own tooling puts skill
+// endpoints in: the ASK CLI maps Alexa's endpoint regions NA, EU and FE to
+// us-east-1, eu-west-1 and us-west-2, and Alexa's skill samples add
+// ap-northeast-1
+// (https://developer.amazon.com/docs/custom-skills/host-a-custom-skill-as-an-aws-lambda-function.html).
+var AlexaEndpointRegions = []string{"us-east-1", "eu-west-1", "us-west-2", "ap-northeast-1"}
+
+// AlexaRegionWarningId identifies the synth warning for a Region outside
+// AlexaEndpointRegions (acknowledge it with Annotations.AcknowledgeWarning).
+const AlexaRegionWarningId = "securestacks:alexa:Region"
 
 // The names, under the prefix, of the credentials the stack reads at deploy time.
 const (
@@ -100,6 +113,10 @@ func NewAlexaSkillStack(scope constructs.Construct, id string, props *SystemProp
 	}
 	cfg := section.withDefaults()
 	stack := awscdk.NewStack(scope, jsii.String(id), &props.StackProps)
+	if r := props.Config.Region; r != "" && !slices.Contains(AlexaEndpointRegions, r) {
+		awscdk.Annotations_Of(stack).AddWarningV2(jsii.String(AlexaRegionWarningId), jsii.String(fmt.Sprintf(
+			"region %s is none of Alexa's skill-endpoint Regions (%s): Alexa may not call a skill backend there, and the skill answers from far away", r, strings.Join(AlexaEndpointRegions, ", "))), nil)
+	}
 
 	prefix := cfg.ParameterPrefix
 	vendorId := awsssm.StringParameter_ValueForStringParameter(stack, jsii.String(prefix+AlexaVendorIdParameter), nil)

@@ -38,7 +38,22 @@ func TestAlexaSkillStack(t *testing.T) {
 		&stacks.AlexaSkillConfig{SkillPackagePath: alexaSamplePackage}))
 	prod := stacks.NewAlexaSkillStack(app, "Prod-AlexaSkill", alexaProps("prod", "123456789012", "us-gov-west-1",
 		&stacks.AlexaSkillConfig{ParameterPrefix: "/voice/prod/", SkillPackagePath: alexaSamplePackage}))
+	ireland := stacks.NewAlexaSkillStack(app, "Eu-AlexaSkill", alexaProps("eu", "123456789012", "eu-west-1",
+		&stacks.AlexaSkillConfig{SkillPackagePath: alexaSamplePackage}))
 	nag.ApplyPacks(app)
+
+	t.Run("a Region outside Alexa's endpoint Regions warns, theirs do not", func(t *testing.T) {
+		// Alexa's tooling puts skill endpoints in us-east-1, eu-west-1, us-west-2 (NA, EU, FE)
+		// and its samples in ap-northeast-1
+		// (https://developer.amazon.com/docs/custom-skills/host-a-custom-skill-as-an-aws-lambda-function.html)
+		assertions.Annotations_FromStack(prod).HasWarning(jsii.String("/Prod-AlexaSkill"),
+			assertions.Match_StringLikeRegexp(jsii.String("region us-gov-west-1 is none of Alexa's skill-endpoint Regions")))
+		for _, s := range []awscdk.Stack{sandbox, ireland} {
+			if w := *assertions.Annotations_FromStack(s).FindWarning(jsii.String("*"), assertions.Match_StringLikeRegexp(jsii.String("skill-endpoint Regions"))); len(w) != 0 {
+				t.Errorf("%s warns: %v", *s.StackName(), w)
+			}
+		}
+	})
 
 	cases := []struct {
 		name   string

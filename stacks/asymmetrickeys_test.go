@@ -87,7 +87,8 @@ func TestAsymmetricKeysStack(t *testing.T) {
 			if errs := nag.Errors(tc.stack); len(errs) > 0 {
 				t.Fatalf("cdk-nag errors:\n%s", strings.Join(errs, "\n"))
 			}
-			// AND it holds one signing and one encryption key with the configured specs
+			// AND it holds one signing and one encryption key with the configured specs, and the
+			// HMAC key that authorizes decrypt-function requests
 			var specs []string
 			for _, k := range tp.ofType("AWS::KMS::Key") {
 				if k["KeyUsage"] != nil {
@@ -95,7 +96,7 @@ func TestAsymmetricKeysStack(t *testing.T) {
 				}
 			}
 			sort.Strings(specs)
-			if want := []string{"ENCRYPT_DECRYPT " + tc.encSpec, "SIGN_VERIFY " + tc.signSpec}; fmt.Sprint(specs) != fmt.Sprint(want) {
+			if want := []string{"ENCRYPT_DECRYPT " + tc.encSpec, "GENERATE_VERIFY_MAC HMAC_256", "SIGN_VERIFY " + tc.signSpec}; fmt.Sprint(specs) != fmt.Sprint(want) {
 				t.Errorf("asymmetric keys %v, want %v", specs, want)
 			}
 			// AND the aliases and outputs name them
@@ -115,7 +116,7 @@ func TestAsymmetricKeysStack(t *testing.T) {
 				outs = append(outs, k)
 			}
 			sort.Strings(outs)
-			want := []string{"DecryptFunctionName", "DecryptorRoleArn", "EncryptionKeyAlias", "EncryptionKeyArn", "EncryptionPublicKeyParameter",
+			want := []string{"DecryptFunctionName", "DecryptInvokeKeyArn", "DecryptorRoleArn", "EncryptionKeyAlias", "EncryptionKeyArn", "EncryptionPublicKeyParameter",
 				"EncryptionPublicKeyPemObject", "EncryptorRoleArn", "OfflineVerifierRoleArn", "PublicKeyBucketName", "SignerRoleArn",
 				"SigningKeyAlias", "SigningKeyArn", "SigningPublicKeyParameter", "SigningPublicKeyPemObject"}
 			if fmt.Sprint(outs) != fmt.Sprint(want) {

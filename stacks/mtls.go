@@ -16,8 +16,8 @@ import (
 )
 
 // MtlsConfig is the "mtls" section of an environment. A missing section
-// means every default: the Envoy plane, domain mtls.internal, root and
-// subordinate RSA 2048 CAs per endpoint.
+// means every default: the Envoy plane, domain mtls.internal, one RSA 2048
+// root CA per endpoint (two CAs, as the walkthrough).
 type MtlsConfig struct {
 	// Plane is "envoy" (default, deployable) or "appmesh" (the walkthrough's
 	// design; App Mesh reached end of support, so it only synthesizes).
@@ -66,18 +66,25 @@ type MtlsBackendConfig struct {
 
 // MtlsCaConfig configures the CA hierarchies.
 type MtlsCaConfig struct {
-	// Flat: root CAs issue the certificates themselves (the walkthrough).
-	// Default false: root → subordinate.
-	Flat bool `json:"flat,omitempty"`
+	// Flat: root CAs issue the certificates themselves (the walkthrough's
+	// two CAs, about 800 USD a month). Default true; false gives each
+	// endpoint a root and a subordinate issuing CA (AWS's best practice,
+	// four CAs).
+	Flat *bool `json:"flat,omitempty"`
 	// KeyAlgorithm of the CAs: RSA_2048 (default), RSA_3072, RSA_4096,
 	// EC_prime256v1, EC_secp384r1, EC_secp521r1.
 	KeyAlgorithm string `json:"keyAlgorithm,omitempty"`
 	// RootValidityDays (default 3650) and SubordinateValidityDays (default
-	// 1825, shorter than the root's).
+	// 1825, shorter than the root's; flat: false only). The issuing CA (the
+	// root when flat) must be valid at least mtls.MinIssuingCaValidityDays.
 	RootValidityDays        int `json:"rootValidityDays,omitempty"`
 	SubordinateValidityDays int `json:"subordinateValidityDays,omitempty"`
 	// Revocation is "none" (default), "crl" or "ocsp".
 	Revocation string `json:"revocation,omitempty"`
+	// KeyStorageSecurityStandard of the CAs: FIPS_140_2_LEVEL_2_OR_HIGHER
+	// (default: accepted where level 3 is refused), FIPS_140_2_LEVEL_3_OR_HIGHER
+	// or CCPC_LEVEL_1_OR_HIGHER (China Regions).
+	KeyStorageSecurityStandard string `json:"keyStorageSecurityStandard,omitempty"`
 }
 
 var (
@@ -165,6 +172,11 @@ func (c *MtlsConfig) validate(key string) error {
 		default:
 			return errorf(key+".ca.revocation", "expected none, crl or ocsp, got %q", ca.Revocation)
 		}
+		switch ca.KeyStorageSecurityStandard {
+		case "", privateca.KeyStorageFips1402Level2, privateca.KeyStorageFips1402Level3, privateca.KeyStorageCcpcLevel1:
+		default:
+			return errorf(key+".ca.keyStorageSecurityStandard", "expected FIPS_140_2_LEVEL_2_OR_HIGHER, FIPS_140_2_LEVEL_3_OR_HIGHER or CCPC_LEVEL_1_OR_HIGHER, got %q", ca.KeyStorageSecurityStandard)
+		}
 		root, sub := ca.RootValidityDays, ca.SubordinateValidityDays
 		if root < 0 || sub < 0 {
 			return errorf(key+".ca", "expected positive validity days")
@@ -175,11 +187,23 @@ func (c *MtlsConfig) validate(key string) error {
 		if sub == 0 {
 			sub = privateca.DefaultSubordinateValidityDays
 		}
-		if ca.Flat && ca.SubordinateValidityDays != 0 {
-			return errorf(key+".ca.subordinateValidityDays", "expected no value with flat: true (a flat hierarchy has no subordinate)")
+		flat := ca.flat()
+		if flat && ca.SubordinateValidityDays != 0 {
+			return errorf(key+".ca.subordinateValidityDays", "expected no value with flat: true, the default (a flat hierarchy has no subordinate; set flat: false for one)")
 		}
-		if !ca.Flat && sub >= root {
+		if !flat && sub >= root {
 			return errorf(key+".ca.subordinateValidityDays", "expected fewer days than rootValidityDays (%d), got %d", root, sub)
+		}
+		field, issuing := "subordinateValidityDays", sub
+		if flat {
+			field, issuing = "rootValidityDays", root
+		}
+		renew := c.RenewBeforeDays
+		if renew == 0 {
+			renew = mtls.DefaultRenewBeforeDays
+		}
+		if min := int(mtls.MinIssuingCaValidityDays(float64(renew))); issuing < min {
+			return errorf(key+".ca."+field, "expected at least %d days (certificate validity %d + renewBeforeDays %d + %d days to renew the CA), got %d", min, mtls.CertificateValidityDays, renew, mtls.CaRenewalMarginDays, issuing)
 		}
 	}
 	return nil
@@ -271,11 +295,17 @@ func endpointProps(cfg MtlsConfig, name string) *mtls.EndpointProps {
 	return e
 }
 
+// flat is Flat with its default, true.
+func (ca *MtlsCaConfig) flat() bool { return ca.Flat == nil || *ca.Flat }
+
 func caProps(ca *MtlsCaConfig) *privateca.CaHierarchyProps {
 	if ca == nil {
 		return nil
 	}
-	p := &privateca.CaHierarchyProps{Flat: ca.Flat}
+	p := &privateca.CaHierarchyProps{Flat: ca.flat()}
+	if ca.KeyStorageSecurityStandard != "" {
+		p.KeyStorageSecurityStandard = jsii.String(ca.KeyStorageSecurityStandard)
+	}
 	if ca.KeyAlgorithm != "" {
 		p.KeyAlgorithm = jsii.String(ca.KeyAlgorithm)
 	}

@@ -53,7 +53,7 @@ func TestMtlsStack(t *testing.T) {
 		Plane:                          "appmesh",
 		Domain:                         "svc.prod.internal",
 		CertificateKeyAlgorithm:        "EC_prime256v1",
-		Ca:                             &stacks.MtlsCaConfig{KeyAlgorithm: "EC_prime256v1", RootValidityDays: 3000, SubordinateValidityDays: 1000, Revocation: "crl"},
+		Ca:                             &stacks.MtlsCaConfig{Flat: &off, KeyAlgorithm: "EC_prime256v1", RootValidityDays: 3000, SubordinateValidityDays: 1000, Revocation: "crl"},
 		RenewBeforeDays:                30,
 		DesiredCount:                   2,
 		PublicCertificateArn:           "arn:aws-us-gov:acm:us-gov-west-1:123456789012:certificate/abcd-1234",
@@ -63,7 +63,7 @@ func TestMtlsStack(t *testing.T) {
 	// AND a third environment with a third endpoint in its own domain and flat hierarchies
 	three := stacks.NewMtlsStack(app, "Three-Mtls", mtlsProps("three", "", "", &stacks.MtlsConfig{
 		AdditionalBackends: []stacks.MtlsBackendConfig{{Name: "colorteller-blue", Domain: "blue.internal"}},
-		Ca:                 &stacks.MtlsCaConfig{Flat: true},
+		Ca:                 &stacks.MtlsCaConfig{KeyAlgorithm: "RSA_2048", KeyStorageSecurityStandard: "FIPS_140_2_LEVEL_3_OR_HIGHER"},
 	}))
 	nag.ApplyPacks(app)
 
@@ -90,6 +90,20 @@ func TestMtlsStack(t *testing.T) {
 			"LoadBalancerAttributes": assertions.Match_ArrayWith(&[]any{map[string]any{"Key": "deletion_protection.enabled", "Value": "true"}}),
 		})
 		sandboxTpl.HasOutput(jsii.String("Url"), &map[string]any{"Value": assertions.Match_AnyValue()})
+		// AND it creates two general-purpose CAs, the walkthrough's two root CAs,
+		// not four: 2 x 400 USD a month at list price (https://aws.amazon.com/private-ca/pricing/)
+		sandboxTpl.ResourceCountIs(jsii.String("AWS::ACMPCA::CertificateAuthority"), jsii.Number(2))
+		sandboxTpl.AllResourcesProperties(jsii.String("AWS::ACMPCA::CertificateAuthority"), &map[string]any{"Type": "ROOT", "UsageMode": "GENERAL_PURPOSE",
+			// level 3, AWS Private CA's default, is refused in some Regions
+			// (https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-acmpca-certificateauthority.html)
+			"KeyStorageSecurityStandard": "FIPS_140_2_LEVEL_2_OR_HIGHER"})
+		// AND no access-log setting on the TCP entry: NLBs log TLS listeners only
+		// (https://docs.aws.amazon.com/elasticloadbalancing/latest/network/load-balancer-access-logs.html)
+		lb := sandboxTpl.FindResources(jsii.String("AWS::ElasticLoadBalancingV2::LoadBalancer"), nil)
+		raw, _ := json.Marshal(lb)
+		if strings.Contains(string(raw), "access_logs.s3.enabled") {
+			t.Errorf("TCP-only load balancer enables access logs, which NLBs never write for TCP: %s", raw)
+		}
 	})
 
 	t.Run("prod follows its section on the App Mesh plane", func(t *testing.T) {
@@ -114,6 +128,12 @@ func TestMtlsStack(t *testing.T) {
 			"Certificates": []any{map[string]any{"CertificateArn": "arn:aws-us-gov:acm:us-gov-west-1:123456789012:certificate/abcd-1234"}},
 		})
 		prodTpl.HasResourceProperties(jsii.String("AWS::SNS::Subscription"), &map[string]any{"Protocol": "email", "Endpoint": "pki-team@example.com"})
+		// AND the TLS entry writes access logs, which NLBs do for TLS listeners
+		prodTpl.HasResourceProperties(jsii.String("AWS::ElasticLoadBalancingV2::LoadBalancer"), &map[string]any{
+			"LoadBalancerAttributes": assertions.Match_ArrayWith(&[]any{map[string]any{"Key": "access_logs.s3.enabled", "Value": "true"}}),
+		})
+		// AND flat: false gives each endpoint a root and a subordinate
+		prodTpl.ResourceCountIs(jsii.String("AWS::ACMPCA::CertificateAuthority"), jsii.Number(4))
 		// AND the App Mesh proxies reach ACM, ACM Private CA and App Mesh through endpoints
 		prodTpl.ResourceCountIs(jsii.String("AWS::EC2::VPCEndpoint"), jsii.Number(5))
 		// AND no ARN names the commercial partition
@@ -127,9 +147,12 @@ func TestMtlsStack(t *testing.T) {
 		// THEN each of the three endpoints has its own flat hierarchy, certificate, secret
 		// and service
 		threeTpl.ResourceCountIs(jsii.String("AWS::ACMPCA::CertificateAuthority"), jsii.Number(3))
+		// (ca.keyStorageSecurityStandard reaches every CA; the default is level 2, see the sandbox)
+		threeTpl.AllResourcesProperties(jsii.String("AWS::ACMPCA::CertificateAuthority"), &map[string]any{"KeyStorageSecurityStandard": "FIPS_140_2_LEVEL_3_OR_HIGHER"})
 		threeTpl.ResourceCountIs(jsii.String("AWS::SecretsManager::Secret"), jsii.Number(3))
 		threeTpl.ResourceCountIs(jsii.String("AWS::ECS::Service"), jsii.Number(3))
-		for _, dns := range []string{"colorgateway.mtls.internal", "colorteller.mtls.internal", "colorteller-blue.blue.internal"} {
+		// (the gateway's client certificate is issued by AWS Private CA, not ACM)
+		for _, dns := range []string{"colorteller.mtls.internal", "colorteller-blue.blue.internal"} {
 			threeTpl.HasResourceProperties(jsii.String("AWS::CertificateManager::Certificate"), &map[string]any{"DomainName": dns, "CertificateExport": "ENABLED"})
 		}
 		threeTpl.HasResourceProperties(jsii.String("AWS::ServiceDiscovery::PrivateDnsNamespace"), &map[string]any{"Name": "blue.internal"})
@@ -140,8 +163,8 @@ func TestMtlsStack(t *testing.T) {
 			})}),
 		})
 		raw, _ := json.Marshal(threeTpl.ToJSON())
-		if n := strings.Count(string(raw), `certificateArn\"`); n != 3 {
-			t.Errorf("renew map has %d certificates, want 3", n)
+		if n, m := strings.Count(string(raw), `certificateArn\"`), strings.Count(string(raw), `certificateAuthorityArn\"`); n != 2 || m != 1 {
+			t.Errorf("renew map has %d ACM certificates and %d issued , want 2 and 1 (the gateway)", n, m)
 		}
 	})
 
@@ -170,9 +193,16 @@ func TestMtlsConfigErrors(t *testing.T) {
 		{`{"alarmEmail": "nobody"}`, `environments.prod.mtls.alarmEmail: expected an e-mail address`},
 		{`{"ca": {"keyAlgorithm": "RSA_1024"}}`, `environments.prod.mtls.ca.keyAlgorithm: expected RSA_2048`},
 		{`{"ca": {"revocation": "always"}}`, `environments.prod.mtls.ca.revocation: expected none, crl or ocsp`},
-		{`{"ca": {"rootValidityDays": 365, "subordinateValidityDays": 365}}`, `environments.prod.mtls.ca.subordinateValidityDays: expected fewer days than rootValidityDays (365)`},
+		{`{"ca": {"flat": false, "rootValidityDays": 365, "subordinateValidityDays": 365}}`, `environments.prod.mtls.ca.subordinateValidityDays: expected fewer days than rootValidityDays (365)`},
 		{`{"ca": {"flat": true, "subordinateValidityDays": 100}}`, `environments.prod.mtls.ca.subordinateValidityDays: expected no value with flat: true`},
+		{`{"ca": {"subordinateValidityDays": 1000}}`, `environments.prod.mtls.ca.subordinateValidityDays: expected no value with flat: true, the default`},
+		// The issuing CA must outlive a 395-day certificate, its renewal window
+		// and the time to renew the CA: AWS Private CA refuses a certificate
+		// that outlives its CA (https://docs.aws.amazon.com/acm/latest/userguide/private-certificates.title.html).
+		{`{"ca": {"flat": false, "subordinateValidityDays": 400}}`, `environments.prod.mtls.ca.subordinateValidityDays: expected at least 530 days (certificate validity 395 + renewBeforeDays 45 + 90 days to renew the CA), got 400`},
+		{`{"ca": {"rootValidityDays": 500}, "renewBeforeDays": 30}`, `environments.prod.mtls.ca.rootValidityDays: expected at least 515 days`},
 		{`{"ca": {"flatt": true}}`, `environments.prod.mtls.ca.flatt: unknown key`},
+		{`{"ca": {"keyStorageSecurityStandard": "FIPS_140_3"}}`, `environments.prod.mtls.ca.keyStorageSecurityStandard: expected FIPS_140_2_LEVEL_2_OR_HIGHER`},
 		{`{"desiredCount": "2"}`, `environments.prod.mtls.desiredCount: expected a whole number`},
 		{`{"additionalBackends": [{"name": "Blue"}]}`, `environments.prod.mtls.additionalBackends[0].name: expected a lower-case DNS label`},
 		{`{"additionalBackends": [{"domain": "blue.internal"}]}`, `environments.prod.mtls.additionalBackends[0].name: expected a lower-case DNS label such as colorteller-blue, got ""`},

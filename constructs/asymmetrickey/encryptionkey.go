@@ -45,7 +45,8 @@ type EncryptionKeyProps struct {
 	// elsewhere through DecryptorRole. Default false: the function is created.
 	NoDecryptFunction bool
 	// DecryptFunctionProps override the decrypt function's settings
-	// (memory, timeout, ...). Forced: Role, LogGroup, Environment KEY_ID.
+	// (memory, timeout, ...). Forced: Role, LogGroup, Environment KEY_ID and
+	// INVOKE_KEY_ID.
 	// Default: 256 MB, 30 s. Conflicts (panic): NoDecryptFunction, and
 	// LogGroup or LogRetention set (the role may write only to the
 	// construct's log group).
@@ -79,11 +80,18 @@ type EncryptionKey struct {
 	DecryptorPolicy awsiam.ManagedPolicy
 	// DecryptFunction is the fle-decrypt Lambda (nil with NoDecryptFunction);
 	// DecryptFunctionRole its role, with the same decrypt permission as
-	// DecryptorRole plus its logs and traces. Nobody may invoke it until
-	// granted: DecryptFunction.GrantInvoke(principal).
+	// DecryptorRole plus kms:VerifyMac on InvokeKey, its logs and traces.
+	// It decrypts nothing for a caller until GrantDecrypt(principal): every
+	// request must carry an fle.Authorization, a MAC that only a principal
+	// allowed kms:GenerateMac on InvokeKey can compute. Invocation alone is
+	// not the guard: any principal of the account whose IAM policy allows
+	// lambda:InvokeFunction can invoke it, whatever its resource policy says.
 	DecryptFunction       *gofunction.GoFunction
 	DecryptFunctionRole   awsiam.Role
 	DecryptFunctionPolicy awsiam.ManagedPolicy
+	// InvokeKey is the HMAC_256 key (GENERATE_VERIFY_MAC) whose MACs
+	// authorize decrypt requests; nil with NoDecryptFunction.
+	InvokeKey awskms.Key
 	// Publication publishes the public key to S3 and SSM.
 	Publication *Publication
 }
@@ -141,10 +149,23 @@ func (e *EncryptionKey) newDecryptFunction(props *EncryptionKeyProps, oaepOnly m
 		logsKey = defaults.LogsKey(e, "DecryptFunctionLogsKey")
 	}
 	logGroup := defaults.LogGroup(e, "DecryptFunctionLogGroup", &awslogs.LogGroupProps{EncryptionKey: logsKey})
+	e.InvokeKey = defaults.Key(e, "DecryptInvokeKey", &awskms.KeyProps{
+		Description: jsii.String("Authorizes field-level decryption requests: callers GenerateMac, the decrypt function VerifyMac"),
+		KeySpec:     awskms.KeySpec_HMAC_256,
+		KeyUsage:    awskms.KeyUsage_GENERATE_VERIFY_MAC,
+		// Its MACs authorize requests for minutes; losing it loses nothing.
+		RemovalPolicy: awscdk.RemovalPolicy_DESTROY,
+		PendingWindow: awscdk.Duration_Days(jsii.Number(7)),
+	})
+	const noRotation = "KMS does not rotate HMAC keys automatically; the key only authorizes requests for minutes, so replacing it is a deploy with no data to re-encrypt"
+	nag.Suppress(e.InvokeKey, nag.Rule{ID: "AwsSolutions-KMS5", Reason: noRotation})
+	// fle.MacAlgorithm (not imported: constructs link no AWS SDK).
+	hmacOnly := map[string]any{"StringEquals": map[string]any{"kms:MacAlgorithm": "HMAC_SHA_256"}}
 	e.DecryptFunctionRole, e.DecryptFunctionPolicy = newRole(e, "DecryptFunctionRole",
 		awsiam.NewServicePrincipal(jsii.String("lambda.amazonaws.com"), nil),
-		"Field-level decryption Lambda: decrypts with one KMS key, RSAES_OAEP_SHA_256 only",
+		"Field-level decryption Lambda: decrypts with one KMS key, RSAES_OAEP_SHA_256 only, for authorized requests",
 		allow("DecryptWithRsaesOaepSha256", e.Key.KeyArn(), nil, oaepOnly, "kms:Decrypt"),
+		allow("VerifyRequestAuthorizations", e.InvokeKey.KeyArn(), nil, hmacOnly, "kms:VerifyMac"),
 		allow("Logs", logGroup.LogGroupArn(), nil, nil, "logs:CreateLogStream", "logs:PutLogEvents"),
 		allow("Traces", jsii.String("*"), nil, nil, "xray:PutTraceSegments", "xray:PutTelemetryRecords"),
 	)
@@ -174,6 +195,7 @@ func (e *EncryptionKey) newDecryptFunction(props *EncryptionKeyProps, oaepOnly m
 		}
 	}
 	env["KEY_ID"] = e.Key.KeyArn()
+	env["INVOKE_KEY_ID"] = e.InvokeKey.KeyArn()
 	fp.Environment = &env
 	// The managed policy is the whole of the role's permissions.
 	fp.Role = e.DecryptFunctionRole.WithoutPolicyUpdates(nil)
@@ -188,6 +210,17 @@ func (e *EncryptionKey) newDecryptFunction(props *EncryptionKeyProps, oaepOnly m
 		nag.NISTAndHIPAA("LambdaDLQ", sync+"; a dead-letter queue applies to asynchronous invocations only"),
 		nag.NISTAndHIPAA("LambdaInsideVPC", "Calls only the KMS public API and reaches no VPC resource; a VPC would add endpoints or NAT and no isolation"),
 	)...)
+}
+
+// GrantDecrypt lets grantee have fields decrypted by DecryptFunction:
+// lambda:InvokeFunction on it and kms:GenerateMac on InvokeKey, with which
+// the caller signs fle.AuthorizationMessage for each request. Panics with
+// NoDecryptFunction.
+func (e *EncryptionKey) GrantDecrypt(grantee awsiam.IGrantable) awsiam.Grant {
+	if e.DecryptFunction == nil {
+		panic("asymmetrickey: EncryptionKey GrantDecrypt conflicts with NoDecryptFunction: there is no decrypt function; grant DecryptorRole instead")
+	}
+	return e.DecryptFunction.GrantInvoke(grantee).Combine(e.InvokeKey.GrantGenerateMac(grantee))
 }
 
 // GrantPublicKeyRead lets grantee read the published public key from S3 and

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
@@ -37,14 +38,22 @@ func TestEncryptionKeyDefaults(t *testing.T) {
 	if got := tp.policyOf(t, dec); js(got) != js([]statement{wantDecrypt}) {
 		t.Errorf("decryptor policy %s", js(got))
 	}
-	// AND the decrypt function's role has that same decrypt grant plus only its logs and traces
+	// AND the decrypt function's role has that same decrypt grant, kms:VerifyMac (HMAC_SHA_256)
+	// on the invoke key, and only its logs and traces
+	invokeKeyID := id(stack, e.InvokeKey)
 	fnPolicy := tp.policyOf(t, fn)
-	if len(fnPolicy) != 3 || js(fnPolicy[0]) != js(wantDecrypt) || !reflect.DeepEqual(fnPolicy[1].Action, []string{"logs:CreateLogStream", "logs:PutLogEvents"}) ||
-		!reflect.DeepEqual(fnPolicy[2].Action, []string{"xray:PutTelemetryRecords", "xray:PutTraceSegments"}) {
+	wantVerify := statement{Sid: "VerifyRequestAuthorizations", Effect: "Allow", Action: []string{"kms:VerifyMac"}, Resource: []string{keyArn(invokeKeyID)},
+		Condition: jsonValue(`{"StringEquals":{"kms:MacAlgorithm":"HMAC_SHA_256"}}`)}
+	if len(fnPolicy) != 4 || js(fnPolicy[0]) != js(wantDecrypt) || js(fnPolicy[1]) != js(wantVerify) || !reflect.DeepEqual(fnPolicy[2].Action, []string{"logs:CreateLogStream", "logs:PutLogEvents"}) ||
+		!reflect.DeepEqual(fnPolicy[3].Action, []string{"xray:PutTelemetryRecords", "xray:PutTraceSegments"}) {
 		t.Errorf("decrypt function policy %s", js(fnPolicy))
 	}
-	if strings.Contains(js(fnPolicy[1].Resource), "*") {
-		t.Errorf("logs grant beyond the function's log group: %v", fnPolicy[1].Resource)
+	if strings.Contains(js(fnPolicy[2].Resource), "*") {
+		t.Errorf("logs grant beyond the function's log group: %v", fnPolicy[2].Resource)
+	}
+	// AND the invoke key is an HMAC_256 GENERATE_VERIFY_MAC key
+	if ik := tp.Resources[invokeKeyID].Properties; ik["KeySpec"] != "HMAC_256" || ik["KeyUsage"] != "GENERATE_VERIFY_MAC" {
+		t.Errorf("invoke key %s", js(ik))
 	}
 	// AND the key policy: administration to the account, download to the encryptor, OAEP-only decrypt to the two decryptors
 	ks := statements(t, key.Properties["KeyPolicy"])
@@ -61,14 +70,47 @@ func TestEncryptionKeyDefaults(t *testing.T) {
 	}
 	// AND the decrypt function is a Go function on arm64 that knows the key
 	f := tp.props(t, id(stack, e.DecryptFunction))
-	if f["Runtime"] != "provided.al2023" || js(f["Architectures"]) != `["arm64"]` || js(f["Environment"]) != `{"Variables":{"KEY_ID":`+keyArn(keyID)+`}}` {
+	if f["Runtime"] != "provided.al2023" || js(f["Architectures"]) != `["arm64"]` || js(f["Environment"]) != `{"Variables":{"INVOKE_KEY_ID":`+keyArn(invokeKeyID)+`,"KEY_ID":`+keyArn(keyID)+`}}` {
 		t.Errorf("function %s %s %s", f["Runtime"], js(f["Architectures"]), js(f["Environment"]))
 	}
-	// AND nobody may invoke it until granted
+	// AND no resource policy lets anyone invoke it (the function itself refuses every request
+	// without an authorization only kms:GenerateMac on the invoke key can make; see
+	// lambda-src/fle-decrypt, TestOnlyAnAuthorizedRequestGetsAnythingDecrypted)
 	for _, r := range tp.Resources {
 		if r.Type == "AWS::Lambda::Permission" && strings.Contains(js(r.Properties), id(stack, e.DecryptFunction)) {
 			t.Errorf("unexpected invoke permission %s", js(r.Properties))
 		}
+	}
+}
+
+func TestGrantDecryptIsInvokeAndGenerateMac(t *testing.T) {
+	// GIVEN an app role granted decryption through the function
+	stack := newStack()
+	e := asymmetrickey.NewEncryptionKey(stack, "FieldKey", nil)
+	app := awsiam.NewRole(stack, jsii.String("App"), &awsiam.RoleProps{AssumedBy: awsiam.NewAccountRootPrincipal()})
+	e.GrantDecrypt(app)
+	tp, _ := synth(t, stack)
+	// THEN it may invoke the function and compute authorizations with the invoke key, and
+	// nothing else: no kms:Decrypt on the field key
+	var actions []string
+	for _, r := range tp.Resources {
+		if r.Type == "AWS::IAM::Policy" && strings.Contains(js(r.Properties["Roles"]), id(stack, app)) {
+			for _, st := range statements(t, r.Properties["PolicyDocument"]) {
+				actions = append(actions, st.Action...)
+				if strings.Contains(js(st.Resource), id(stack, e.Key)) {
+					t.Errorf("grant touches the field key: %+v", st)
+				}
+			}
+		}
+	}
+	if js(actions) != `["lambda:InvokeFunction","kms:GenerateMac"]` {
+		t.Errorf("actions %v", actions)
+	}
+	// AND without the function there is nothing to grant
+	s := newStack()
+	k := asymmetrickey.NewEncryptionKey(s, "K", &asymmetrickey.EncryptionKeyProps{NoDecryptFunction: true})
+	if msg := mustPanic(t, func() { k.GrantDecrypt(awsiam.NewAccountRootPrincipal()) }); !strings.Contains(msg, "GrantDecrypt conflicts with NoDecryptFunction") {
+		t.Errorf("panic %q", msg)
 	}
 }
 
@@ -121,8 +163,8 @@ func TestEncryptionKeyDecryptFunctionPropsMerge(t *testing.T) {
 	}})
 	tp, _ := synth(t, stack)
 	f := tp.props(t, id(stack, e.DecryptFunction))
-	// THEN the user's memory and variables apply, but KEY_ID is forced to this key
-	if f["MemorySize"] != 512.0 || js(f["Environment"]) != `{"Variables":{"CONCURRENCY":"4","KEY_ID":`+keyArn(id(stack, e.Key))+`}}` {
+	// THEN the user's memory and variables apply, but KEY_ID and INVOKE_KEY_ID are forced to this construct's keys
+	if f["MemorySize"] != 512.0 || js(f["Environment"]) != `{"Variables":{"CONCURRENCY":"4","INVOKE_KEY_ID":`+keyArn(id(stack, e.InvokeKey))+`,"KEY_ID":`+keyArn(id(stack, e.Key))+`}}` {
 		t.Errorf("%v %s", f["MemorySize"], js(f["Environment"]))
 	}
 	if f["Timeout"] != 30.0 {

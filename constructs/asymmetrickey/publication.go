@@ -18,6 +18,7 @@ import (
 	"github.com/securestacks/securestacks/constructs/gofunction"
 	"github.com/securestacks/securestacks/constructs/internal/customresource"
 	"github.com/securestacks/securestacks/constructs/internal/defaults"
+	"github.com/securestacks/securestacks/internal/nag"
 )
 
 // PublicKeyHandlerEntry is the Go import path of the publication custom
@@ -40,12 +41,14 @@ type PublicationProps struct {
 	// key, and a different Key there panics.
 	Key awskms.IKey
 	// ExistingBucket receives the DER and PEM objects. Default: a new bucket
-	// from the secure defaults (SSE-KMS, versioned, TLS only, public access
-	// blocked, server access logs). Conflicts with BucketProps.
+	// from the secure defaults (versioned, TLS only, public access blocked,
+	// server access logs), encrypted with SSE-S3 so that readers need no KMS
+	// permission. Conflicts with BucketProps.
 	ExistingBucket awss3.IBucket
 	// BucketProps override the defaults of the new bucket (a value set here
-	// wins, except encryption, TLS and public-access settings, which are
-	// forced). Conflicts with ExistingBucket.
+	// wins, except TLS and public-access settings, which are forced; an
+	// Encryption or EncryptionKey set here replaces SSE-S3, and then readers
+	// need kms:Decrypt, which GrantRead adds). Conflicts with ExistingBucket.
 	BucketProps *awss3.BucketProps
 	// ObjectKeyPrefix is prepended to DERObjectName and PEMObjectName: empty
 	// or ending in "/". Default "public-keys/<stack name>/<unique id>/".
@@ -135,7 +138,7 @@ func NewPublication(scope constructs.Construct, id string, props *PublicationPro
 	if props.ExistingBucket != nil {
 		p.Bucket = props.ExistingBucket
 	} else {
-		p.Bucket = defaults.Bucket(p, "Bucket", props.BucketProps)
+		p.Bucket = newPublicKeyBucket(p, props.BucketProps)
 	}
 	p.DERObjectKey = jsii.String(prefix + DERObjectName)
 	p.PEMObjectKey = jsii.String(prefix + PEMObjectName)
@@ -236,9 +239,36 @@ func NewPublication(scope constructs.Construct, id string, props *PublicationPro
 	return p
 }
 
+// newPublicKeyBucket is defaults.Bucket with SSE-S3 unless bp chooses an
+// encryption: a public key is no secret, and under SSE-KMS every verifier
+// would need kms:Decrypt on the bucket's key, the KMS access the
+// publication exists to avoid.
+func newPublicKeyBucket(p *Publication, bp *awss3.BucketProps) awss3.Bucket {
+	var props awss3.BucketProps
+	if bp != nil {
+		props = *bp
+	}
+	sseS3 := props.Encryption == "" && props.EncryptionKey == nil
+	if sseS3 {
+		props.Encryption = awss3.BucketEncryption_S3_MANAGED
+		// S3 Bucket Keys apply to SSE-KMS only.
+		props.BucketKeyEnabled = jsii.Bool(false)
+	}
+	b := defaults.Bucket(p, "Bucket", &props)
+	if sseS3 {
+		const reason = "The bucket holds only public keys, which are no secret: SSE-S3 lets verifiers read them with s3:GetObject alone, where SSE-KMS would make every verifier need kms:Decrypt, the KMS access publishing exists to avoid"
+		nag.Suppress(b,
+			nag.Rule{ID: "NIST.800.53.R5-S3DefaultEncryptionKMS", Reason: reason},
+			nag.Rule{ID: "HIPAA.Security-S3DefaultEncryptionKMS", Reason: reason},
+		)
+	}
+	return b
+}
+
 // GrantRead lets grantee read the published copies: s3:GetObject on the two
-// objects (plus kms:Decrypt on the bucket's key, which SSE-KMS reads need)
-// and ssm:GetParameter on the parameter. No KMS permission on the published
+// objects and ssm:GetParameter on the parameter, plus kms:Decrypt on the
+// bucket's key only for an SSE-KMS bucket you chose (the default bucket is
+// SSE-S3). No KMS permission on the published
 // key itself is involved: that is the point of publishing it.
 func (p *Publication) GrantRead(grantee awsiam.IGrantable) awsiam.Grant {
 	grant := awsiam.Grant_AddToPrincipal(&awsiam.GrantOnPrincipalOptions{

@@ -22,7 +22,6 @@ func TestPublicationDefaults(t *testing.T) {
 	tp, _ := synth(t, stack)
 	p := s.Publication
 	keyID, bucketID := id(stack, s.Key), id(stack, p.Bucket)
-	bucketKeyID := id(stack, p.Bucket.EncryptionKey())
 
 	// THEN the custom resource publishes this key to the new bucket and the derived parameter, retaining the copies
 	cr := tp.props(t, id(stack, p.Resource))
@@ -35,10 +34,17 @@ func TestPublicationDefaults(t *testing.T) {
 	if *p.DERObjectKey != prefix+"public-key.der" || *p.PEMObjectKey != prefix+"public-key.pem" || *p.ParameterName != param {
 		t.Errorf("fields %s %s %s", *p.DERObjectKey, *p.PEMObjectKey, *p.ParameterName)
 	}
-	// AND the bucket is KMS-encrypted, versioned, TLS-only and logged
+	// AND the bucket is SSE-S3-encrypted (AES256), versioned, TLS-only and logged: a reader of
+	// an SSE-KMS object needs kms:Decrypt on its key
+	// (https://docs.aws.amazon.com/AmazonS3/latest/userguide/UsingKMSEncryption.html), and the
+	// verifiers of a published public key must need no KMS access at all
 	b := tp.props(t, bucketID)
-	if !strings.Contains(js(b["BucketEncryption"]), "aws:kms") || js(b["VersioningConfiguration"]) != `{"Status":"Enabled"}` || b["LoggingConfiguration"] == nil {
+	if !strings.Contains(js(b["BucketEncryption"]), `"SSEAlgorithm":"AES256"`) || strings.Contains(js(b["BucketEncryption"]), "kms") ||
+		js(b["VersioningConfiguration"]) != `{"Status":"Enabled"}` || b["LoggingConfiguration"] == nil {
 		t.Errorf("bucket %s", js(b))
+	}
+	if p.Bucket.EncryptionKey() != nil {
+		t.Error("the public-key bucket has a KMS key")
 	}
 	tlsOnly := false
 	for _, r := range tp.Resources {
@@ -57,7 +63,6 @@ func TestPublicationDefaults(t *testing.T) {
 		return `{"Fn::Join":["",[{"Fn::GetAtt":["` + bucketID + `","Arn"]},"/` + prefix + name + `"]]}`
 	}
 	want := map[string][]string{
-		"EncryptTheKeyObjects": {"kms:GenerateDataKey", keyArn(bucketKeyID)},
 		"Logs":                 {"logs:CreateLogStream", "logs:PutLogEvents"},
 		"ReadThePublicKey":     {"kms:GetPublicKey", keyArn(keyID)},
 		"WriteTheKeyObjects":   {"s3:PutObject", objectArn("public-key.der"), objectArn("public-key.pem")},
@@ -151,7 +156,8 @@ func TestGrantPublicKeyReadNeedsNoKMSPermissionOnTheKey(t *testing.T) {
 	reader := awsiam.NewRole(stack, jsii.String("Reader"), &awsiam.RoleProps{AssumedBy: awsiam.NewAccountRootPrincipal()})
 	s.GrantPublicKeyRead(reader)
 	tp, _ := synth(t, stack)
-	// THEN it may read the two objects, the parameter and decrypt with the bucket's key, nothing on the signing key
+	// THEN it may read the two objects and the parameter, and needs no KMS permission at all:
+	// neither on the signing key nor on the bucket (SSE-S3)
 	var got []statement
 	for _, r := range tp.Resources {
 		if r.Type == "AWS::IAM::Policy" && strings.Contains(js(r.Properties["Roles"]), id(stack, reader)) {
@@ -166,7 +172,7 @@ func TestGrantPublicKeyReadNeedsNoKMSPermissionOnTheKey(t *testing.T) {
 		}
 	}
 	sort.Strings(actions)
-	if !reflect.DeepEqual(actions, []string{"kms:Decrypt", "s3:GetObject", "ssm:GetParameter"}) {
+	if !reflect.DeepEqual(actions, []string{"s3:GetObject", "ssm:GetParameter"}) {
 		t.Errorf("actions %v", actions)
 	}
 }

@@ -291,7 +291,23 @@ func (t *MutualTls) newServices(p *MutualTlsProps, gatewayPort float64) {
 			nag.Rule{ID: "HIPAA.Security-ELBDeletionProtectionEnabled", Reason: off},
 		)
 	}
-	t.logAccessLogs()
+	if p.PublicCertificate != nil {
+		t.logAccessLogs()
+	} else {
+		// "Access logs are created only if the load balancer has a TLS
+		// listener"
+		// (https://docs.aws.amazon.com/elasticloadbalancing/latest/network/load-balancer-access-logs.html):
+		// a bucket for the plain TCP entry would stay empty.
+		reason := "The public entry is a TCP listener and Network Load Balancers write access logs for TLS listeners only, so a log bucket would stay empty; set PublicCertificate for a TLS entry with access logs"
+		if t.FlowLog != nil {
+			reason += "; the VPC flow log records this traffic"
+		}
+		nag.Suppress(t.LoadBalancer,
+			nag.Rule{ID: "AwsSolutions-ELB2", Reason: reason},
+			nag.Rule{ID: "NIST.800.53.R5-ELBLoggingEnabled", Reason: reason},
+			nag.Rule{ID: "HIPAA.Security-ELBLoggingEnabled", Reason: reason},
+		)
+	}
 	listenerProps := &awselasticloadbalancingv2.BaseNetworkListenerProps{Port: jsii.Number(entryPort), Protocol: protocol}
 	if p.PublicCertificate != nil {
 		listenerProps.Certificates = &[]awselasticloadbalancingv2.IListenerCertificate{awselasticloadbalancingv2.ListenerCertificate_FromCertificateManager(p.PublicCertificate)}
@@ -334,8 +350,8 @@ func (t *MutualTls) discoveryOf(b *Endpoint) awsservicediscovery.Service {
 	return b.discovery
 }
 
-// logAccessLogs sends the load balancer's access logs to a new access-log
-// bucket. The L2's LogAccessLogs needs a concrete region (it grants the
+// logAccessLogs sends the load balancer's access logs (of its TLS listener:
+// NLBs log nothing else) to a new access-log bucket. The L2's LogAccessLogs needs a concrete region (it grants the
 // regional ELB account), so an environment-agnostic stack could not use it;
 // NLB logs are delivered by delivery.logs.amazonaws.com in every region.
 func (t *MutualTls) logAccessLogs() {

@@ -40,6 +40,7 @@ import (
 	"github.com/securestacks/securestacks/constructs/internal/customresource"
 	"github.com/securestacks/securestacks/constructs/internal/defaults"
 	"github.com/securestacks/securestacks/constructs/privateca"
+	"github.com/securestacks/securestacks/internal/mtlssecret"
 	"github.com/securestacks/securestacks/internal/nag"
 )
 
@@ -69,7 +70,14 @@ type Endpoint struct {
 	// CaHierarchy issues Certificate.
 	CaHierarchy *privateca.CaHierarchy
 	// Certificate is the endpoint's ACM private certificate (exportable).
+	// Nil for the gateway: ACM issues no certificate with the clientAuth
+	// extended key usage since 2025-06-11, so the gateway's client
+	// certificate is issued by its CaHierarchy directly (ClientCertificate).
 	Certificate awscertificatemanager.PrivateCertificate
+	// ClientCertificate is what the gateway's Export asks AWS Private CA to
+	// issue (template ClientCertificateTemplate) for a key the export
+	// function generates; nil for the backends.
+	ClientCertificate *ClientCertificateSpec
 	// Secret holds the exported certificate (package internal/mtlssecret).
 	// Only ReaderRoles (the task execution role of the endpoint, when it
 	// reads the secret) and the renew function may read it.
@@ -135,7 +143,15 @@ type MutualTls struct {
 	RenewDeadLetterQueue awssqs.Queue
 	// RenewErrorsAlarm and RenewDeadLetterAlarm notify AlarmTopic.
 	RenewErrorsAlarm, RenewDeadLetterAlarm awscloudwatch.Alarm
-	AlarmTopic                             awssns.ITopic
+	// IssuingCaExpiryAlarms notify AlarmTopic when an issuing CA has less
+	// than IssuingCaAlarmDays left, one per distinct issuing CA (the renew
+	// function's daily run reports its days left). From one certificate
+	// validity before its end, a CA can issue and renew nothing; the alarm
+	// leaves CaRenewalMarginDays to renew it (constructs/privateca/README.md).
+	IssuingCaExpiryAlarms []awscloudwatch.Alarm
+	// AlarmTopic receives every alarm: MutualTlsProps.AlarmTopic or the new
+	// topic.
+	AlarmTopic awssns.ITopic
 
 	// App Mesh plane.
 	Mesh           awsappmesh.Mesh
@@ -213,8 +229,8 @@ func NewMutualTls(scope constructs.Construct, id string, props *MutualTlsProps) 
 	}
 	t.Namespace = t.namespace(p.Vpc, domain, domain)
 
-	t.Gateway = t.newEndpoint("Gateway", "Gateway", p.Gateway, DefaultGatewayName, domain, false)
-	t.Backend = t.newEndpoint("Backend", "Backend", p.Backend, DefaultBackendName, domain, false)
+	t.Gateway = t.newEndpoint("Gateway", "Gateway", p.Gateway, DefaultGatewayName, domain, false, renewDays)
+	t.Backend = t.newEndpoint("Backend", "Backend", p.Backend, DefaultBackendName, domain, false, renewDays)
 	if t.Gateway.Name == t.Backend.Name {
 		panic(fmt.Sprintf("mtls: Gateway.Name and Backend.Name are both %q: expected two different names", t.Gateway.Name))
 	}
@@ -236,7 +252,7 @@ func NewMutualTls(scope constructs.Construct, id string, props *MutualTlsProps) 
 		if ep.Domain != nil {
 			d = strings.ToLower(*ep.Domain)
 		}
-		e := t.newEndpoint("AdditionalBackend-"+*ep.Name, field, ep, "", d, true)
+		e := t.newEndpoint("AdditionalBackend-"+*ep.Name, field, ep, "", d, true, renewDays)
 		e.appText = e.Name
 		t.namespace(p.Vpc, domain, d)
 		t.AdditionalBackends = append(t.AdditionalBackends, e)
@@ -290,8 +306,8 @@ func (t *MutualTls) namespace(vpc awsec2.IVpc, systemDomain, domain string) awss
 
 // newEndpoint creates the endpoint's hierarchy, certificate and secret
 // under the construct id; field names its props in panics. Only an
-// additional backend may set Domain.
-func (t *MutualTls) newEndpoint(id, field string, ep *EndpointProps, defaultName, domain string, additional bool) *Endpoint {
+// additional backend may set Domain. renewDays is RenewBefore in days.
+func (t *MutualTls) newEndpoint(id, field string, ep *EndpointProps, defaultName, domain string, additional bool, renewDays float64) *Endpoint {
 	var e EndpointProps
 	if ep != nil {
 		e = *ep
@@ -315,7 +331,9 @@ func (t *MutualTls) newEndpoint(id, field string, ep *EndpointProps, defaultName
 	if h == nil {
 		caProps := e.CaHierarchyProps
 		if caProps == nil {
-			caProps = &privateca.CaHierarchyProps{}
+			// One root CA per endpoint, as the walkthrough: two CAs for the
+			// default system instead of four.
+			caProps = &privateca.CaHierarchyProps{Flat: true}
 		}
 		if caProps.Subject == nil {
 			cp := *caProps
@@ -327,19 +345,25 @@ func (t *MutualTls) newEndpoint(id, field string, ep *EndpointProps, defaultName
 	if !h.Activated {
 		panic(fmt.Sprintf("mtls: %s.CaHierarchy is waiting for its external root's signature and can issue no certificate yet: deploy the hierarchy first, then add MutualTls", field))
 	}
+	checkIssuingCaValidity(field, h, renewDays)
 	keyAlg := e.KeyAlgorithm
 	if keyAlg == nil {
 		keyAlg = awscertificatemanager.KeyAlgorithm_RSA_2048()
 	}
-	cert := awscertificatemanager.NewPrivateCertificate(scope, jsii.String("Certificate"), &awscertificatemanager.PrivateCertificateProps{
-		DomainName:           jsii.String(dns),
-		CertificateAuthority: h.IssuingCa,
-		KeyAlgorithm:         keyAlg,
-		// A private certificate requested through CloudFormation without an
-		// export preference cannot be exported; the walkthrough predates that.
-		AllowExport: jsii.Bool(true),
-	})
-	h.WaitFor(cert)
+	out := &Endpoint{Name: name, DnsName: dns, Domain: domain, CaHierarchy: h, scope: scope}
+	if id == "Gateway" {
+		out.issueClientCertificate(keyAlg)
+	} else {
+		out.Certificate = awscertificatemanager.NewPrivateCertificate(scope, jsii.String("Certificate"), &awscertificatemanager.PrivateCertificateProps{
+			DomainName:           jsii.String(dns),
+			CertificateAuthority: h.IssuingCa,
+			KeyAlgorithm:         keyAlg,
+			// A private certificate requested through CloudFormation without an
+			// export preference cannot be exported; the walkthrough predates that.
+			AllowExport: jsii.Bool(true),
+		})
+		h.WaitFor(out.Certificate)
+	}
 
 	secret := awssecretsmanager.NewSecret(scope, jsii.String("Secret"), &awssecretsmanager.SecretProps{
 		Description:   jsii.String("Exported ACM private certificate of " + dns + " (written by the export and renew functions)"),
@@ -357,7 +381,38 @@ func (t *MutualTls) newEndpoint(id, field string, ep *EndpointProps, defaultName
 		nag.Rule{ID: "NIST.800.53.R5-SecretsManagerRotationEnabled", Reason: rotation},
 		nag.Rule{ID: "HIPAA.Security-SecretsManagerRotationEnabled", Reason: rotation},
 	)
-	return &Endpoint{Name: name, DnsName: dns, Domain: domain, CaHierarchy: h, Certificate: cert, Secret: secret, scope: scope}
+	out.Secret = secret
+	return out
+}
+
+// ClientCertificateTemplate is the AWS Private CA template of the gateway's
+// client certificate: extended key usage clientAuth only. "Starting June
+// 11, 2025, AWS Certificate Manager no longer issues certificates with the
+// TLS Web Client Authentication (ClientAuth) Extended Key Usage"
+// (https://docs.aws.amazon.com/acm/latest/userguide/acm-concepts.html); AWS
+// points mTLS clients to AWS Private CA templates with it
+// (https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/origin-certificate-management-certificate-manager.html).
+const ClientCertificateTemplate = mtlssecret.ClientAuthTemplate
+
+// ClientCertificateSpec is the certificate the gateway's Export issues: the
+// custom resource's Issue property (lambda-src/internal/mtlsexport.IssueSpec).
+type ClientCertificateSpec struct {
+	TemplateArn      *string
+	SigningAlgorithm string
+	ValidityDays     int
+	KeyAlgorithm     string
+}
+
+// issueClientCertificate makes e (the gateway) get the client certificate
+// its hierarchy issues instead of an ACM certificate.
+func (e *Endpoint) issueClientCertificate(keyAlg awscertificatemanager.KeyAlgorithm) {
+	stack := awscdk.Stack_Of(e.scope)
+	e.ClientCertificate = &ClientCertificateSpec{
+		TemplateArn:      jsii.String("arn:" + *stack.Partition() + ":acm-pca:::template/" + ClientCertificateTemplate),
+		SigningAlgorithm: e.CaHierarchy.SigningAlgorithm,
+		ValidityDays:     CertificateValidityDays,
+		KeyAlgorithm:     *keyAlg.Name(),
+	}
 }
 
 // newExport creates the export function, its provider and one export
@@ -374,6 +429,8 @@ func (t *MutualTls) newExport() {
 		Roles:       &[]awsiam.IRole{role},
 		Statements: &[]awsiam.PolicyStatement{
 			statement("ExportCertificates", []string{"acm:ExportCertificate"}, certArns(endpoints)),
+			t.Gateway.issueStatement(),
+			statement("GetClientCertificate", []string{"acm-pca:GetCertificate"}, []*string{t.Gateway.CaHierarchy.IssuingCaArn}),
 			statement("WriteSecrets", []string{"secretsmanager:PutSecretValue"}, secretArns(endpoints)),
 			statement("Passphrase", []string{"secretsmanager:GetRandomPassword"}, []*string{jsii.String("*")}),
 			// PutSecretValue needs kms:Decrypt too: a retry that writes an existing
@@ -403,15 +460,31 @@ func (t *MutualTls) newExport() {
 	t.ExportProvider = customresource.NewProvider(t, "ExportProvider", t.ExportFunction, t.LogsKey)
 
 	for _, e := range endpoints {
+		props := map[string]any{"SecretArn": e.Secret.SecretArn()}
+		if e.ClientCertificate != nil {
+			// A plain map with the handler's JSON names (the ARN stays a token
+			// string, which CloudFormation resolves).
+			raw, err := json.Marshal(e.issueSpec())
+			if err != nil {
+				panic(fmt.Sprintf("mtls: encoding the gateway's certificate request: %v", err))
+			}
+			var issue map[string]any
+			_ = json.Unmarshal(raw, &issue)
+			props["Issue"] = issue
+		} else {
+			props["CertificateArn"] = e.Certificate.CertificateArn()
+		}
 		e.Export = awscdk.NewCustomResource(e.scope, jsii.String("Export"), &awscdk.CustomResourceProps{
 			ServiceToken: t.ExportProvider.ServiceToken(),
 			ResourceType: jsii.String(ExportResourceType),
-			Properties: &map[string]any{
-				"CertificateArn": e.Certificate.CertificateArn(),
-				"SecretArn":      e.Secret.SecretArn(),
-			},
+			Properties:   &props,
 		})
-		e.Export.Node().AddDependency(policy, e.Certificate)
+		e.Export.Node().AddDependency(policy)
+		if e.Certificate != nil {
+			e.Export.Node().AddDependency(e.Certificate)
+		} else {
+			e.CaHierarchy.WaitFor(e.Export)
+		}
 	}
 }
 
@@ -454,15 +527,23 @@ func (t *MutualTls) newRenewal(p *MutualTlsProps, renewDays float64) {
 	for _, e := range endpoints {
 		services = append(services, e.Service.ServiceArn())
 	}
+	issuingCas := t.issuingCaArns()
+	casJSON, err := json.Marshal(issuingCas)
+	if err != nil {
+		panic(fmt.Sprintf("mtls: encoding the issuing CAs: %v", err))
+	}
 	policy := awsiam.NewManagedPolicy(t, jsii.String("RenewFunctionPolicy"), &awsiam.ManagedPolicyProps{
 		Description: jsii.String("Renew, export and redeploy exactly the mTLS certificates and services of this system"),
 		Roles:       &[]awsiam.IRole{role},
 		Statements: &[]awsiam.PolicyStatement{
 			statement("Certificates", []string{"acm:DescribeCertificate", "acm:RenewCertificate", "acm:ExportCertificate"}, certArns(endpoints)),
+			t.Gateway.issueStatement(),
+			statement("GetClientCertificate", []string{"acm-pca:GetCertificate"}, []*string{t.Gateway.CaHierarchy.IssuingCaArn}),
 			statement("Secrets", []string{"secretsmanager:GetSecretValue", "secretsmanager:PutSecretValue"}, secretArns(endpoints)),
 			statement("Passphrase", []string{"secretsmanager:GetRandomPassword"}, []*string{jsii.String("*")}),
 			statement("SecretsKey", []string{"kms:Decrypt", "kms:GenerateDataKey"}, []*string{t.SecretsKey.KeyArn()}),
 			statement("Redeploy", []string{"ecs:UpdateService"}, services),
+			statement("IssuingCaExpiry", []string{"acm-pca:DescribeCertificateAuthority"}, issuingCas),
 			statement("DeadLetters", []string{"sqs:SendMessage"}, []*string{t.RenewDeadLetterQueue.QueueArn()}),
 			statement("DeadLettersKey", []string{"kms:GenerateDataKey", "kms:Decrypt"}, []*string{queueKey.KeyArn()}),
 			statement("Logs", []string{"logs:CreateLogStream", "logs:PutLogEvents"}, []*string{logGroup.LogGroupArn()}),
@@ -472,20 +553,26 @@ func (t *MutualTls) newRenewal(p *MutualTlsProps, renewDays float64) {
 		Reason: "secretsmanager:GetRandomPassword has no resource type; it reads and writes nothing and only returns a random string"})
 
 	type renewTarget struct {
-		CertificateArn string   `json:"certificateArn"`
-		SecretArn      string   `json:"secretArn"`
-		Cluster        string   `json:"cluster"`
-		Services       []string `json:"services"`
+		CertificateArn string                `json:"certificateArn,omitempty"`
+		Issue          *mtlssecret.IssueSpec `json:"issue,omitempty"`
+		SecretArn      string                `json:"secretArn"`
+		Cluster        string                `json:"cluster"`
+		Services       []string              `json:"services"`
 	}
 	targets := make([]renewTarget, 0, len(endpoints))
 	for _, e := range endpoints {
-		targets = append(targets, renewTarget{
-			CertificateArn: *e.Certificate.CertificateArn(),
-			SecretArn:      *e.Secret.SecretArn(),
-			Cluster:        *t.Cluster.ClusterArn(),
+		rt := renewTarget{
+			SecretArn: *e.Secret.SecretArn(),
+			Cluster:   *t.Cluster.ClusterArn(),
 			// Exactly the service whose tasks read this certificate's secret.
 			Services: []string{*e.Service.ServiceArn()},
-		})
+		}
+		if c := e.ClientCertificate; c != nil {
+			rt.Issue = e.issueSpec()
+		} else {
+			rt.CertificateArn = *e.Certificate.CertificateArn()
+		}
+		targets = append(targets, rt)
 	}
 	// Marshalled here, in struct field order, with the ARNs as token strings
 	// (which CloudFormation resolves): a Go map through Stack.ToJsonString
@@ -514,6 +601,7 @@ func (t *MutualTls) newRenewal(p *MutualTlsProps, renewDays float64) {
 				// Set, not left to the function's default, because the timeout
 				// above is computed from it.
 				"MTLS_MAX_WAIT_SECONDS": jsii.String(fmt.Sprintf("%d", renewMaxWaitSeconds)),
+				"MTLS_ISSUING_CAS":      jsii.String(string(casJSON)),
 			},
 		},
 	})
@@ -546,11 +634,27 @@ func (t *MutualTls) newRenewal(p *MutualTlsProps, renewDays float64) {
 
 	t.AlarmTopic = p.AlarmTopic
 	if t.AlarmTopic == nil {
-		t.AlarmTopic = awssns.NewTopic(t, jsii.String("AlarmTopic"), &awssns.TopicProps{
+		topic := awssns.NewTopic(t, jsii.String("AlarmTopic"), &awssns.TopicProps{
 			DisplayName: jsii.String("mTLS certificate renewal alarms"),
 			MasterKey:   queueKey,
 			EnforceSSL:  jsii.Bool(true),
 		})
+		// The topic policy EnforceSSL creates replaces SNS's default one, so
+		// CloudWatch needs its own statement to deliver the alarms (and the
+		// key statement CloudWatchAlarmsPublish, for the encrypted topic:
+		// https://docs.aws.amazon.com/sns/latest/dg/sns-key-management.html#compatibility-with-aws-services).
+		stack := awscdk.Stack_Of(t)
+		topic.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			Sid:        jsii.String("CloudWatchAlarmsPublish"),
+			Principals: &[]awsiam.IPrincipal{awsiam.NewServicePrincipal(jsii.String("cloudwatch.amazonaws.com"), nil)},
+			Actions:    jsii.Strings("sns:Publish"),
+			Resources:  jsii.Strings(*topic.TopicArn()),
+			Conditions: &map[string]any{
+				"StringEquals": map[string]any{"aws:SourceAccount": stack.Account()},
+				"ArnLike":      map[string]any{"aws:SourceArn": stack.FormatArn(&awscdk.ArnComponents{Service: jsii.String("cloudwatch"), Resource: jsii.String("alarm"), ResourceName: jsii.String("*"), ArnFormat: awscdk.ArnFormat_COLON_RESOURCE_NAME})},
+			},
+		}))
+		t.AlarmTopic = topic
 	}
 	action := awscloudwatchactions.NewSnsAction(t.AlarmTopic)
 	t.RenewErrorsAlarm = t.RenewFunction.MetricErrors(&awscloudwatch.MetricOptions{
@@ -573,6 +677,25 @@ func (t *MutualTls) newRenewal(p *MutualTlsProps, renewDays float64) {
 		TreatMissingData:   awscloudwatch.TreatMissingData_NOT_BREACHING,
 	})
 	t.RenewDeadLetterAlarm.AddAlarmAction(action)
+	for i, ca := range issuingCas {
+		alarm := awscloudwatch.NewMetric(&awscloudwatch.MetricProps{
+			Namespace:     jsii.String(IssuingCaMetricNamespace),
+			MetricName:    jsii.String(IssuingCaMetricName),
+			DimensionsMap: &map[string]*string{"CertificateAuthorityArn": ca},
+			Statistic:     jsii.String("Minimum"),
+			Period:        awscdk.Duration_Days(jsii.Number(1)),
+		}).CreateAlarm(t, jsii.String(fmt.Sprintf("IssuingCaExpiryAlarm%d", i)), &awscloudwatch.CreateAlarmOptions{
+			AlarmDescription: jsii.String(fmt.Sprintf("An mTLS issuing CA has less than %d days left: from %d days before its end it can issue and renew no certificate; renew it (constructs/privateca/README.md, Renewing a CA)",
+				IssuingCaAlarmDays, CertificateValidityDays)),
+			Threshold:          jsii.Number(IssuingCaAlarmDays),
+			EvaluationPeriods:  jsii.Number(1),
+			ComparisonOperator: awscloudwatch.ComparisonOperator_LESS_THAN_THRESHOLD,
+			// A failed check fails the run, which RenewErrorsAlarm reports.
+			TreatMissingData: awscloudwatch.TreatMissingData_NOT_BREACHING,
+		})
+		alarm.AddAlarmAction(action)
+		t.IssuingCaExpiryAlarms = append(t.IssuingCaExpiryAlarms, alarm)
+	}
 
 	for _, e := range endpoints {
 		t.readers(e)[role.RoleArn()] = struct{}{}
@@ -600,6 +723,28 @@ const (
 // retry or the next daily run handles.
 func renewTimeoutSeconds(n int) int {
 	return min(renewMaxTimeoutSeconds, renewBaseSeconds+n*(renewMaxWaitSeconds+renewMarginSeconds))
+}
+
+// The issuing-CA expiry metric (lambda-src/mtls-cert-renew, cacheck.go) and
+// its alarm threshold: one certificate validity plus CaRenewalMarginDays.
+const (
+	IssuingCaMetricNamespace = "Securestacks/Mtls"
+	IssuingCaMetricName      = "IssuingCaDaysLeft"
+	IssuingCaAlarmDays       = CertificateValidityDays + CaRenewalMarginDays
+)
+
+// issuingCaArns are the distinct issuing CAs of the endpoints, in endpoint
+// order.
+func (t *MutualTls) issuingCaArns() []*string {
+	var out []*string
+	seen := map[*privateca.CaHierarchy]bool{}
+	for _, e := range t.Endpoints() {
+		if !seen[e.CaHierarchy] {
+			seen[e.CaHierarchy] = true
+			out = append(out, e.CaHierarchy.IssuingCaArn)
+		}
+	}
+	return out
 }
 
 // readers returns the set of role ARNs that may read e's secret.
@@ -648,10 +793,37 @@ func statement(sid string, actions []string, resources []*string) awsiam.PolicyS
 	})
 }
 
+// issueSpec is what e's export and renewal issue, in the functions' terms.
+func (e *Endpoint) issueSpec() *mtlssecret.IssueSpec {
+	c := e.ClientCertificate
+	return &mtlssecret.IssueSpec{
+		CertificateAuthorityArn: *e.CaHierarchy.IssuingCaArn,
+		TemplateArn:             *c.TemplateArn,
+		SigningAlgorithm:        c.SigningAlgorithm,
+		ValidityDays:            c.ValidityDays,
+		DnsName:                 e.DnsName,
+		KeyAlgorithm:            c.KeyAlgorithm,
+	}
+}
+
+// issueStatement lets the export and renew functions have the gateway's CA
+// issue its client certificate, with that template only.
+func (e *Endpoint) issueStatement() awsiam.PolicyStatement {
+	return awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid:        jsii.String("IssueClientCertificate"),
+		Actions:    jsii.Strings("acm-pca:IssueCertificate"),
+		Resources:  &[]*string{e.CaHierarchy.IssuingCaArn},
+		Conditions: &map[string]any{"StringEquals": map[string]any{"acm-pca:TemplateArn": e.ClientCertificate.TemplateArn}},
+	})
+}
+
+// certArns are the ACM certificates of es (the gateway has none).
 func certArns(es []*Endpoint) []*string {
-	out := make([]*string, len(es))
-	for i, e := range es {
-		out[i] = e.Certificate.CertificateArn()
+	var out []*string
+	for _, e := range es {
+		if e.Certificate != nil {
+			out = append(out, e.Certificate.CertificateArn())
+		}
 	}
 	return out
 }
@@ -662,6 +834,41 @@ func secretArns(es []*Endpoint) []*string {
 		out[i] = e.Secret.SecretArn()
 	}
 	return out
+}
+
+// CertificateValidityDays is the validity of every ACM private certificate
+// (13 months): "The end date of the signing CA certificate must exceed the
+// end date of the requested certificate, or else the certificate request
+// will fail"
+// (https://docs.aws.amazon.com/acm/latest/userguide/private-certificates.title.html).
+// The gateway's client certificate, issued by AWS Private CA directly, gets
+// the same validity.
+const CertificateValidityDays = 395
+
+// CaRenewalMarginDays is the time this construct leaves between the first
+// warning (IssuingCaAlarmDays) and the day the issuing CA can no longer
+// issue or renew a certificate: enough to create and activate a new
+// hierarchy (constructs/privateca/README.md, "Renewing a CA").
+const CaRenewalMarginDays = 90
+
+// MinIssuingCaValidityDays is the shortest issuing-CA validity MutualTls
+// accepts for renewBefore days of RenewBefore: one certificate validity, its
+// renewal window and CaRenewalMarginDays. A CA valid for less could not
+// renew even the first certificate it issues.
+func MinIssuingCaValidityDays(renewBefore float64) float64 {
+	return CertificateValidityDays + renewBefore + CaRenewalMarginDays
+}
+
+// checkIssuingCaValidity panics when h's issuing CA cannot outlive the
+// certificates it must issue and renew. An external root's subordinate has
+// a validity the construct cannot know (0) and is not checked.
+func checkIssuingCaValidity(field string, h *privateca.CaHierarchy, renewDays float64) {
+	v := h.IssuingCaValidityDays
+	if v == 0 || v >= MinIssuingCaValidityDays(renewDays) {
+		return
+	}
+	panic(fmt.Sprintf("mtls: %s.CaHierarchy: the issuing CA is valid %v days, expected at least %v (certificate validity %d + RenewBefore %v + %d days to renew the CA): AWS Private CA issues no certificate that outlives its CA",
+		field, v, MinIssuingCaValidityDays(renewDays), CertificateValidityDays, renewDays, CaRenewalMarginDays))
 }
 
 func renewBeforeDays(d awscdk.Duration) float64 {

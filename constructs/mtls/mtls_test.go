@@ -97,24 +97,60 @@ func TestCertificatesAreExportablePrivateCertificatesOfSeparateHierarchies(t *te
 	tpl := envoyTemplate
 
 	// WHEN its certificates and CAs are read
-	// THEN each endpoint has its own root + subordinate hierarchy
-	tpl.ResourceCountIs(jsii.String("AWS::ACMPCA::CertificateAuthority"), jsii.Number(4))
-	for _, side := range []struct{ id, dns string }{{"MtlsGateway", defaultGatewayDNS}, {"MtlsBackend", defaultBackendDNS}} {
-		// AND an exportable ACM private certificate for its DNS name from its subordinate,
-		// requested only once that CA is active and ACM may use it
-		tpl.HasResource(jsii.String("AWS::CertificateManager::Certificate"), &map[string]any{
-			"Properties": map[string]any{
-				"DomainName":              side.dns,
-				"CertificateExport":       "ENABLED",
-				"KeyAlgorithm":            "RSA_2048",
-				"CertificateAuthorityArn": map[string]any{"Fn::GetAtt": []any{assertions.Match_StringLikeRegexp(jsii.String("^" + side.id + "CaSubordinate")), "Arn"}},
+	// THEN each endpoint has its own root CA, which issues its certificate (the
+	// walkthrough's two CAs, not four)
+	tpl.ResourceCountIs(jsii.String("AWS::ACMPCA::CertificateAuthority"), jsii.Number(2))
+	tpl.AllResourcesProperties(jsii.String("AWS::ACMPCA::CertificateAuthority"), &map[string]any{"Type": "ROOT"})
+	// AND the backend has an exportable ACM private certificate for its DNS name from its
+	// root, requested only once that CA is active and ACM may use it
+	tpl.ResourceCountIs(jsii.String("AWS::CertificateManager::Certificate"), jsii.Number(1))
+	tpl.HasResource(jsii.String("AWS::CertificateManager::Certificate"), &map[string]any{
+		"Properties": map[string]any{
+			"DomainName":              defaultBackendDNS,
+			"CertificateExport":       "ENABLED",
+			"KeyAlgorithm":            "RSA_2048",
+			"CertificateAuthorityArn": map[string]any{"Fn::GetAtt": []any{assertions.Match_StringLikeRegexp(jsii.String("^MtlsBackendCaRoot")), "Arn"}},
+		},
+		"DependsOn": assertions.Match_ArrayWith(&[]any{
+			assertions.Match_StringLikeRegexp(jsii.String("^MtlsBackendCaAcmPermission")),
+			assertions.Match_StringLikeRegexp(jsii.String("^MtlsBackendCaRootActivation")),
+		}),
+	})
+	// AND the gateway, the mTLS client, has none: ACM issues no certificate with the
+	// clientAuth extended key usage since 2025-06-11
+	// (https://docs.aws.amazon.com/acm/latest/userguide/acm-concepts.html), and a backend
+	// Envoy refuses a client certificate without it. Its export resource has its own root
+	// issue one with AWS Private CA's clientAuth template instead, once that CA is active
+	tpl.HasResource(jsii.String(mtls.ExportResourceType), &map[string]any{
+		"Properties": map[string]any{
+			"Issue": map[string]any{
+				"certificateAuthorityArn": map[string]any{"Fn::GetAtt": []any{assertions.Match_StringLikeRegexp(jsii.String("^MtlsGatewayCaRoot")), "Arn"}},
+				"templateArn":             partitionJoin(":acm-pca:::template/EndEntityClientAuthCertificate/V1"),
+				"signingAlgorithm":        "SHA256WITHRSA",
+				"validityDays":            395,
+				"dnsName":                 defaultGatewayDNS,
+				"keyAlgorithm":            "RSA_2048",
 			},
-			"DependsOn": assertions.Match_ArrayWith(&[]any{
-				assertions.Match_StringLikeRegexp(jsii.String("^" + side.id + "CaAcmPermission")),
-				assertions.Match_StringLikeRegexp(jsii.String("^" + side.id + "CaSubordinateActivation")),
-			}),
+			"CertificateArn": assertions.Match_Absent(),
+		},
+		"DependsOn": assertions.Match_ArrayWith(&[]any{assertions.Match_StringLikeRegexp(jsii.String("^MtlsGatewayCaRootActivation"))}),
+	})
+	// AND the export and renew functions may issue from the gateway root with that
+	// template only (acm-pca:TemplateArn, Service Authorization Reference)
+	for _, policy := range []string{"MtlsExportFunctionPolicy", "MtlsRenewFunctionPolicy"} {
+		tpl.HasResourceProperties(jsii.String("AWS::IAM::ManagedPolicy"), &map[string]any{
+			"PolicyDocument": map[string]any{"Statement": assertions.Match_ArrayWith(&[]any{assertions.Match_ObjectLike(&map[string]any{
+				"Sid": "IssueClientCertificate", "Action": "acm-pca:IssueCertificate",
+				"Resource":  map[string]any{"Fn::GetAtt": []any{assertions.Match_StringLikeRegexp(jsii.String("^MtlsGatewayCaRoot")), "Arn"}},
+				"Condition": map[string]any{"StringEquals": map[string]any{"acm-pca:TemplateArn": partitionJoin(":acm-pca:::template/EndEntityClientAuthCertificate/V1")}},
+			})})},
 		})
+		_ = policy
 	}
+}
+
+func partitionJoin(rest string) map[string]any {
+	return map[string]any{"Fn::Join": []any{"", []any{"arn:", map[string]any{"Ref": "AWS::Partition"}, rest}}}
 }
 
 func TestSecretsAreEncryptedEmptyAndReadableOnlyByTheirEndpoint(t *testing.T) {
@@ -185,10 +221,10 @@ func TestIamIsLeastPrivilege(t *testing.T) {
 		t.Fatalf("no statement %s in %s*", sid, policyPrefix)
 		return nil
 	}
-	// THEN acm:ExportCertificate names exactly the two endpoint certificates
+	// THEN acm:ExportCertificate names exactly the backend's certificate (the gateway has
+	// no ACM certificate: its client certificate comes from AWS Private CA)
 	export := find("MtlsExportFunctionPolicy", "ExportCertificates")
-	res := fmt.Sprint(export["Resource"])
-	if !strings.Contains(res, "MtlsGatewayCertificate") || !strings.Contains(res, "MtlsBackendCertificate") || len(export["Resource"].([]any)) != 2 {
+	if res := fmt.Sprint(export["Resource"]); !strings.Contains(res, "MtlsBackendCertificate") || strings.Contains(res, "MtlsGateway") {
 		t.Errorf("ExportCertificate on %v", export["Resource"])
 	}
 	// AND the renew function may redeploy only the two services
@@ -308,11 +344,19 @@ func TestServicesAndPublicEntry(t *testing.T) {
 		"FromPort": mtls.BackendMtlsPort, "ToPort": mtls.BackendMtlsPort, "IpProtocol": "tcp",
 		"SourceSecurityGroupId": map[string]any{"Fn::GetAtt": []any{assertions.Match_StringLikeRegexp(jsii.String("^MtlsGatewaySecurityGroup")), "GroupId"}},
 	})
-	// AND an internet-facing NLB forwards TCP 80 to the gateway, with access logs
-	tpl.HasResourceProperties(jsii.String("AWS::ElasticLoadBalancingV2::LoadBalancer"), &map[string]any{
-		"Type": "network", "Scheme": "internet-facing",
-		"LoadBalancerAttributes": assertions.Match_ArrayWith(&[]any{map[string]any{"Key": "access_logs.s3.enabled", "Value": "true"}}),
-	})
+	// AND an internet-facing NLB forwards TCP 80 to the gateway, without the
+	// access-log setting and bucket: "Access logs are created only if the load
+	// balancer has a TLS listener"
+	// (https://docs.aws.amazon.com/elasticloadbalancing/latest/network/load-balancer-access-logs.html)
+	tpl.HasResourceProperties(jsii.String("AWS::ElasticLoadBalancingV2::LoadBalancer"), &map[string]any{"Type": "network", "Scheme": "internet-facing"})
+	if raw, _ := json.Marshal(tpl.FindResources(jsii.String("AWS::ElasticLoadBalancingV2::LoadBalancer"), nil)); strings.Contains(string(raw), "access_logs") {
+		t.Errorf("TCP load balancer has an access-log setting: %s", raw)
+	}
+	for id := range resources(tpl, "AWS::S3::Bucket") {
+		if strings.Contains(id, "LoadBalancerAccessLogs") {
+			t.Errorf("bucket %s would stay empty: NLBs log TLS listeners only", id)
+		}
+	}
 	tpl.HasResourceProperties(jsii.String("AWS::ElasticLoadBalancingV2::Listener"), &map[string]any{"Port": 80, "Protocol": "TCP"})
 	// AND the cluster has Container Insights, and each service waits for its export
 	tpl.HasResourceProperties(jsii.String("AWS::ECS::Cluster"), &map[string]any{
@@ -328,25 +372,74 @@ func TestServicesAndPublicEntry(t *testing.T) {
 func TestRenewalAutomation(t *testing.T) {
 	tpl := envoyTemplate
 	// GIVEN the Envoy plane WHEN the renewal resources are read
-	// THEN a rule matches "ACM Certificate Approaching Expiration" for exactly the two
-	// certificates, and a daily schedule catches missed events
+	// THEN a rule matches "ACM Certificate Approaching Expiration" for exactly the ACM
+	// certificate, and a daily schedule catches missed events and reissues the gateway's
 	tpl.HasResourceProperties(jsii.String("AWS::Events::Rule"), &map[string]any{
 		"EventPattern": map[string]any{
 			"source":      []any{"aws.acm"},
 			"detail-type": []any{"ACM Certificate Approaching Expiration"},
-			"resources":   []any{refTo("MtlsGatewayCertificate"), refTo("MtlsBackendCertificate")},
+			"resources":   []any{refTo("MtlsBackendCertificate")},
 		},
 	})
 	tpl.HasResourceProperties(jsii.String("AWS::Events::Rule"), &map[string]any{"ScheduleExpression": "rate(1 day)"})
+	// AND EventBridge may invoke the renew function for exactly these two rules: a Lambda
+	// target needs a resource-policy statement for events.amazonaws.com scoped by the rule's
+	// ARN (https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-use-resource-based.html#eb-lambda-permissions)
+	for _, rule := range []string{"MtlsRenewOnExpiry", "MtlsRenewDaily"} {
+		tpl.HasResourceProperties(jsii.String("AWS::Lambda::Permission"), &map[string]any{
+			"Action": "lambda:InvokeFunction", "Principal": "events.amazonaws.com",
+			"FunctionName": map[string]any{"Fn::GetAtt": []any{assertions.Match_StringLikeRegexp(jsii.String("^MtlsRenewFunction")), "Arn"}},
+			"SourceArn":    map[string]any{"Fn::GetAtt": []any{assertions.Match_StringLikeRegexp(jsii.String("^" + rule)), "Arn"}},
+		})
+	}
 	// AND the function runs alone, with a dead-letter queue
 	tpl.HasResourceProperties(jsii.String("AWS::Lambda::Function"), &map[string]any{
 		"ReservedConcurrentExecutions": 1,
 		"DeadLetterConfig":             map[string]any{"TargetArn": map[string]any{"Fn::GetAtt": []any{assertions.Match_StringLikeRegexp(jsii.String("^MtlsRenewDeadLetterQueue")), "Arn"}}},
 	})
-	// AND failures and dead letters alarm to the topic
-	tpl.ResourceCountIs(jsii.String("AWS::CloudWatch::Alarm"), jsii.Number(2))
+	// AND failures, dead letters and each issuing CA's approaching end alarm to the topic
+	tpl.ResourceCountIs(jsii.String("AWS::CloudWatch::Alarm"), jsii.Number(4))
 	tpl.AllResourcesProperties(jsii.String("AWS::CloudWatch::Alarm"), &map[string]any{
 		"AlarmActions": []any{refTo("MtlsAlarmTopic")},
+	})
+	// AND an issuing CA alarms 485 days before its end (395-day certificates + 90 days to
+	// renew it): AWS Private CA refuses a certificate that outlives its CA
+	// (https://docs.aws.amazon.com/acm/latest/userguide/private-certificates.title.html), so
+	// from 395 days before its end the CA issues and renews nothing. The metric comes from
+	// the renew function's daily run, which may describe exactly those CAs
+	for _, side := range []string{"MtlsGateway", "MtlsBackend"} {
+		tpl.HasResourceProperties(jsii.String("AWS::CloudWatch::Alarm"), &map[string]any{
+			"Namespace": mtls.IssuingCaMetricNamespace, "MetricName": mtls.IssuingCaMetricName, "Statistic": "Minimum", "Period": 86400,
+			"Dimensions":         []any{map[string]any{"Name": "CertificateAuthorityArn", "Value": map[string]any{"Fn::GetAtt": []any{assertions.Match_StringLikeRegexp(jsii.String("^" + side + "CaRoot")), "Arn"}}}},
+			"Threshold":          485,
+			"ComparisonOperator": "LessThanThreshold",
+		})
+	}
+	caCheck := false
+	for _, s := range policyStatements(tpl, "MtlsRenewFunctionPolicy") {
+		caCheck = caCheck || s["Sid"] == "IssuingCaExpiry" && s["Action"] == "acm-pca:DescribeCertificateAuthority" && len(s["Resource"].([]any)) == 2
+	}
+	if !caCheck {
+		t.Error("the renew function may not describe the two issuing CAs")
+	}
+	// AND CloudWatch may publish to the topic, whose EnforceSSL policy replaced SNS's
+	// default one, for this account's alarms only, and use its key
+	// (https://docs.aws.amazon.com/sns/latest/dg/sns-key-management.html#compatibility-with-aws-services)
+	tpl.HasResourceProperties(jsii.String("AWS::SNS::TopicPolicy"), &map[string]any{
+		"PolicyDocument": map[string]any{"Statement": assertions.Match_ArrayWith(&[]any{assertions.Match_ObjectLike(&map[string]any{
+			"Sid": "CloudWatchAlarmsPublish", "Effect": "Allow", "Action": "sns:Publish",
+			"Principal": map[string]any{"Service": "cloudwatch.amazonaws.com"},
+			"Condition": map[string]any{
+				"StringEquals": map[string]any{"aws:SourceAccount": "123456789012"},
+				"ArnLike":      map[string]any{"aws:SourceArn": assertions.Match_AnyValue()},
+			},
+		})})},
+	})
+	tpl.HasResourceProperties(jsii.String("AWS::KMS::Key"), &map[string]any{
+		"KeyPolicy": map[string]any{"Statement": assertions.Match_ArrayWith(&[]any{assertions.Match_ObjectLike(&map[string]any{
+			"Sid": "CloudWatchAlarmsPublish", "Principal": map[string]any{"Service": "cloudwatch.amazonaws.com"},
+			"Action": []any{"kms:Decrypt", "kms:GenerateDataKey*"},
+		})})},
 	})
 	// AND its target map sends each certificate to its own secret and its own service
 	targets := renewTargets(t, tpl)
@@ -354,9 +447,14 @@ func TestRenewalAutomation(t *testing.T) {
 		t.Fatalf("%d targets", len(targets))
 	}
 	for _, tg := range targets {
-		side := strings.TrimSuffix(tg["certificateArn"].(string), "Certificate")
-		side = side[:strings.Index(side, "Certificate")]
-		if !strings.HasPrefix(tg["secretArn"].(string), side+"Secret") {
+		secret := tg["secretArn"].(string)
+		side := secret[:strings.Index(secret, "Secret")]
+		if issue, ok := tg["issue"].(map[string]any); ok {
+			// the gateway's client certificate, issued again by its own root
+			if side != "MtlsGateway" || !strings.HasPrefix(issue["certificateAuthorityArn"].(string), "MtlsGatewayCaRoot") || tg["certificateArn"] != nil {
+				t.Errorf("issued target %v", tg)
+			}
+		} else if !strings.HasPrefix(tg["certificateArn"].(string), side+"Certificate") {
 			t.Errorf("certificate %s exports to %s", tg["certificateArn"], tg["secretArn"])
 		}
 		services := tg["services"].([]any)
@@ -406,6 +504,20 @@ func renewFunction(t *testing.T, tpl assertions.Template) map[string]any {
 }
 
 // renewTargets reads MTLS_TARGETS, with every {"Ref": X} replaced by X.
+// policyStatements are the statements of the managed policies whose logical
+// id starts with prefix.
+func policyStatements(tpl assertions.Template, prefix string) []map[string]any {
+	var out []map[string]any
+	for id, p := range resources(tpl, "AWS::IAM::ManagedPolicy") {
+		if strings.HasPrefix(id, prefix) {
+			for _, s := range p["Properties"].(map[string]any)["PolicyDocument"].(map[string]any)["Statement"].([]any) {
+				out = append(out, s.(map[string]any))
+			}
+		}
+	}
+	return out
+}
+
 func renewTargets(t *testing.T, tpl assertions.Template) []map[string]any {
 	t.Helper()
 	for _, fn := range resources(tpl, "AWS::Lambda::Function") {
@@ -503,7 +615,7 @@ func TestVariantProps(t *testing.T) {
 	tpl := variantTemplate
 	// GIVEN flat hierarchies, EC keys and own names WHEN synthesized
 	// THEN the names, key algorithm, hierarchies and text follow the props
-	tpl.HasResourceProperties(jsii.String("AWS::CertificateManager::Certificate"), &map[string]any{"DomainName": "front.svc.example.internal", "KeyAlgorithm": "EC_prime256v1"})
+	tpl.HasResourceProperties(jsii.String(mtls.ExportResourceType), &map[string]any{"Issue": assertions.Match_ObjectLike(&map[string]any{"dnsName": "front.svc.example.internal", "keyAlgorithm": "EC_prime256v1"})})
 	tpl.HasResourceProperties(jsii.String("AWS::CertificateManager::Certificate"), &map[string]any{"DomainName": "back.svc.example.internal"})
 	tpl.ResourceCountIs(jsii.String("AWS::ACMPCA::CertificateAuthority"), jsii.Number(2))
 	app := proxyContainer(t, tpl, "MtlsBackend", "app")
@@ -577,6 +689,15 @@ func TestInvalidPropsPanic(t *testing.T) {
 		{"own domain on the backend", func(s awscdk.Stack) *mtls.MutualTlsProps {
 			return &mtls.MutualTlsProps{Vpc: newVpc(s), Backend: &mtls.EndpointProps{Domain: jsii.String("other.internal")}}
 		}, "mtls: Backend.Domain conflicts with MutualTlsProps.Domain"},
+		// The issuing CA must outlive a certificate validity, its renewal window
+		// and the time to renew the CA: AWS Private CA refuses a certificate
+		// that outlives its CA (https://docs.aws.amazon.com/acm/latest/userguide/private-certificates.title.html).
+		{"issuing CA too short-lived", func(s awscdk.Stack) *mtls.MutualTlsProps {
+			return &mtls.MutualTlsProps{Vpc: newVpc(s), Backend: &mtls.EndpointProps{CaHierarchyProps: &privateca.CaHierarchyProps{SubordinateValidity: awscdk.Duration_Days(jsii.Number(500))}}}
+		}, "mtls: Backend.CaHierarchy: the issuing CA is valid 500 days, expected at least 530 (certificate validity 395 + RenewBefore 45 + 90 days to renew the CA)"},
+		{"flat CA too short-lived for the renewal window", func(s awscdk.Stack) *mtls.MutualTlsProps {
+			return &mtls.MutualTlsProps{Vpc: newVpc(s), RenewBefore: awscdk.Duration_Days(jsii.Number(100)), Gateway: &mtls.EndpointProps{CaHierarchyProps: &privateca.CaHierarchyProps{Flat: true, RootValidity: awscdk.Duration_Days(jsii.Number(550))}}}
+		}, "mtls: Gateway.CaHierarchy: the issuing CA is valid 550 days, expected at least 585"},
 		{"App Mesh image on the Envoy plane", func(s awscdk.Stack) *mtls.MutualTlsProps {
 			return &mtls.MutualTlsProps{Vpc: newVpc(s), AppMeshEnvoyImage: nil, Plane: mtls.PlaneEnvoy, RenewBefore: awscdk.Duration_Days(jsii.Number(400))}
 		}, "mtls: RenewBefore"},

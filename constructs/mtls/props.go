@@ -63,13 +63,16 @@ type EndpointProps struct {
 	// distinct domain). Default nil: MutualTlsProps.Domain. Conflicts with
 	// Gateway and Backend, which always use MutualTlsProps.Domain.
 	Domain *string
-	// CaHierarchy issues the endpoint's certificate. Default: a new
-	// privateca.CaHierarchy (root and subordinate) per endpoint, the
-	// walkthrough's separate hierarchies. Pass the same hierarchy to several
-	// endpoints to share it. Conflicts with CaHierarchyProps.
+	// CaHierarchy issues the endpoint's certificate. Default: a new flat
+	// privateca.CaHierarchy (one root CA, which issues the certificate) per
+	// endpoint, the walkthrough's separate hierarchies and two CAs in all.
+	// Pass the same hierarchy to several endpoints to share it. Its issuing
+	// CA must be valid at least MinIssuingCaValidityDays(RenewBefore).
+	// Conflicts with CaHierarchyProps.
 	CaHierarchy *privateca.CaHierarchy
-	// CaHierarchyProps configure the new hierarchy. Default nil: its
-	// defaults. Conflicts with CaHierarchy.
+	// CaHierarchyProps configure the new hierarchy, as given (Flat false is
+	// root and subordinate: two CAs for this endpoint). Default nil: a flat
+	// hierarchy with privateca's other defaults. Conflicts with CaHierarchy.
 	CaHierarchyProps *privateca.CaHierarchyProps
 	// KeyAlgorithm of the endpoint's certificate. Default RSA_2048, the
 	// walkthrough's.
@@ -147,8 +150,10 @@ type MutualTlsProps struct {
 	// topic (subscribe to it to be told).
 	AlarmTopic awssns.ITopic
 	// PublicCertificate makes the public entry a TLS listener on 443 with
-	// this (public) certificate. Default nil: TCP on 80, the walkthrough's
-	// plain HTTP entry, for environments without a domain of their own.
+	// this (public) certificate, with access logs. Default nil: TCP on 80,
+	// the walkthrough's plain HTTP entry, for environments without a domain
+	// of their own, without access logs (NLBs write them for TLS listeners
+	// only).
 	PublicCertificate awscertificatemanager.ICertificate
 	// LoadBalancerDeletionProtection protects the public load balancer from
 	// deletion. Default true; disable it before destroying the stack.

@@ -51,21 +51,25 @@ var threeSides = []struct{ id, dns string }{
 func TestThreeEndpointsHaveOwnCertificatesSecretsAndServices(t *testing.T) {
 	tpl := threeTemplate
 	// GIVEN the three-endpoint system WHEN synthesized
-	// THEN each endpoint has its own root + subordinate hierarchy, an exportable certificate
-	// for its name from its own subordinate, a secret and a service waiting for its export
-	tpl.ResourceCountIs(jsii.String("AWS::ACMPCA::CertificateAuthority"), jsii.Number(6))
-	tpl.ResourceCountIs(jsii.String("AWS::CertificateManager::Certificate"), jsii.Number(3))
+	// THEN each endpoint has its own root CA, an exportable certificate for its name from
+	// that root, a secret and a service waiting for its export
+	tpl.ResourceCountIs(jsii.String("AWS::ACMPCA::CertificateAuthority"), jsii.Number(3))
+	// (the gateway's client certificate comes from AWS Private CA, not ACM)
+	tpl.ResourceCountIs(jsii.String("AWS::CertificateManager::Certificate"), jsii.Number(2))
 	tpl.ResourceCountIs(jsii.String("AWS::SecretsManager::Secret"), jsii.Number(3))
 	tpl.ResourceCountIs(jsii.String("AWS::ECS::Service"), jsii.Number(3))
 	tpl.ResourceCountIs(jsii.String(mtls.ExportResourceType), jsii.Number(3))
 	for _, side := range threeSides {
+		tpl.HasResource(jsii.String("AWS::ECS::Service"), &map[string]any{
+			"DependsOn": assertions.Match_ArrayWith(&[]any{assertions.Match_StringLikeRegexp(jsii.String("^" + side.id + "Export"))}),
+		})
+		if side.id == "MtlsGateway" {
+			continue
+		}
 		tpl.HasResourceProperties(jsii.String("AWS::CertificateManager::Certificate"), &map[string]any{
 			"DomainName":              side.dns,
 			"CertificateExport":       "ENABLED",
-			"CertificateAuthorityArn": map[string]any{"Fn::GetAtt": []any{assertions.Match_StringLikeRegexp(jsii.String("^" + side.id + "CaSubordinate")), "Arn"}},
-		})
-		tpl.HasResource(jsii.String("AWS::ECS::Service"), &map[string]any{
-			"DependsOn": assertions.Match_ArrayWith(&[]any{assertions.Match_StringLikeRegexp(jsii.String("^" + side.id + "Export"))}),
+			"CertificateAuthorityArn": map[string]any{"Fn::GetAtt": []any{assertions.Match_StringLikeRegexp(jsii.String("^" + side.id + "CaRoot")), "Arn"}},
 		})
 		tpl.HasResourceProperties(jsii.String(mtls.ExportResourceType), &map[string]any{
 			"CertificateArn": refTo(side.id + "Certificate"),
@@ -155,10 +159,15 @@ func TestThreeEndpointsSecretsAndIamAreLeastPrivilege(t *testing.T) {
 		{"MtlsRenewFunctionPolicy", "Redeploy", "Service"},
 	} {
 		res := statement(c.policy, c.sid)["Resource"].([]any)
-		if len(res) != 3 {
-			t.Errorf("%s %s on %d resources, want 3: %v", c.policy, c.sid, len(res), res)
+		// the gateway has no ACM certificate: AWS Private CA issues its client certificate
+		sides := threeSides
+		if c.resource == "Certificate" {
+			sides = threeSides[1:]
 		}
-		for _, side := range threeSides {
+		if len(res) != len(sides) {
+			t.Errorf("%s %s on %d resources, want %d: %v", c.policy, c.sid, len(res), len(sides), res)
+		}
+		for _, side := range sides {
 			if !strings.Contains(fmt.Sprint(res), side.id+c.resource) {
 				t.Errorf("%s %s misses %s%s: %v", c.policy, c.sid, side.id, c.resource, res)
 			}
@@ -280,9 +289,10 @@ func TestThreeEndpointsEachBackendRequiresTheGatewayCertificate(t *testing.T) {
 func TestThreeEndpointsRenewal(t *testing.T) {
 	tpl := threeTemplate
 	// GIVEN the three-endpoint system WHEN the renewal resources are read
-	// THEN the expiry rule matches the three certificates
+	// THEN the expiry rule matches the two ACM certificates (the gateway's comes from
+	// AWS Private CA, which sends no ACM expiry event)
 	var certs []any
-	for _, side := range threeSides {
+	for _, side := range threeSides[1:] {
 		certs = append(certs, refTo(side.id+"Certificate"))
 	}
 	tpl.HasResourceProperties(jsii.String("AWS::Events::Rule"), &map[string]any{
@@ -299,6 +309,12 @@ func TestThreeEndpointsRenewal(t *testing.T) {
 	}
 	for i, tg := range targets {
 		id := threeSides[i].id
+		if id == "MtlsGateway" {
+			if _, ok := tg["issue"]; !ok || !strings.HasPrefix(tg["secretArn"].(string), id+"Secret") {
+				t.Errorf("gateway target %v: expected its client certificate issued into its secret", tg)
+			}
+			continue
+		}
 		if !strings.HasPrefix(tg["certificateArn"].(string), id+"Certificate") || !strings.HasPrefix(tg["secretArn"].(string), id+"Secret") {
 			t.Errorf("target %d: %s exports to %s, want %s", i, tg["certificateArn"], tg["secretArn"], id)
 		}

@@ -63,6 +63,16 @@ type CaHierarchy struct {
 	IssuingCa awsacmpca.ICertificateAuthority
 	// IssuingCaArn is the ARN of IssuingCa.
 	IssuingCaArn *string
+	// SigningAlgorithm is what every CA of the hierarchy signs with, such as
+	// SHA256WITHRSA: the value an IssueCertificate call to IssuingCa passes.
+	SigningAlgorithm string
+	// IssuingCaValidityDays is the validity of IssuingCa's certificate, in
+	// days from the deploy that created it: RootValidity with Flat,
+	// SubordinateValidity otherwise, 0 with ExternalRoot (the external root
+	// chose it). Nothing it issues can outlive it: AWS Private CA refuses a
+	// certificate whose end date passes its issuer's, so issuance and ACM
+	// renewal start failing a certificate validity before it ends.
+	IssuingCaValidityDays float64
 	// RootCaArn is the ARN of Root; nil with ExternalRoot.
 	RootCaArn *string
 	// TrustBundle is the PEM a peer must trust to accept certificates of this
@@ -95,8 +105,9 @@ func NewCaHierarchy(scope constructs.Construct, id string, props *CaHierarchyPro
 	rootDays := wholeDays("RootValidity", p.RootValidity, DefaultRootValidityDays)
 	subDays := wholeDays("SubordinateValidity", p.SubordinateValidity, DefaultSubordinateValidityDays)
 	checkConflicts(&p, rootDays, subDays)
+	keyStorage := keyStorageStandard(p.KeyStorageSecurityStandard)
 
-	h := &CaHierarchy{Ready: constructs.NewDependencyGroup(), Activated: true}
+	h := &CaHierarchy{Ready: constructs.NewDependencyGroup(), Activated: true, SigningAlgorithm: sigAlg}
 	constructs.NewConstruct_Override(h, scope, jsii.String(id))
 	stack := awscdk.Stack_Of(h)
 	revocation := h.revocation(&p)
@@ -115,6 +126,8 @@ func NewCaHierarchy(scope constructs.Construct, id string, props *CaHierarchyPro
 			Subject:                 rootSubject,
 			UsageMode:               jsii.String("GENERAL_PURPOSE"),
 			RevocationConfiguration: revocation,
+			// Always set: AWS Private CA's default (level 3) fails in some Regions.
+			KeyStorageSecurityStandard: jsii.String(keyStorage),
 		})
 		h.RootCertificate = awsacmpca.NewCfnCertificate(h, jsii.String("RootCertificate"), &awsacmpca.CfnCertificateProps{
 			CertificateAuthorityArn:   h.Root.AttrArn(),
@@ -136,6 +149,7 @@ func NewCaHierarchy(scope constructs.Construct, id string, props *CaHierarchyPro
 	}
 
 	if p.Flat {
+		h.IssuingCaValidityDays = rootDays
 		h.Ready.Add(h.RootActivation)
 	} else {
 		subSubject := p.SubordinateSubject
@@ -153,9 +167,12 @@ func NewCaHierarchy(scope constructs.Construct, id string, props *CaHierarchyPro
 			Subject:                 subSubject,
 			UsageMode:               jsii.String("GENERAL_PURPOSE"),
 			RevocationConfiguration: revocation,
+			// Always set: AWS Private CA's default (level 3) fails in some Regions.
+			KeyStorageSecurityStandard: jsii.String(keyStorage),
 		})
 		switch {
 		case issuer != nil:
+			h.IssuingCaValidityDays = subDays
 			h.SubordinateCertificate = awsacmpca.NewCfnCertificate(h, jsii.String("SubordinateCertificate"), &awsacmpca.CfnCertificateProps{
 				CertificateAuthorityArn:   issuer.AttrArn(),
 				CertificateSigningRequest: h.Subordinate.AttrCertificateSigningRequest(),
@@ -328,6 +345,21 @@ func algorithms(key, signing *string) (string, string) {
 		panic(fmt.Sprintf("privateca: SigningAlgorithm %s conflicts with KeyAlgorithm %s: expected a %s signing algorithm", s, k, map[bool]string{true: "...WITHRSA", false: "...WITHECDSA"}[strings.HasPrefix(k, "RSA_")]))
 	}
 	return k, s
+}
+
+var keyStorageStandards = []string{KeyStorageFips1402Level2, KeyStorageFips1402Level3, KeyStorageCcpcLevel1}
+
+// keyStorageStandard resolves and checks KeyStorageSecurityStandard.
+func keyStorageStandard(v *string) string {
+	if v == nil {
+		return DefaultKeyStorageSecurityStandard
+	}
+	for _, s := range keyStorageStandards {
+		if *v == s {
+			return s
+		}
+	}
+	panic(fmt.Sprintf("privateca: KeyStorageSecurityStandard %q: expected one of %s", *v, strings.Join(keyStorageStandards, ", ")))
 }
 
 // wholeDays converts d (default def days) to a whole number of days.

@@ -112,6 +112,16 @@ func TestDefaultIsRootAndSubordinate(t *testing.T) {
 		"Actions":                 []any{"IssueCertificate", "GetCertificate", "ListPermissions"},
 		"SourceAccount":           "123456789012",
 	})
+	// AND every CA names its key storage standard: AWS Private CA's default
+	// (FIPS 140-2 level 3) is refused in some Regions, where AWS says to pass
+	// level 2 or higher (KeyStorageSecurityStandard,
+	// https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-acmpca-certificateauthority.html)
+	tpl.AllResourcesProperties(jsii.String("AWS::ACMPCA::CertificateAuthority"), &map[string]any{
+		"KeyStorageSecurityStandard": "FIPS_140_2_LEVEL_2_OR_HIGHER",
+	})
+	if h.IssuingCaValidityDays != 1825 {
+		t.Errorf("IssuingCaValidityDays = %v, want the subordinate's 1825", h.IssuingCaValidityDays)
+	}
 	if !h.Activated || h.Subordinate == nil || h.CsrOutput != nil {
 		t.Errorf("unexpected fields: activated=%t subordinate=%v csr=%v", h.Activated, h.Subordinate, h.CsrOutput)
 	}
@@ -136,6 +146,12 @@ var variants = []struct {
 		if h.Subordinate != nil || h.SubordinateActivation != nil {
 			t.Error("flat hierarchy has a subordinate")
 		}
+		if h.IssuingCaValidityDays != 3650 {
+			t.Errorf("IssuingCaValidityDays = %v, want the root's 3650", h.IssuingCaValidityDays)
+		}
+	}},
+	{"FIPS 140-2 level 3 key storage", &privateca.CaHierarchyProps{KeyStorageSecurityStandard: jsii.String(privateca.KeyStorageFips1402Level3)}, func(t *testing.T, h *privateca.CaHierarchy, tpl assertions.Template) {
+		tpl.AllResourcesProperties(jsii.String("AWS::ACMPCA::CertificateAuthority"), &map[string]any{"KeyStorageSecurityStandard": "FIPS_140_2_LEVEL_3_OR_HIGHER"})
 	}},
 	{"EC P-384 with its matching signature", &privateca.CaHierarchyProps{KeyAlgorithm: jsii.String(privateca.KeyAlgorithmEcSecp384r1)}, func(t *testing.T, h *privateca.CaHierarchy, tpl assertions.Template) {
 		tpl.AllResourcesProperties(jsii.String("AWS::ACMPCA::CertificateAuthority"), &map[string]any{"KeyAlgorithm": "EC_secp384r1", "SigningAlgorithm": "SHA384WITHECDSA"})
@@ -165,6 +181,9 @@ var variants = []struct {
 				"ServerSideEncryptionByDefault": map[string]any{"SSEAlgorithm": "aws:kms"},
 			}}},
 		})
+		// AND AWS Private CA may write CRLs there for this account's CAs only: the bucket policy
+		// AWS documents for acm-pca.amazonaws.com, with aws:SourceAccount and aws:SourceArn
+		// (https://docs.aws.amazon.com/privateca/latest/userguide/crl-planning.html#s3-policies)
 		tpl.HasResourceProperties(jsii.String("AWS::S3::BucketPolicy"), &map[string]any{
 			"Bucket": map[string]any{"Ref": *bucket.AsString()},
 			"PolicyDocument": map[string]any{"Statement": assertions.Match_ArrayWith(&[]any{assertions.Match_ObjectLike(&map[string]any{
@@ -232,6 +251,7 @@ func TestConflictingPropsPanic(t *testing.T) {
 		{"subordinate outlives root", privateca.CaHierarchyProps{RootValidity: awscdk.Duration_Days(jsii.Number(365)), SubordinateValidity: awscdk.Duration_Days(jsii.Number(365))}, "must be shorter than RootValidity"},
 		{"part of a day", privateca.CaHierarchyProps{RootValidity: awscdk.Duration_Hours(jsii.Number(36))}, "privateca: RootValidity: expected a whole number of days"},
 		{"RSA key, ECDSA signature", privateca.CaHierarchyProps{SigningAlgorithm: jsii.String("SHA256WITHECDSA")}, "conflicts with KeyAlgorithm RSA_2048"},
+		{"unknown key storage", privateca.CaHierarchyProps{KeyStorageSecurityStandard: jsii.String("FIPS_140_3")}, `privateca: KeyStorageSecurityStandard "FIPS_140_3": expected one of FIPS_140_2_LEVEL_2_OR_HIGHER`},
 		{"unknown key", privateca.CaHierarchyProps{KeyAlgorithm: jsii.String("RSA_1024")}, `privateca: KeyAlgorithm "RSA_1024": expected one of`},
 		{"bucket without CRL", privateca.CaHierarchyProps{CrlValidity: awscdk.Duration_Days(jsii.Number(3))}, "CrlValidity conflicts with Revocation"},
 		{"external root without chain", privateca.CaHierarchyProps{ExternalRoot: &privateca.ExternalRoot{}}, "ExternalRoot.CertificateChain is required"},

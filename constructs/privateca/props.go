@@ -27,6 +27,25 @@ const (
 	DefaultSubordinateValidityDays = 1825
 )
 
+// Key storage standards of a CA (AWS Private CA KeyStorageSecurityStandard).
+const (
+	KeyStorageFips1402Level2 = "FIPS_140_2_LEVEL_2_OR_HIGHER"
+	KeyStorageFips1402Level3 = "FIPS_140_2_LEVEL_3_OR_HIGHER"
+	KeyStorageCcpcLevel1     = "CCPC_LEVEL_1_OR_HIGHER"
+)
+
+// DefaultKeyStorageSecurityStandard is FIPS 140-2 level 2 or higher.
+// AWS Private CA's own default, level 3, is refused in some Regions with
+// InvalidArgsException ("A certificate authority cannot be created in this
+// region with the specified security standard"), and AWS documents level 2
+// or higher as the value to pass there
+// (https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-acmpca-certificateauthority.html).
+// An environment-agnostic stack cannot know its Region at synth, so the
+// default is the one that deploys everywhere; set KeyStorageFips1402Level3
+// where your compliance needs it and the Region supports it, and
+// KeyStorageCcpcLevel1 in the China Regions.
+const DefaultKeyStorageSecurityStandard = KeyStorageFips1402Level2
+
 // Revocation selects how a CA publishes revocation status.
 type Revocation string
 
@@ -77,6 +96,10 @@ type CaHierarchyProps struct {
 	// for example one kept in CloudHSM (the portable-root path). Default nil:
 	// the root is a CA of AWS Private CA. Conflicts with Flat.
 	ExternalRoot *ExternalRoot
+
+	// KeyStorageSecurityStandard of every CA of the hierarchy. Default
+	// DefaultKeyStorageSecurityStandard.
+	KeyStorageSecurityStandard *string
 
 	// Revocation selects CRL, OCSP or nothing. Default RevocationNone.
 	Revocation Revocation

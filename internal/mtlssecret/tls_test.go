@@ -31,6 +31,10 @@ type world struct {
 	gatewayTLS, tellerTLS *mtlstest.StartResult
 	gatewayCA, tellerCA   *mtlstest.Hierarchy
 	wrongCA, expired      tls.Certificate
+	// acmOnly is an ACM private certificate of the gateway's name and CA:
+	// since 2025-06-11 it has no clientAuth EKU, so no server accepts it as a
+	// client certificate.
+	acmOnly tls.Certificate
 }
 
 func newWorld(t *testing.T) *world {
@@ -41,7 +45,9 @@ func newWorld(t *testing.T) *world {
 	}
 	rogue := mtlstest.NewHierarchy(t, "Rogue", mtlstest.HierarchyOptions{})
 
-	w.gateway = exportAndStore(t, w.gatewayCA, w.gatewayCA.Issue(t, gatewayName, mtlstest.LeafOptions{}))
+	// The gateway's certificate is the client certificate AWS Private CA
+	// issues (EndEntityClientAuthCertificate/V1); ACM's carry serverAuth only.
+	w.gateway = exportAndStore(t, w.gatewayCA, w.gatewayCA.Issue(t, gatewayName, mtlstest.LeafOptions{ClientAuth: true}))
 	w.teller = exportAndStore(t, w.tellerCA, w.tellerCA.Issue(t, tellerName, mtlstest.LeafOptions{KeyAlgorithm: mtlstest.ECPrime256v1}))
 	var err error
 	// Each side's trust bundle is the peer's root, as the construct sets it.
@@ -53,10 +59,12 @@ func newWorld(t *testing.T) *world {
 	}
 
 	// Same name, wrong CA: a certificate the gateway CA never issued.
-	w.wrongCA = pair(t, rogue, rogue.Issue(t, gatewayName, mtlstest.LeafOptions{}))
+	w.wrongCA = pair(t, rogue, rogue.Issue(t, gatewayName, mtlstest.LeafOptions{ClientAuth: true}))
+	// Right CA, right name, but what ACM issues since 2025-06-11: serverAuth only.
+	w.acmOnly = pair(t, w.gatewayCA, w.gatewayCA.Issue(t, gatewayName, mtlstest.LeafOptions{}))
 	// Right CA, right name, but expired yesterday.
 	past := time.Now().AddDate(0, 0, -400)
-	w.expired = pair(t, w.gatewayCA, w.gatewayCA.Issue(t, gatewayName, mtlstest.LeafOptions{NotBefore: past, NotAfter: time.Now().AddDate(0, 0, -1)}))
+	w.expired = pair(t, w.gatewayCA, w.gatewayCA.Issue(t, gatewayName, mtlstest.LeafOptions{ClientAuth: true, NotBefore: past, NotAfter: time.Now().AddDate(0, 0, -1)}))
 	return w
 }
 
@@ -98,7 +106,7 @@ func pool(t *testing.T, pemCerts string) *x509.CertPool {
 	return p
 }
 
-// clientCases are the four handshakes the issue asks for: certs returns the
+// clientCases are the handshakes the issues ask for: certs returns the
 // client certificate to present (nil: none).
 var clientCases = []struct {
 	name  string
@@ -111,6 +119,14 @@ var clientCases = []struct {
 	{"no client certificate", func(t *testing.T, w *world) []tls.Certificate { return nil }, false},
 	{"certificate from the wrong CA", func(t *testing.T, w *world) []tls.Certificate { return []tls.Certificate{w.wrongCA} }, false},
 	{"expired certificate", func(t *testing.T, w *world) []tls.Certificate { return []tls.Certificate{w.expired} }, false},
+	// ACM issues no clientAuth EKU since 2025-06-11
+	// (https://docs.aws.amazon.com/acm/latest/userguide/acm-concepts.html;
+	// CloudFront, which needs a client certificate from ACM's store, sends
+	// users to AWS Private CA's EndEntityClientAuthCertificate template:
+	// https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/origin-certificate-management-certificate-manager.html).
+	// An ACM certificate as the client fails the handshake: the gateway's
+	// certificate must come from AWS Private CA directly.
+	{"ACM certificate without clientAuth", func(t *testing.T, w *world) []tls.Certificate { return []tls.Certificate{w.acmOnly} }, false},
 }
 
 // clientConfig is the gateway side: it trusts only the teller's root and
@@ -150,6 +166,8 @@ func TestMutualTLSWithGoServer(t *testing.T) {
 		"no client certificate":         "certificate required",
 		"certificate from the wrong CA": "unknown certificate authority",
 		"expired certificate":           "expired certificate",
+		// x509: certificate specifies an incompatible key usage
+		"ACM certificate without clientAuth": "bad certificate",
 	}
 	for _, tc := range clientCases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -221,6 +239,8 @@ func TestMutualTLSWithNginx(t *testing.T) {
 		"no client certificate":         "No required SSL certificate was sent",
 		"certificate from the wrong CA": "The SSL certificate error",
 		"expired certificate":           "The SSL certificate error",
+		// OpenSSL checks the sslclient purpose: no clientAuth EKU, no entry
+		"ACM certificate without clientAuth": "The SSL certificate error",
 	}
 	for _, tc := range clientCases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -251,5 +271,44 @@ func TestMutualTLSWithNginx(t *testing.T) {
 				t.Fatalf("got %d %q, want 400 with %q", resp.StatusCode, body, wantBody[tc.name])
 			}
 		})
+	}
+}
+
+func TestEncryptPrivateKeyIsWhatTheStartScriptDecrypts(t *testing.T) {
+	// GIVEN a client certificate from AWS Private CA whose key was generated and
+	// encrypted here (the gateway's), not exported by ACM
+	h := mtlstest.NewHierarchy(t, "ColorGateway", mtlstest.HierarchyOptions{})
+	leaf := h.Issue(t, gatewayName, mtlstest.LeafOptions{ClientAuth: true, KeyAlgorithm: mtlstest.ECPrime256v1})
+	der, err := x509.MarshalPKCS8PrivateKey(leaf.Key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pass := mtlstest.Passphrase(t)
+	enc, err := mtlssecret.EncryptPrivateKey(der, pass)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &mtlssecret.Payload{
+		CertificateArn:      "arn:aws:acm-pca:eu-west-1:123456789012:certificate-authority/11111111-2222-3333-4444-555555555555/certificate/0a1b2c3d",
+		Certificate:         leaf.PEM(),
+		Chain:               h.Chain(),
+		EncryptedPrivateKey: enc,
+		Passphrase:          pass,
+	}
+	if err := p.Validate(); err != nil {
+		t.Fatalf("payload of an AWS Private CA certificate is refused: %v", err)
+	}
+
+	// WHEN the container's start script (openssl pkey) decrypts it
+	res, err := mtlstest.RunStartScript(t, p, h.Root.PEM())
+
+	// THEN the key matches the certificate
+	if err != nil {
+		t.Fatalf("start script: %v", err)
+	}
+	keyPair(t, res)
+	// AND a wrong passphrase is refused before anything is encrypted
+	if _, err := mtlssecret.EncryptPrivateKey(der, "short"); err == nil {
+		t.Error("a 5-character passphrase was accepted")
 	}
 }

@@ -7,7 +7,9 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
+	kmstypes "github.com/aws/aws-sdk-go-v2/service/kms/types"
 
 	"github.com/securestacks/securestacks/internal/fle"
 	"github.com/securestacks/securestacks/lambda-src/internal/awsretry"
@@ -29,6 +31,66 @@ type Request struct {
 	// as in the seed) or "json" (each plaintext is escaped as the inside of a
 	// JSON string, so a JSON body stays valid JSON).
 	Format string `json:"format,omitempty"`
+	// Authorization proves the caller may have this body decrypted (see
+	// fle.Authorization). Required when the handler has an Authorizer.
+	Authorization *fle.Authorization `json:"authorization,omitempty"`
+}
+
+// VerifyMacAPI is the KMS call that checks an Authorization.
+type VerifyMacAPI interface {
+	VerifyMac(ctx context.Context, in *kms.VerifyMacInput, optFns ...func(*kms.Options)) (*kms.VerifyMacOutput, error)
+}
+
+var _ VerifyMacAPI = (*kms.Client)(nil)
+
+// Authorizer admits only requests whose Authorization KMS verifies under
+// InvokeKeyID: a principal that may invoke the function but not call
+// kms:GenerateMac on that key gets nothing decrypted.
+type Authorizer struct {
+	KMS VerifyMacAPI
+	// InvokeKeyID is the HMAC_256 key.
+	InvokeKeyID string
+	// Audience is this function's name (AWS_LAMBDA_FUNCTION_NAME).
+	Audience string
+	// Now is the clock; default time.Now.
+	Now func() time.Time
+}
+
+// ErrNotAuthorized marks a refused request.
+var ErrNotAuthorized = errors.New("not authorized")
+
+// Authorize returns nil when req carries a valid authorization for itself.
+func (a *Authorizer) Authorize(ctx context.Context, req Request) error {
+	if req.Authorization == nil || len(req.Authorization.Message) == 0 || len(req.Authorization.Mac) == 0 {
+		return fmt.Errorf("%w: the request has no authorization (kms:GenerateMac of fle.AuthorizationMessage under the invoke key)", ErrNotAuthorized)
+	}
+	out, err := a.KMS.VerifyMac(ctx, &kms.VerifyMacInput{
+		KeyId:        aws.String(a.InvokeKeyID),
+		Message:      req.Authorization.Message,
+		Mac:          req.Authorization.Mac,
+		MacAlgorithm: kmstypes.MacAlgorithmSpec(fle.MacAlgorithm),
+	})
+	var invalid *kmstypes.KMSInvalidMacException
+	switch {
+	case errors.As(err, &invalid):
+		return fmt.Errorf("%w: the MAC does not verify under the invoke key", ErrNotAuthorized)
+	case err != nil:
+		return fmt.Errorf("authorization: VerifyMac: %w", err)
+	case !out.MacValid:
+		return fmt.Errorf("%w: the MAC does not verify under the invoke key", ErrNotAuthorized)
+	}
+	now := time.Now
+	if a.Now != nil {
+		now = a.Now
+	}
+	format := req.Format
+	if format == "" {
+		format = "text"
+	}
+	if err := fle.CheckAuthorizationMessage(req.Authorization.Message, a.Audience, now(), format, req.Body); err != nil {
+		return fmt.Errorf("%w: %w", ErrNotAuthorized, err)
+	}
+	return nil
 }
 
 // Response is the decrypted body and how many fields were decrypted.
@@ -54,6 +116,9 @@ type Handler struct {
 	// Logger receives one line per invocation, never body or plaintext.
 	// Default slog.Default().
 	Logger *slog.Logger
+	// Authorizer admits requests before anything is decrypted. main always
+	// sets it (INVOKE_KEY_ID is required); nil admits every request.
+	Authorizer *Authorizer
 }
 
 // Defaults of Handler.
@@ -96,6 +161,11 @@ func (h *Handler) Handle(ctx context.Context, req Request) (Response, error) {
 func (h *Handler) handle(ctx context.Context, req Request) (Response, error) {
 	if h.KeyID == "" {
 		return Response{}, errors.New("configuration: KEY_ID: expected the KMS key id or ARN, got none")
+	}
+	if h.Authorizer != nil {
+		if err := h.Authorizer.Authorize(ctx, req); err != nil {
+			return Response{}, err
+		}
 	}
 	format := req.Format
 	if format == "" {

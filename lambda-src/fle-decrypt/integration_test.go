@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/aws/aws-sdk-go-v2/service/kms/types"
 
 	"github.com/securestacks/securestacks/internal/fle"
@@ -121,14 +122,32 @@ func TestBootstrapDecryptsUnderTheLambdaRuntime(t *testing.T) {
 	// GIVEN the production bootstrap under the Lambda runtime emulator, pointed at local-kms
 	endpoint, keyID, pub := localKMSKey(t)
 	bootstrap := testenv.BuildBootstrap(t, "github.com/securestacks/securestacks/lambda-src/fle-decrypt")
-	env := append(kmstest.Env(endpoint), "KEY_ID="+keyID)
+	// AND an HMAC_256 invoke key whose GenerateMac authorizes each request
+	c := kmstest.Client(endpoint)
+	invokeKey := kmstest.CreateKey(t, c, types.KeySpecHmac256, types.KeyUsageTypeGenerateVerifyMac)
+	env := append(kmstest.Env(endpoint), "KEY_ID="+keyID, "INVOKE_KEY_ID="+invokeKey, "AWS_LAMBDA_FUNCTION_NAME=fle-decrypt-rie")
 	url := testenv.StartRIE(t, bootstrap, env...)
 	protected, err := encryptorFor(t, pub).EncryptJSON([]byte(seedPayload), seedFields)
 	if err != nil {
 		t.Fatal(err)
 	}
-	payload, _ := json.Marshal(main.Request{Body: string(protected), Format: "json"})
-	// WHEN it is invoked with a protected body
+	authorize := func(format, body string) *fle.Authorization {
+		m := fle.AuthorizationMessage("fle-decrypt-rie", time.Now().Add(2*time.Minute), format, body)
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		out, err := c.GenerateMac(ctx, &kms.GenerateMacInput{KeyId: &invokeKey, Message: m, MacAlgorithm: types.MacAlgorithmSpecHmacSha256})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return &fle.Authorization{Message: m, Mac: out.Mac}
+	}
+	// WHEN it is invoked without an authorization THEN it decrypts nothing
+	unauthorized, _ := json.Marshal(main.Request{Body: string(protected), Format: "json"})
+	if out := testenv.Invoke(t, url, unauthorized); !bytes.Contains(out, []byte("not authorized")) || bytes.Contains(out, []byte("Alejandro")) {
+		t.Fatalf("unauthorized request answered %s", out)
+	}
+	payload, _ := json.Marshal(main.Request{Body: string(protected), Format: "json", Authorization: authorize("json", string(protected))})
+	// WHEN it is invoked with a protected body and its authorization
 	out := testenv.Invoke(t, url, payload)
 	// THEN it answers with the decrypted body
 	var resp main.Response
@@ -136,7 +155,7 @@ func TestBootstrapDecryptsUnderTheLambdaRuntime(t *testing.T) {
 		t.Fatalf("%s (%v)", out, err)
 	}
 	// WHEN a marker is corrupt THEN the invocation fails with a one-line error and no body
-	bad, _ := json.Marshal(main.Request{Body: string(protected) + " #01#@@#10#"})
+	bad, _ := json.Marshal(main.Request{Body: string(protected) + " #01#@@#10#", Authorization: authorize("text", string(protected)+" #01#@@#10#")})
 	out = testenv.Invoke(t, url, bad)
 	if !bytes.Contains(out, []byte(`"errorMessage":"fle: marker 7 at byte`)) || bytes.Contains(out, []byte("Alejandro")) {
 		t.Fatalf("%s", out)

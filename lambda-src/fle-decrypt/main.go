@@ -3,8 +3,9 @@
 // key named by KEY_ID (RSAES_OAEP_SHA_256), then returns the body with the
 // plaintexts in place. Wiring only: the logic is in handler.go.
 //
-// Environment: KEY_ID (required) the KMS key ARN; CONCURRENCY (optional) the
-// Decrypt calls in flight, default 8.
+// Environment: KEY_ID (required) the KMS key ARN; INVOKE_KEY_ID (required)
+// the HMAC_256 key under which every request's authorization must verify;
+// CONCURRENCY (optional) the Decrypt calls in flight, default 8.
 package main
 
 import (
@@ -26,6 +27,11 @@ func main() {
 		logger.Error("configuration: KEY_ID: expected the KMS key id or ARN, got none")
 		os.Exit(1)
 	}
+	invokeKeyID := os.Getenv("INVOKE_KEY_ID")
+	if invokeKeyID == "" {
+		logger.Error("configuration: INVOKE_KEY_ID: expected the HMAC key that authorizes requests, got none")
+		os.Exit(1)
+	}
 	concurrency := 0
 	if v := os.Getenv("CONCURRENCY"); v != "" {
 		n, err := strconv.Atoi(v)
@@ -41,6 +47,8 @@ func main() {
 		logger.Error("loading AWS configuration", "error", err.Error())
 		os.Exit(1)
 	}
-	h := &Handler{KMS: kms.NewFromConfig(cfg), KeyID: keyID, Concurrency: concurrency, Logger: logger}
+	client := kms.NewFromConfig(cfg)
+	h := &Handler{KMS: client, KeyID: keyID, Concurrency: concurrency, Logger: logger,
+		Authorizer: &Authorizer{KMS: client, InvokeKeyID: invokeKeyID, Audience: os.Getenv("AWS_LAMBDA_FUNCTION_NAME")}}
 	lambda.Start(h.Handle)
 }

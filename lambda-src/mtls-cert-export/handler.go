@@ -13,18 +13,40 @@ import (
 // Properties are the custom resource's properties, as constructs/mtls sets
 // them for one endpoint.
 type Properties struct {
-	// CertificateArn is the endpoint's ACM private certificate.
+	// CertificateArn is the endpoint's ACM private certificate, exported
+	// into the secret. Conflicts with Issue.
 	CertificateArn string
+	// Issue is the certificate AWS Private CA issues for a key this function
+	// generates: the gateway's client certificate, which needs the clientAuth
+	// extended key usage ACM no longer issues. Conflicts with CertificateArn.
+	Issue *mtlsexport.IssueSpec
 	// SecretArn is the endpoint's secret, which this resource writes but
 	// does not own: the secret's removal policy decides its fate.
 	SecretArn string
 }
 
 func (p Properties) validate(which string) error {
-	if err := mtlsexport.ValidateCertificateArn(which+" property CertificateArn", p.CertificateArn); err != nil {
-		return err
+	switch {
+	case p.Issue != nil && p.CertificateArn != "":
+		return fmt.Errorf("%s properties: CertificateArn conflicts with Issue: expected one of them", which)
+	case p.Issue != nil:
+		if err := p.Issue.Validate(which + " property Issue"); err != nil {
+			return err
+		}
+	default:
+		if err := mtlsexport.ValidateCertificateArn(which+" property CertificateArn", p.CertificateArn); err != nil {
+			return err
+		}
 	}
 	return mtlsexport.ValidateSecretArn(which+" property SecretArn", p.SecretArn)
+}
+
+// same reports whether a and b describe the same certificate and secret.
+func same(a, b Properties) bool {
+	if (a.Issue == nil) != (b.Issue == nil) || a.Issue != nil && *a.Issue != *b.Issue {
+		return false
+	}
+	return a.CertificateArn == b.CertificateArn && a.SecretArn == b.SecretArn
 }
 
 // Exporter is the part of mtlsexport.Exporter the resource uses.
@@ -34,10 +56,18 @@ type Exporter interface {
 
 var _ Exporter = (*mtlsexport.Exporter)(nil)
 
+// Issuer is the part of mtlsexport.Issuer the resource uses.
+type Issuer interface {
+	Issue(ctx context.Context, spec mtlsexport.IssueSpec, secretArn string) (*mtlsexport.Result, error)
+}
+
+var _ Issuer = (*mtlsexport.Issuer)(nil)
+
 // Export is the custom resource. Its physical id is left to cfnresponse
 // (stable per stack and logical id), so no Update replaces it.
 type Export struct {
 	Exporter Exporter
+	Issuer   Issuer
 	// Logger receives one line per skipped Update. Default slog.Default().
 	Logger *slog.Logger
 }
@@ -65,7 +95,7 @@ func (x *Export) Update(ctx context.Context, e cfnresponse.Event) (cfnresponse.R
 	if err != nil {
 		return cfnresponse.Response{}, err
 	}
-	if old == props {
+	if same(old, props) {
 		x.logger().InfoContext(ctx, "certificate and secret unchanged; nothing to export",
 			slog.String("certificate_arn", props.CertificateArn), slog.String("secret_arn", props.SecretArn))
 		return cfnresponse.Response{}, nil
@@ -75,17 +105,27 @@ func (x *Export) Update(ctx context.Context, e cfnresponse.Event) (cfnresponse.R
 
 // Delete succeeds without touching anything: the secret belongs to its own
 // CloudFormation resource and goes with that resource's removal policy, and
-// the certificate belongs to ACM.
+// the certificate belongs to ACM (or, when issued, expires with its CA's
+// deletion).
 func (x *Export) Delete(ctx context.Context, e cfnresponse.Event) (cfnresponse.Response, error) {
 	return cfnresponse.Response{}, nil
 }
 
 func (x *Export) export(ctx context.Context, props Properties) (cfnresponse.Response, error) {
-	res, err := x.Exporter.Export(ctx, props.CertificateArn, props.SecretArn)
+	var (
+		res *mtlsexport.Result
+		err error
+	)
+	if props.Issue != nil {
+		res, err = x.Issuer.Issue(ctx, *props.Issue, props.SecretArn)
+	} else {
+		res, err = x.Exporter.Export(ctx, props.CertificateArn, props.SecretArn)
+	}
 	if err != nil {
 		return cfnresponse.Response{}, err
 	}
 	return cfnresponse.Response{Data: map[string]any{
+		"CertificateArn":  res.CertificateArn,
 		"SecretVersionId": res.VersionId,
 		"Serial":          mtlsexport.FormatSerial(res.Serial),
 		"NotAfter":        res.NotAfter.UTC().Format(time.RFC3339),

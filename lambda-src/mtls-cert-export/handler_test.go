@@ -3,6 +3,7 @@ package main_test
 import (
 	"bytes"
 	"context"
+	"crypto/x509"
 	"encoding/json"
 	"log/slog"
 	"os"
@@ -274,5 +275,50 @@ func assertNoSecretsLogged(t *testing.T, h *harness, p *mtlssecret.Payload) {
 	}
 	if !strings.Contains(logs, `"msg":"certificate exported"`) {
 		t.Fatalf("no export log line:\n%s", logs)
+	}
+}
+
+func TestCreateIssuesTheGatewayClientCertificate(t *testing.T) {
+	// GIVEN the gateway's export resource, which asks AWS Private CA for a clientAuth
+	// certificate (ACM issues none since 2025-06-11:
+	// https://docs.aws.amazon.com/acm/latest/userguide/acm-concepts.html), with CloudFormation's
+	// string-typed validityDays
+	ca := mtlstest.NewHierarchy(t, "ColorGateway", mtlstest.HierarchyOptions{KeyAlgorithm: mtlstest.ECPrime256v1})
+	pca := &fake.PCA{T: t, CA: ca, CaArn: "arn:aws:acm-pca:eu-west-1:111122223333:certificate-authority/11111111-2222-3333-4444-555555555555", Pending: 1}
+	secrets := fake.NewSecrets()
+	noSleep := func(ctx context.Context, _ time.Duration) error { return ctx.Err() }
+	resource := &main.Export{Issuer: &mtlsexport.Issuer{
+		GetRandomPassword: fake.Password(t), IssueCertificate: pca, GetCertificate: pca,
+		PutSecretValue: fake.PutSecretValueFunc(secrets.Put), Sleep: noSleep, Retry: awsretry.Policy{Sleep: noSleep},
+	}}
+	handler := cfnresponse.Handler(resource, nil)
+
+	// WHEN CloudFormation creates it
+	resp, err := handler(context.Background(), loadEvent(t, "create-issue.json"))
+
+	// THEN the secret holds an AWS Private CA certificate with clientAuth, and the
+	// response names it
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := mtlssecret.Parse([]byte(secrets.Value(secret)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	leaf, _ := p.Leaf()
+	if leaf.ExtKeyUsage[0] != x509.ExtKeyUsageClientAuth || resp.Data["CertificateArn"] != p.CertificateArn {
+		t.Fatalf("EKU %v, response %v", leaf.ExtKeyUsage, resp.Data)
+	}
+	// AND an Update with the same properties issues nothing new
+	ev := loadEvent(t, "create-issue.json")
+	ev.RequestType, ev.OldResourceProperties, ev.PhysicalResourceId = "Update", ev.ResourceProperties, "gateway-export"
+	if _, err := handler(context.Background(), ev); err != nil || secrets.Puts != 1 {
+		t.Fatalf("update: %v, %d puts", err, secrets.Puts)
+	}
+	// AND both CertificateArn and Issue is refused with one line
+	ev = loadEvent(t, "create-issue.json")
+	ev.ResourceProperties["CertificateArn"] = certA
+	if _, err := handler(context.Background(), ev); err == nil || !strings.Contains(err.Error(), "CertificateArn conflicts with Issue") {
+		t.Fatalf("got %v", err)
 	}
 }

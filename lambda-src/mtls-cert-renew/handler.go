@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -64,7 +65,9 @@ const (
 
 // Config is the function's configuration, read from the environment.
 type Config struct {
-	Targets     []Target
+	Targets []Target
+	// IssuingCas are reported by the daily run (EnvIssuingCas).
+	IssuingCas  []string
 	RenewBefore time.Duration
 	MaxWait     time.Duration
 }
@@ -84,7 +87,11 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 	if err != nil {
 		return Config{}, err
 	}
-	return Config{Targets: targets, RenewBefore: time.Duration(days) * 24 * time.Hour, MaxWait: time.Duration(wait) * time.Second}, nil
+	cas, err := ParseIssuingCas(getenv(EnvIssuingCas))
+	if err != nil {
+		return Config{}, err
+	}
+	return Config{Targets: targets, IssuingCas: cas, RenewBefore: time.Duration(days) * 24 * time.Hour, MaxWait: time.Duration(wait) * time.Second}, nil
 }
 
 func intEnv(getenv func(string) string, name string, def, lo, hi int) (int, error) {
@@ -121,6 +128,11 @@ type (
 	Exporter interface {
 		Export(ctx context.Context, certificateArn, secretArn string) (*mtlsexport.Result, error)
 	}
+	// Issuer has AWS Private CA issue a certificate for a new key and writes
+	// both to a secret (mtlsexport.Issuer).
+	Issuer interface {
+		Issue(ctx context.Context, spec mtlsexport.IssueSpec, secretArn string) (*mtlsexport.Result, error)
+	}
 )
 
 var (
@@ -129,6 +141,7 @@ var (
 	_ GetSecretValueAPI      = (*secretsmanager.Client)(nil)
 	_ UpdateServiceAPI       = (*ecs.Client)(nil)
 	_ Exporter               = (*mtlsexport.Exporter)(nil)
+	_ Issuer                 = (*mtlsexport.Issuer)(nil)
 )
 
 // Renewer keeps each target's secret in step with its certificate.
@@ -155,6 +168,9 @@ type Renewer struct {
 	GetSecretValue      GetSecretValueAPI
 	UpdateService       UpdateServiceAPI
 	Exporter            Exporter
+	Issuer              Issuer
+	// DescribeCertificateAuthority reads the issuing CAs' expiry (daily runs).
+	DescribeCertificateAuthority DescribeCertificateAuthorityAPI
 
 	// Retry bounds each AWS call (default 10s per attempt when zero).
 	Retry awsretry.Policy
@@ -229,7 +245,7 @@ func (r *Renewer) Handle(ctx context.Context, e events.CloudWatchEvent) (Result,
 		}
 		out, err := r.process(ctx, t)
 		attrs := []slog.Attr{
-			slog.String("certificate_arn", t.CertificateArn),
+			slog.String("certificate_arn", t.ID()),
 			slog.String("trigger", e.DetailType),
 			slog.Bool("renewed", out.Renewed),
 			slog.Bool("exported", out.Exported),
@@ -239,12 +255,17 @@ func (r *Renewer) Handle(ctx context.Context, e events.CloudWatchEvent) (Result,
 			attrs = append(attrs, slog.Time("not_after", out.NotAfter))
 		}
 		if err != nil {
-			errs = append(errs, fmt.Errorf("certificate %s: %w", t.CertificateArn, err))
+			errs = append(errs, fmt.Errorf("certificate %s: %w", t.ID(), err))
 			log.LogAttrs(ctx, slog.LevelError, "certificate renewal failed", append(attrs, slog.String("error", err.Error()))...)
 		} else {
 			log.LogAttrs(ctx, slog.LevelInfo, "certificate checked", attrs...)
 		}
 		res.Outcomes = append(res.Outcomes, out)
+	}
+	if e.DetailType == DetailTypeScheduled {
+		if err := r.reportIssuingCas(ctx); err != nil {
+			errs = append(errs, err)
+		}
 	}
 	return res, oneline.Join(errs...)
 }
@@ -263,7 +284,7 @@ func (r *Renewer) timeLeft(ctx context.Context) (left time.Duration, ok bool) {
 func (r *Renewer) deadlineError(left []Target, total int, timeLeft time.Duration) error {
 	arns := make([]string, len(left))
 	for i, t := range left {
-		arns[i] = t.CertificateArn
+		arns[i] = t.ID()
 	}
 	return fmt.Errorf("%w: %s left, %s needed per certificate (MaxWait %s + margin %s); %d of %d certificates not processed this run (the retry or the next daily run handles them): %s",
 		ErrDeadline, timeLeft.Round(time.Second), r.Config.MaxWait+r.margin(), r.Config.MaxWait, r.margin(),
@@ -312,6 +333,9 @@ func (r *Renewer) target(arn string) (Target, bool) {
 }
 
 func (r *Renewer) process(ctx context.Context, t Target) (Outcome, error) {
+	if t.Issue != nil {
+		return r.processIssued(ctx, t)
+	}
 	out := Outcome{CertificateArn: t.CertificateArn}
 	cert, err := r.describe(ctx, t.CertificateArn)
 	if err != nil {
@@ -342,6 +366,34 @@ func (r *Renewer) process(ctx context.Context, t Target) (Outcome, error) {
 		r.logger().WarnContext(ctx, "exported certificate is newer than the one described",
 			slog.String("certificate_arn", t.CertificateArn))
 	}
+	return r.redeploy(ctx, t, out)
+}
+
+// processIssued issues the target's certificate again when the stored one
+// expires within RenewBefore (or the secret holds none), then redeploys.
+func (r *Renewer) processIssued(ctx context.Context, t Target) (Outcome, error) {
+	out := Outcome{CertificateArn: t.ID()}
+	leaf, err := r.storedLeaf(ctx, t.SecretArn)
+	if err != nil {
+		return out, err
+	}
+	if leaf != nil {
+		out.NotAfter = leaf.NotAfter
+		if leaf.NotAfter.Sub(r.now()) > r.Config.RenewBefore {
+			return out, nil
+		}
+	}
+	res, err := r.Issuer.Issue(ctx, *t.Issue, t.SecretArn)
+	if err != nil {
+		return out, err
+	}
+	out.Renewed, out.Exported, out.NotAfter = true, true, res.NotAfter
+	return r.redeploy(ctx, t, out)
+}
+
+// redeploy forces a new deployment of t's services, which read the new
+// secret version at start.
+func (r *Renewer) redeploy(ctx context.Context, t Target, out Outcome) (Outcome, error) {
 	for _, svc := range t.Services {
 		if err := r.call(ctx, func(ctx context.Context) error {
 			_, err := r.UpdateService.UpdateService(ctx, &ecs.UpdateServiceInput{
@@ -447,6 +499,16 @@ func (r *Renewer) waitError(ctx context.Context, before certState, wait time.Dur
 // storedSerial returns the serial of the certificate in the secret, or nil
 // when the secret has no usable value (then it must be exported anyway).
 func (r *Renewer) storedSerial(ctx context.Context, secretArn string) (*big.Int, error) {
+	leaf, err := r.storedLeaf(ctx, secretArn)
+	if leaf == nil || err != nil {
+		return nil, err
+	}
+	return leaf.SerialNumber, nil
+}
+
+// storedLeaf is the certificate the secret holds; nil when it holds none or
+// a damaged payload (which a new export or issue replaces).
+func (r *Renewer) storedLeaf(ctx context.Context, secretArn string) (*x509.Certificate, error) {
 	var value string
 	err := r.call(ctx, func(ctx context.Context) error {
 		out, err := r.GetSecretValue.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: aws.String(secretArn)})
@@ -475,7 +537,7 @@ func (r *Renewer) storedSerial(ctx context.Context, secretArn string) (*big.Int,
 	if err != nil {
 		return nil, nil
 	}
-	return leaf.SerialNumber, nil
+	return leaf, nil
 }
 
 const defaultAttemptTimeout = 10 * time.Second

@@ -552,6 +552,25 @@ func TestConfigFromEnv(t *testing.T) {
 	}{
 		{"valid with defaults", map[string]string{main.EnvTargets: string(valid)}, ""},
 		{"no targets", map[string]string{main.EnvTargets: "[]"}, "MTLS_TARGETS: expected at least one target"},
+		// The gateway's target as constructs/mtls writes it: its client certificate is issued,
+		// not an ACM certificate
+		{"issued gateway certificate", map[string]string{main.EnvTargets: with(func(l []map[string]any) []map[string]any {
+			delete(l[0], "certificateArn")
+			l[0]["issue"] = map[string]any{"certificateAuthorityArn": "arn:aws:acm-pca:eu-west-1:111122223333:certificate-authority/11111111-2222-3333-4444-555555555555",
+				"templateArn": "arn:aws:acm-pca:::template/EndEntityClientAuthCertificate/V1", "signingAlgorithm": "SHA256WITHRSA",
+				"validityDays": 395, "dnsName": "colorgateway.mtls.internal", "keyAlgorithm": "RSA_2048"}
+			return l
+		})}, ""},
+		{"issued and ACM certificate at once", map[string]string{main.EnvTargets: with(func(l []map[string]any) []map[string]any {
+			l[0]["issue"] = map[string]any{"certificateAuthorityArn": "arn:aws:acm-pca:eu-west-1:111122223333:certificate-authority/11111111-2222-3333-4444-555555555555"}
+			return l
+		})}, "MTLS_TARGETS[0]: certificateArn conflicts with issue"},
+		{"bad issued certificate", map[string]string{main.EnvTargets: with(func(l []map[string]any) []map[string]any {
+			delete(l[0], "certificateArn")
+			l[0]["issue"] = map[string]any{"certificateAuthorityArn": "nope"}
+			return l
+		})}, "MTLS_TARGETS[0].issue.certificateAuthorityArn: expected an AWS Private CA ARN"},
+		{"bad issuing CA list", map[string]string{main.EnvTargets: string(valid), main.EnvIssuingCas: `["nope"]`}, "MTLS_ISSUING_CAS[0]: expected an AWS Private CA ARN"},
 		{"not JSON", map[string]string{main.EnvTargets: "{"}, "MTLS_TARGETS: expected a JSON list"},
 		{"duplicate certificate", map[string]string{main.EnvTargets: with(func(l []map[string]any) []map[string]any {
 			l[1]["certificateArn"] = l[0]["certificateArn"]
@@ -593,8 +612,86 @@ func TestConfigFromEnv(t *testing.T) {
 			}
 			want := map[string][2]string{gatewayCert: {gatewaySecret, gatewayService}, tellerCert: {tellerSecret, tellerService}}
 			for _, tg := range cfg.Targets {
-				if w := want[tg.CertificateArn]; tg.SecretArn != w[0] || !slices.Equal(tg.Services, []string{w[1]}) {
+				key := tg.CertificateArn
+				if tg.Issue != nil {
+					key = gatewayCert // the gateway's target, with its issued certificate
+					if tg.Issue.ValidityDays != 395 || tg.Issue.DnsName != "colorgateway.mtls.internal" {
+						t.Errorf("issue %+v", tg.Issue)
+					}
+				}
+				if w := want[key]; tg.SecretArn != w[0] || !slices.Equal(tg.Services, []string{w[1]}) {
 					t.Errorf("target %s maps to %s %v", tg.CertificateArn, tg.SecretArn, tg.Services)
+				}
+			}
+		})
+	}
+}
+
+func TestIssuedGatewayCertificateIsIssuedAgainWithinRenewBefore(t *testing.T) {
+	const caArn = "arn:aws:acm-pca:eu-west-1:111122223333:certificate-authority/11111111-2222-3333-4444-555555555555"
+	spec := &mtlsexport.IssueSpec{CertificateAuthorityArn: caArn, TemplateArn: "arn:aws:acm-pca:::template/EndEntityClientAuthCertificate/V1",
+		SigningAlgorithm: "SHA256WITHECDSA", ValidityDays: 395, DnsName: "colorgateway.mtls.internal", KeyAlgorithm: "EC_prime256v1"}
+	ca := mtlstest.NewHierarchy(t, "ColorGateway", mtlstest.HierarchyOptions{KeyAlgorithm: mtlstest.ECPrime256v1})
+	cases := []struct {
+		name      string
+		daysLeft  int // of the stored certificate; 0: the secret is empty
+		wantIssue bool
+	}{
+		{"expires within RenewBefore", 30, true},
+		{"fresh", 300, false},
+		{"secret never written", 0, true},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			// GIVEN the gateway target, whose client certificate AWS Private CA issues (ACM
+			// issues no clientAuth certificate), and its secret
+			secrets := fake.NewSecrets()
+			if tc.daysLeft > 0 {
+				leaf := ca.Issue(t, spec.DnsName, mtlstest.LeafOptions{ClientAuth: true, KeyAlgorithm: mtlstest.ECPrime256v1,
+					NotBefore: time.Now().AddDate(0, 0, tc.daysLeft-395), NotAfter: time.Now().AddDate(0, 0, tc.daysLeft)})
+				p := ca.Export(t, leaf, mtlstest.Passphrase(t), mtlstest.ACMExport)
+				p.CertificateArn = caArn + "/certificate/0a0b"
+				raw, err := p.Marshal()
+				if err != nil {
+					t.Fatal(err)
+				}
+				secrets.Set(gatewaySecret, string(raw))
+			}
+			pca := &fake.PCA{T: t, CA: ca, CaArn: caArn}
+			var updated []string
+			noSleep := func(ctx context.Context, _ time.Duration) error { return ctx.Err() }
+			r := &main.Renewer{
+				Config: main.Config{RenewBefore: 45 * 24 * time.Hour, MaxWait: time.Minute, Targets: []main.Target{{
+					Issue: spec, SecretArn: gatewaySecret, Cluster: "Sandbox-Mtls-Cluster", Services: []string{gatewayService},
+				}}},
+				GetSecretValue: fake.GetSecretValueFunc(secrets.Get),
+				UpdateService: updateFunc(func(_ context.Context, in *ecs.UpdateServiceInput, _ ...func(*ecs.Options)) (*ecs.UpdateServiceOutput, error) {
+					updated = append(updated, aws.ToString(in.Service))
+					return &ecs.UpdateServiceOutput{}, nil
+				}),
+				Issuer: &mtlsexport.Issuer{GetRandomPassword: fake.Password(t), IssueCertificate: pca, GetCertificate: pca,
+					PutSecretValue: fake.PutSecretValueFunc(secrets.Put), Sleep: noSleep, Retry: awsretry.Policy{Sleep: noSleep}},
+				Retry: awsretry.Policy{Sleep: noSleep},
+			}
+
+			// WHEN the daily run checks it
+			res, err := r.Handle(context.Background(), events.CloudWatchEvent{Source: "aws.events", DetailType: main.DetailTypeScheduled})
+
+			// THEN a certificate due for renewal (or missing) is issued again and the gateway
+			// redeployed; a fresh one is left alone
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := secrets.Puts == 1 && len(updated) == 1; got != tc.wantIssue {
+				t.Fatalf("issued=%t (puts %d, updated %v), want %t; outcome %+v", got, secrets.Puts, updated, tc.wantIssue, res.Outcomes)
+			}
+			if tc.wantIssue {
+				p, err := mtlssecret.Parse([]byte(secrets.Value(gatewaySecret)))
+				if err != nil {
+					t.Fatal(err)
+				}
+				if leaf, _ := p.Leaf(); time.Until(leaf.NotAfter) < 394*24*time.Hour {
+					t.Errorf("new certificate expires %s", leaf.NotAfter)
 				}
 			}
 		})

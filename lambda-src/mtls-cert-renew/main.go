@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/acm"
+	"github.com/aws/aws-sdk-go-v2/service/acmpca"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
@@ -47,6 +48,15 @@ func main() {
 			Logger:            logger,
 		},
 		Logger: logger,
+	}
+	pca := acmpca.NewFromConfig(awsCfg)
+	r.DescribeCertificateAuthority = pca
+	r.Issuer = &mtlsexport.Issuer{
+		GetRandomPassword: secrets,
+		IssueCertificate:  pca,
+		GetCertificate:    pca,
+		PutSecretValue:    secrets,
+		Logger:            logger,
 	}
 	lambda.Start(r.Handle)
 }

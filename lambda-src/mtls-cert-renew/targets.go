@@ -15,8 +15,14 @@ import (
 // writes one Target per endpoint; the services of a target are exactly the
 // services whose tasks read the target's secret, and no others.
 type Target struct {
-	// CertificateArn is the endpoint's ACM private certificate.
-	CertificateArn string `json:"certificateArn"`
+	// CertificateArn is the endpoint's ACM private certificate. Empty with
+	// Issue.
+	CertificateArn string `json:"certificateArn,omitempty"`
+	// Issue is the gateway's client certificate, which AWS Private CA issues
+	// for a key the function generates (ACM issues no clientAuth
+	// certificates): it is issued again when the stored one expires within
+	// RenewBefore. Conflicts with CertificateArn.
+	Issue *mtlsexport.IssueSpec `json:"issue,omitempty"`
 	// SecretArn is the endpoint's secret.
 	SecretArn string `json:"secretArn"`
 	// Cluster is the ARN or name of the ECS cluster of Services.
@@ -24,6 +30,15 @@ type Target struct {
 	// Services are the ARNs of the ECS services to redeploy after a new
 	// export, so that their tasks read the new secret version.
 	Services []string `json:"services"`
+}
+
+// ID names the target in logs and errors: its ACM certificate, or the secret
+// of an issued certificate.
+func (t Target) ID() string {
+	if t.Issue != nil {
+		return t.SecretArn
+	}
+	return t.CertificateArn
 }
 
 var (
@@ -50,13 +65,25 @@ func ParseTargets(raw string) ([]Target, error) {
 	seen := map[string]bool{}
 	for i, t := range targets {
 		where := fmt.Sprintf("%s[%d]", EnvTargets, i)
-		if err := mtlsexport.ValidateCertificateArn(where+".certificateArn", t.CertificateArn); err != nil {
-			return nil, err
+		switch {
+		case t.Issue != nil && t.CertificateArn != "":
+			return nil, fmt.Errorf("%s: certificateArn conflicts with issue: expected one of them", where)
+		case t.Issue != nil:
+			if err := t.Issue.Validate(where + ".issue"); err != nil {
+				return nil, err
+			}
+		default:
+			if err := mtlsexport.ValidateCertificateArn(where+".certificateArn", t.CertificateArn); err != nil {
+				return nil, err
+			}
 		}
-		if seen[t.CertificateArn] {
-			return nil, fmt.Errorf("%s.certificateArn: expected each certificate once, got %s again", where, t.CertificateArn)
+		if seen[t.ID()] {
+			if t.Issue != nil {
+				return nil, fmt.Errorf("%s.secretArn: expected each issued certificate's secret once, got %s again", where, t.ID())
+			}
+			return nil, fmt.Errorf("%s.certificateArn: expected each certificate once, got %s again", where, t.ID())
 		}
-		seen[t.CertificateArn] = true
+		seen[t.ID()] = true
 		if err := mtlsexport.ValidateSecretArn(where+".secretArn", t.SecretArn); err != nil {
 			return nil, err
 		}

@@ -129,19 +129,29 @@ type Leaf struct {
 // PEM returns the certificate as one PEM block.
 func (l *Leaf) PEM() string { return EncodeCert(l.Cert) }
 
-// LeafOptions tunes Issue. The zero value is an RSA 2048 certificate valid
-// from an hour ago for 395 days, ACM's validity for private certificates.
+// LeafOptions tunes Issue. The zero value is an RSA 2048 server certificate
+// valid from an hour ago for 395 days, ACM's validity for private
+// certificates.
 type LeafOptions struct {
 	KeyAlgorithm KeyAlgorithm
 	NotBefore    time.Time
 	NotAfter     time.Time
+	// ClientAuth issues the certificate AWS Private CA's
+	// EndEntityClientAuthCertificate/V1 template makes (extended key usage
+	// clientAuth only), as the gateway's client certificate is issued.
+	// Default false: what ACM issues since 2025-06-11, serverAuth only.
+	ClientAuth bool
 }
 
-// Issue creates an ACM private certificate for dnsName from the issuing CA,
-// with ACM's end-entity profile: subject CN and DNS SAN dnsName, basic
-// constraints CA:FALSE, key usage digitalSignature and keyEncipherment,
-// extended key usage serverAuth and clientAuth (so one certificate serves
-// either side of mTLS).
+// Issue creates a certificate for dnsName from the issuing CA, with ACM's
+// end-entity profile: subject CN and DNS SAN dnsName, basic constraints
+// CA:FALSE, key usage digitalSignature and keyEncipherment, and extended key
+// usage serverAuth only: "Starting June 11, 2025, AWS Certificate Manager
+// no longer issues certificates with the TLS Web Client Authentication
+// (ClientAuth) Extended Key Usage"
+// (https://docs.aws.amazon.com/acm/latest/userguide/acm-concepts.html). With
+// ClientAuth, it is the client certificate of AWS Private CA's
+// EndEntityClientAuthCertificate/V1 template instead.
 func (h *Hierarchy) Issue(t testing.TB, dnsName string, opts LeafOptions) *Leaf {
 	t.Helper()
 	alg := opts.KeyAlgorithm
@@ -162,10 +172,14 @@ func (h *Hierarchy) Issue(t testing.TB, dnsName string, opts LeafOptions) *Leaf 
 		NotBefore:             opts.NotBefore,
 		NotAfter:              opts.NotAfter,
 		KeyUsage:              x509.KeyUsageDigitalSignature | x509.KeyUsageKeyEncipherment,
-		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth, x509.ExtKeyUsageClientAuth},
+		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
 		BasicConstraintsValid: true,
 		IsCA:                  false,
 		SubjectKeyId:          keyID(t, key.Public()),
+	}
+	if opts.ClientAuth {
+		tmpl.KeyUsage = x509.KeyUsageDigitalSignature
+		tmpl.ExtKeyUsage = []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}
 	}
 	return &Leaf{Cert: sign(t, tmpl, h.Issuing.Cert, key.Public(), h.Issuing.Key), Key: key}
 }

@@ -112,22 +112,9 @@ func (x *Exporter) Export(ctx context.Context, certificateArn, secretArn string)
 		policy.AttemptTimeout = defaultAttemptTimeout
 	}
 
-	var password string
-	err := awsretry.Do(ctx, policy, func(ctx context.Context) error {
-		out, err := x.GetRandomPassword.GetRandomPassword(ctx, &secretsmanager.GetRandomPasswordInput{
-			PasswordLength:          aws.Int64(mtlssecret.PassphraseLength),
-			ExcludePunctuation:      aws.Bool(mtlssecret.PasswordExcludePunctuation),
-			IncludeSpace:            aws.Bool(mtlssecret.PasswordIncludeSpace),
-			RequireEachIncludedType: aws.Bool(mtlssecret.PasswordRequireEachIncludedType),
-		})
-		if err != nil {
-			return err
-		}
-		password = aws.ToString(out.RandomPassword)
-		return nil
-	})
+	password, err := randomPassphrase(ctx, policy, x.GetRandomPassword)
 	if err != nil {
-		return nil, fmt.Errorf("GetRandomPassword: %w", err)
+		return nil, err
 	}
 	passphrase, err := mtlssecret.ExportPassphrase(password)
 	if err != nil {
@@ -163,15 +150,55 @@ func (x *Exporter) Export(ctx context.Context, certificateArn, secretArn string)
 		return nil, err
 	}
 
+	versionId, err := putSecret(ctx, policy, x.PutSecretValue, secretArn, value)
+	if err != nil {
+		return nil, err
+	}
+
+	res := &Result{CertificateArn: certificateArn, SecretArn: secretArn, VersionId: versionId, Serial: leaf.SerialNumber, NotAfter: leaf.NotAfter}
+	x.logger().LogAttrs(ctx, slog.LevelInfo, "certificate exported",
+		slog.String("certificate_arn", certificateArn),
+		slog.String("secret_arn", secretArn),
+		slog.String("secret_version_id", versionId),
+		slog.String("serial", FormatSerial(leaf.SerialNumber)),
+		slog.Time("not_after", leaf.NotAfter))
+	return res, nil
+}
+
+// randomPassphrase asks Secrets Manager for a passphrase of the form
+// mtlssecret.ValidatePassphrase accepts.
+func randomPassphrase(ctx context.Context, policy awsretry.Policy, api GetRandomPasswordAPI) (string, error) {
+	var password string
+	err := awsretry.Do(ctx, policy, func(ctx context.Context) error {
+		out, err := api.GetRandomPassword(ctx, &secretsmanager.GetRandomPasswordInput{
+			PasswordLength:          aws.Int64(mtlssecret.PassphraseLength),
+			ExcludePunctuation:      aws.Bool(mtlssecret.PasswordExcludePunctuation),
+			IncludeSpace:            aws.Bool(mtlssecret.PasswordIncludeSpace),
+			RequireEachIncludedType: aws.Bool(mtlssecret.PasswordRequireEachIncludedType),
+		})
+		if err != nil {
+			return err
+		}
+		password = aws.ToString(out.RandomPassword)
+		return nil
+	})
+	if err != nil {
+		return "", fmt.Errorf("GetRandomPassword: %w", err)
+	}
+	return password, nil
+}
+
+// putSecret writes value as secretArn's new current version.
+func putSecret(ctx context.Context, policy awsretry.Policy, api PutSecretValueAPI, secretArn string, value []byte) (string, error) {
 	// One token for every attempt: a retried PutSecretValue that already
 	// succeeded is then a no-op instead of a second version.
 	token, err := requestToken()
 	if err != nil {
-		return nil, err
+		return "", err
 	}
 	var versionId string
 	err = awsretry.Do(ctx, policy, func(ctx context.Context) error {
-		out, err := x.PutSecretValue.PutSecretValue(ctx, &secretsmanager.PutSecretValueInput{
+		out, err := api.PutSecretValue(ctx, &secretsmanager.PutSecretValueInput{
 			SecretId:           aws.String(secretArn),
 			SecretString:       aws.String(string(value)),
 			ClientRequestToken: aws.String(token),
@@ -183,17 +210,9 @@ func (x *Exporter) Export(ctx context.Context, certificateArn, secretArn string)
 		return nil
 	})
 	if err != nil {
-		return nil, fmt.Errorf("PutSecretValue %s: %w", secretArn, err)
+		return "", fmt.Errorf("PutSecretValue %s: %w", secretArn, err)
 	}
-
-	res := &Result{CertificateArn: certificateArn, SecretArn: secretArn, VersionId: versionId, Serial: leaf.SerialNumber, NotAfter: leaf.NotAfter}
-	x.logger().LogAttrs(ctx, slog.LevelInfo, "certificate exported",
-		slog.String("certificate_arn", certificateArn),
-		slog.String("secret_arn", secretArn),
-		slog.String("secret_version_id", versionId),
-		slog.String("serial", FormatSerial(leaf.SerialNumber)),
-		slog.Time("not_after", leaf.NotAfter))
-	return res, nil
+	return versionId, nil
 }
 
 func (x *Exporter) logger() *slog.Logger {
