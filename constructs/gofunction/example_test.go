@@ -39,5 +39,5 @@ func ExampleBuildCommand() {
 	fmt.Println(gofunction.BuildEnvironment("arm64", nil))
 	// Output:
 	// go build -trimpath -buildvcs=false -tags lambda.norpc -ldflags "-s -w -buildid=" -o /asset-output/bootstrap ./lambda-src/hello
-	// map[CGO_ENABLED:0 GOARCH:arm64 GOOS:linux]
+	// map[CGO_ENABLED:0 GOARCH:arm64 GOFLAGS:-mod=readonly GOOS:linux]
 }
