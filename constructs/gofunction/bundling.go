@@ -198,9 +198,9 @@ func (c *buildConfig) key() string {
 // behind "-o DIR/"). It runs under CGO_ENABLED=0 (1 with CgoEnabled),
 // GOOS=linux, GOARCH=goarch and bundling.Environment; see BuildEnvironment.
 //
-// Example: BuildCommand("./lambda-src/hello", "arm64", "/asset-output/bootstrap", nil) is
+// Example: BuildCommand("./lambda/hello", "arm64", "/asset-output/bootstrap", nil) is
 //
-//	go build -trimpath -buildvcs=false -tags lambda.norpc -ldflags "-s -w -buildid=" -o /asset-output/bootstrap ./lambda-src/hello
+//	go build -trimpath -buildvcs=false -tags lambda.norpc -ldflags "-s -w -buildid=" -o /asset-output/bootstrap ./lambda/hello
 //
 // bundling may be nil. Invalid bundling options panic as in NewGoFunction.
 func BuildCommand(entry, goarch, output string, bundling *BundlingOptions) string {

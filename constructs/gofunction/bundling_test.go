@@ -31,18 +31,18 @@ func TestBuildCommand(t *testing.T) {
 	}{
 		{
 			name:   "defaults",
-			entry:  "./lambda-src/hello",
+			entry:  "./lambda/hello",
 			goarch: "arm64",
 			output: "/asset-output/bootstrap",
-			want:   `go build -trimpath -buildvcs=false -tags lambda.norpc -ldflags "-s -w -buildid=" -o /asset-output/bootstrap ./lambda-src/hello`,
+			want:   `go build -trimpath -buildvcs=false -tags lambda.norpc -ldflags "-s -w -buildid=" -o /asset-output/bootstrap ./lambda/hello`,
 		},
 		{
 			name:     "import path, amd64, extra tags and flags",
-			entry:    "github.com/securestacks/securestacks/lambda-src/hello",
+			entry:    "example.com/app/lambda/hello",
 			goarch:   "amd64",
 			output:   "/asset-output/bootstrap",
 			bundling: &gofunction.BundlingOptions{Tags: []string{"prod", "otel"}, BuildFlags: []string{"-gcflags=all=-N -l", "-mod=vendor"}},
-			want:     `go build -trimpath -buildvcs=false -tags lambda.norpc,prod,otel -ldflags "-s -w -buildid=" "-gcflags=all=-N -l" -mod=vendor -o /asset-output/bootstrap github.com/securestacks/securestacks/lambda-src/hello`,
+			want:     `go build -trimpath -buildvcs=false -tags lambda.norpc,prod,otel -ldflags "-s -w -buildid=" "-gcflags=all=-N -l" -mod=vendor -o /asset-output/bootstrap example.com/app/lambda/hello`,
 		},
 		{
 			name:     "shell metacharacters stay quoted",

@@ -53,7 +53,7 @@ var _ awslambda.Function = (*GoFunction)(nil)
 // with the construct path and go's whole message on one line.
 func NewGoFunction(scope constructs.Construct, id string, props *GoFunctionProps) *GoFunction {
 	if props == nil || props.Entry == nil || strings.TrimSpace(*props.Entry) == "" {
-		panic(`gofunction: Entry is required: a Go import path or a directory relative to ModuleDir such as "./lambda-src/hello"`)
+		panic(`gofunction: Entry is required: a Go import path or a directory relative to ModuleDir such as "./lambda/hello"`)
 	}
 	var fp awslambda.FunctionProps
 	if props.FunctionProps != nil {

@@ -123,3 +123,65 @@ func (f dirFile) Lstat() (os.FileInfo, error) { return f.info, nil }
 func (f dirFile) Open() (io.ReadCloser, error) {
 	return os.Open(filepath.Join(f.dir, filepath.FromSlash(f.path)))
 }
+
+// AddInfoFiles makes a module cache's download directory usable as a proxy
+// behind root: the go command caches a version's .mod and .zip without its
+// .info when it only needed the module by exact version, and then a proxy
+// of that directory cannot answer "which module provides this package" (it
+// lists the version but cannot state it). For each module with such a
+// version, AddInfoFiles links the module's files into root and writes the
+// missing .info files there, so root answers for that module on its own
+// and the go command asks downloadDir only for the others
+// (GOPROXY=file://root,file://downloadDir).
+func AddInfoFiles(root, downloadDir string) error {
+	return filepath.WalkDir(downloadDir, func(p string, d os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if !d.IsDir() || d.Name() != "@v" {
+			return nil
+		}
+		entries, err := os.ReadDir(p)
+		if err != nil {
+			return err
+		}
+		var missing []string
+		for _, e := range entries {
+			v, ok := strings.CutSuffix(e.Name(), ".mod")
+			if !ok {
+				continue
+			}
+			if _, err := os.Stat(filepath.Join(p, v+".info")); os.IsNotExist(err) {
+				missing = append(missing, v)
+			}
+		}
+		if len(missing) == 0 {
+			return filepath.SkipDir
+		}
+		rel, err := filepath.Rel(downloadDir, p)
+		if err != nil {
+			return err
+		}
+		dst := filepath.Join(root, rel)
+		if err := os.MkdirAll(dst, 0o755); err != nil {
+			return err
+		}
+		for _, e := range entries {
+			if e.Type().IsRegular() && !strings.HasSuffix(e.Name(), ".lock") {
+				if err := os.Symlink(filepath.Join(p, e.Name()), filepath.Join(dst, e.Name())); err != nil && !os.IsExist(err) {
+					return err
+				}
+			}
+		}
+		for _, v := range missing {
+			info, err := json.Marshal(struct{ Version string }{v})
+			if err != nil {
+				return err
+			}
+			if err := os.WriteFile(filepath.Join(dst, v+".info"), info, 0o644); err != nil {
+				return err
+			}
+		}
+		return filepath.SkipDir
+	})
+}
