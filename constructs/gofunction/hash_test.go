@@ -221,3 +221,21 @@ func TestMainGoModCoversHandlersFromOtherModules(t *testing.T) {
 		t.Errorf("same go.mod, hash %s, want %s", got, base)
 	}
 }
+
+func TestGoEnvFileCannotChangeTheBuild(t *testing.T) {
+	// GIVEN a go env file whose GOFLAGS points go at another go.mod (as
+	// -mod=mod would let go rewrite go.mod and go.sum)
+	goEnv := filepath.Join(t.TempDir(), "env")
+	writeFile(t, goEnv, "GOFLAGS=-modfile=/nonexistent/go.mod\n")
+	t.Setenv("GOENV", goEnv)
+	t.Setenv("GOFLAGS", "")
+	gofunction.ResetCaches()
+
+	// WHEN a handler is hashed (go list runs)
+	_, err := gofunction.AssetSourceHash(testModule, "./hello", "arm64", nil)
+
+	// THEN GoFunction's own GOFLAGS wins
+	if err != nil {
+		t.Errorf("the go env file's GOFLAGS reached go list: %v", err)
+	}
+}
