@@ -40,6 +40,14 @@ func main() {
 }
 
 func run(w io.Writer, apidiff, rev string) error {
+	// apidiff also runs in the base checkout: resolve a relative path first.
+	apidiff, err := exec.LookPath(apidiff)
+	if err != nil {
+		return err
+	}
+	if apidiff, err = filepath.Abs(apidiff); err != nil {
+		return err
+	}
 	modPath, err := output("", "go", "list", "-m")
 	if err != nil {
 		return err

@@ -75,8 +75,12 @@ func TestIncompatibleChangeIsReported(t *testing.T) {
 			write(t, repo, "m.go", "package m\n\nfunc Kept() {}\n")
 			write(t, repo, "internal/x/x.go", "package x\n")
 			t.Chdir(repo)
+			rel, err := filepath.Rel(repo, apidiff) // as make passes .bin/apidiff
+			if err != nil {
+				t.Fatal(err)
+			}
 			var out strings.Builder
-			err := run(&out, apidiff, "")
+			err = run(&out, rel, "")
 
 			// THEN Removed is reported, the internal package is not, and a
 			// released major version fails
