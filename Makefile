@@ -4,7 +4,7 @@
 #   make test    unit + integration tests, cfn-guard and the IAM policy gate on
 #                every test environment (sandbox, pinned), go vet, staticcheck, govulncheck
 #   make bench   Go benchmarks and the synth/bundling timing table
-#   make lint    go vet, staticcheck, gofmt
+#   make lint    go vet, staticcheck, gofmt, apidiff (incompatible API changes)
 #   make clean   remove build output (keeps node_modules and the Go caches)
 
 SHELL := /bin/bash
@@ -35,10 +35,10 @@ PINNED_CONTEXT := testdata/pinned.context.json
 PINNED_OUT := cdk.out.pinned
 TEST_TEMPLATES := $(CDK_OUT)/*.template.json $(PINNED_OUT)/*.template.json
 VULNDB := .cache/vulndb
-TOOLS := .bin/staticcheck .bin/govulncheck .bin/indexdb .bin/local-kms .bin/aws-lambda-rie
+TOOLS := .bin/staticcheck .bin/govulncheck .bin/indexdb .bin/local-kms .bin/aws-lambda-rie .bin/apidiff
 GO_TEST_FLAGS ?= -count=1 -timeout 15m
 
-.PHONY: synth synth-pinned test unit guard policy vet staticcheck vulncheck lint bench clean deps
+.PHONY: synth synth-pinned test unit guard policy vet staticcheck vulncheck apicheck lint bench clean deps
 
 ## Installation ----------------------------------------------------------------
 
@@ -110,7 +110,12 @@ staticcheck: .bin/staticcheck
 vulncheck: .bin/govulncheck $(VULNDB)/index/db.json
 	govulncheck -db file://$(CURDIR)/$(VULNDB) ./...
 
-lint: vet staticcheck
+# Incompatible changes to the exported API since the newest v* tag (else the
+# previous commit), offline: reported before v1.0.0, fatal from v1 on.
+apicheck: .bin/apidiff
+	go run ./internal/cmd/apicheck -apidiff .bin/apidiff
+
+lint: vet staticcheck apicheck
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go')); \
 	if [ -n "$$unformatted" ]; then echo "gofmt needed: $$unformatted" >&2; exit 1; fi
 
@@ -125,4 +130,6 @@ bench: deps $(TOOLS)
 ## Housekeeping ----------------------------------------------------------------
 
 clean:
+	@# The consumer test's module cache is read-only, as go leaves it.
+	chmod -R u+w .cache/consumertest 2>/dev/null || true
 	rm -rf $(CDK_OUT) $(PINNED_OUT) .bin .cache

@@ -9,29 +9,27 @@ import (
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/securestacks/securestacks/constructs/asymmetrickey"
-	"github.com/securestacks/securestacks/constructs/internal/defaults"
 )
 
 // The seed's signing key (RSA_4096, alias sample-sign-verify-key) with a
 // verifier in a partner account, and a field-encryption key, both publishing
-// their public keys to one shared bucket.
+// their public keys to one shared bucket: the one the signing key's
+// publication creates.
 func Example() {
 	app := awscdk.NewApp(&awscdk.AppProps{Context: &map[string]any{"aws:cdk:bundling-stacks": []any{}}})
 	stack := awscdk.NewStack(app, jsii.String("Keys"), nil)
-	bucket := defaults.Bucket(stack, "PublicKeys", nil)
 
 	signing := asymmetrickey.NewSigningKey(stack, "SigningKey", &asymmetrickey.SigningKeyProps{
 		Alias:          jsii.String("sample-sign-verify-key"),
 		ExtraVerifiers: []awsiam.IPrincipal{awsiam.NewAccountPrincipal(jsii.String("444455556666"))},
 		Publication: &asymmetrickey.PublicationProps{
-			ExistingBucket: bucket,
-			ParameterName:  jsii.String("/keys/sample-sign-verify-key"),
+			ParameterName: jsii.String("/keys/sample-sign-verify-key"),
 		},
 	})
 	fields := asymmetrickey.NewEncryptionKey(stack, "FieldKey", &asymmetrickey.EncryptionKeyProps{
 		KeyProps:    &awskms.KeyProps{KeySpec: awskms.KeySpec_RSA_3072},
 		Alias:       jsii.String("fle"),
-		Publication: &asymmetrickey.PublicationProps{ExistingBucket: bucket, ObjectKeyPrefix: jsii.String("fle/")},
+		Publication: &asymmetrickey.PublicationProps{ExistingBucket: signing.Publication.Bucket, ObjectKeyPrefix: jsii.String("fle/")},
 	})
 	// An app role that only encrypts reads the published key, not KMS.
 	ingest := awsiam.NewRole(stack, jsii.String("Ingest"), &awsiam.RoleProps{AssumedBy: awsiam.NewServicePrincipal(jsii.String("lambda.amazonaws.com"), nil)})

@@ -133,9 +133,16 @@ func (c *buildConfig) listArgs() []string {
 	return append([]string{"-tags", strings.Join(append([]string{lambdaNoRPCTag}, c.tags...), ",")}, c.flags...)
 }
 
+// goFlags is the GOFLAGS of every go command GoFunction runs. It must not
+// be empty: go reads an empty GOFLAGS from the go env file instead, where a
+// "go env -w GOFLAGS=-mod=mod" would let a synth rewrite go.mod and go.sum,
+// or other flags would change the binary behind the hash's back.
+const goFlags = "-mod=readonly"
+
 // targetEnv is the environment both builds get on top of their base.
+// Environment's GOFLAGS comes after ours.
 func (c *buildConfig) targetEnv() map[string]string {
-	env := map[string]string{"CGO_ENABLED": "0", "GOOS": "linux", "GOARCH": c.goarch}
+	env := map[string]string{"CGO_ENABLED": "0", "GOOS": "linux", "GOARCH": c.goarch, "GOFLAGS": goFlags}
 	if c.cgo {
 		env["CGO_ENABLED"] = "1"
 	}
@@ -143,17 +150,16 @@ func (c *buildConfig) targetEnv() map[string]string {
 		env["GOPROXY"] = *c.goproxy
 	}
 	maps.Copy(env, c.env)
+	if user, ok := c.env["GOFLAGS"]; ok {
+		env["GOFLAGS"] = strings.TrimSpace(goFlags + " " + user)
+	}
 	return env
 }
 
-// localEnv is the process environment with the target on top. The inherited
-// GOFLAGS is cleared so that a developer's shell (say -mod=mod) neither
-// rewrites go.mod nor changes the binary behind the hash's back.
+// localEnv is the process environment with the target on top: the
+// inherited GOFLAGS, CGO_ENABLED, GOOS and GOARCH never reach the build.
 func (c *buildConfig) localEnv() []string {
 	target := c.targetEnv()
-	if _, set := target["GOFLAGS"]; !set {
-		target["GOFLAGS"] = ""
-	}
 	env := slices.DeleteFunc(os.Environ(), func(kv string) bool {
 		k, _, _ := strings.Cut(kv, "=")
 		_, override := target[k]
@@ -192,9 +198,9 @@ func (c *buildConfig) key() string {
 // behind "-o DIR/"). It runs under CGO_ENABLED=0 (1 with CgoEnabled),
 // GOOS=linux, GOARCH=goarch and bundling.Environment; see BuildEnvironment.
 //
-// Example: BuildCommand("./lambda-src/hello", "arm64", "/asset-output/bootstrap", nil) is
+// Example: BuildCommand("./lambda/hello", "arm64", "/asset-output/bootstrap", nil) is
 //
-//	go build -trimpath -buildvcs=false -tags lambda.norpc -ldflags "-s -w -buildid=" -o /asset-output/bootstrap ./lambda-src/hello
+//	go build -trimpath -buildvcs=false -tags lambda.norpc -ldflags "-s -w -buildid=" -o /asset-output/bootstrap ./lambda/hello
 //
 // bundling may be nil. Invalid bundling options panic as in NewGoFunction.
 func BuildCommand(entry, goarch, output string, bundling *BundlingOptions) string {
@@ -203,10 +209,10 @@ func BuildCommand(entry, goarch, output string, bundling *BundlingOptions) strin
 }
 
 // BuildEnvironment returns the variables BuildCommand runs under, besides
-// the inherited ones: CGO_ENABLED, GOOS=linux, GOARCH=goarch, GOPROXY when
-// bundling.GoProxy is set, and bundling.Environment. The local build also
-// clears GOFLAGS unless Environment sets it; Docker adds GOCACHE and GOPATH
-// under /tmp.
+// the inherited ones: CGO_ENABLED, GOOS=linux, GOARCH=goarch,
+// GOFLAGS=-mod=readonly (followed by Environment's GOFLAGS, if any), GOPROXY
+// when bundling.GoProxy is set, and bundling.Environment. Docker adds
+// GOCACHE and GOPATH under /tmp.
 func BuildEnvironment(goarch string, bundling *BundlingOptions) map[string]string {
 	return newBuildConfig("", goarch, bundling).targetEnv()
 }
@@ -299,14 +305,14 @@ func probeToolchain(c *buildConfig) *toolchain {
 	if err != nil {
 		return &toolchain{reason: "go not found in PATH"}
 	}
-	cmd := exec.Command(bin, "env", "-json", "GOVERSION", "GOAMD64", "GOARM64", "GOEXPERIMENT", "GOWORK")
+	cmd := exec.Command(bin, "env", "-json", "GOVERSION", "GOAMD64", "GOARM64", "GOEXPERIMENT", "GOWORK", "GOMOD")
 	cmd.Dir = c.moduleDir
 	cmd.Env = c.localEnv()
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()
 	if err != nil {
-		return &toolchain{reason: "go env: " + firstLine(stderr.String(), err)}
+		return &toolchain{reason: "go env: " + goError(stderr.String(), err)}
 	}
 	env := map[string]string{}
 	if err := json.Unmarshal(out, &env); err != nil {
@@ -337,13 +343,25 @@ func goDirective(goMod string) (string, error) {
 	return "", nil
 }
 
-func firstLine(s string, fallback error) string {
-	s = strings.TrimSpace(s)
-	if s == "" {
-		return fallback.Error()
+// goError is go's whole stderr on one line ("to add it:\n\tgo get X"
+// keeps its hint), or err when go printed nothing.
+func goError(stderr string, err error) string {
+	if line := oneLine(stderr); line != "" {
+		return line
 	}
-	line, _, _ := strings.Cut(s, "\n")
-	return line
+	return err.Error()
+}
+
+// oneLine joins the trimmed non-empty lines of s with spaces: a synth
+// error is one line per construct.
+func oneLine(s string) string {
+	var parts []string
+	for line := range strings.Lines(s) {
+		if line = strings.TrimSpace(line); line != "" {
+			parts = append(parts, line)
+		}
+	}
+	return strings.Join(parts, " ")
 }
 
 // localBundling builds with the local toolchain. It is handed to CDK by
@@ -359,18 +377,30 @@ type localBundling struct {
 	entry      string
 	importPath string // "" when the hash was computed without go list
 	job        *buildJob
+	// err is a failure found before the build (go list) or by a build that
+	// could not be deferred; staged are the directories to drop with it.
+	err    error
+	staged []string
 }
 
 var _ awscdk.ILocalBundling = (*localBundling)(nil)
 
 // TryBundle implements awscdk.ILocalBundling. It returns false, so that CDK
 // runs the Docker fallback, when the local toolchain is unusable.
+//
+// A failure here is never a panic (jsii would print its stack): TryBundle
+// leaves the placeholder, so that CDK accepts the output, and the
+// construct's validation reports the error and removes the directory.
 func (l *localBundling) TryBundle(outputDir *string, _ *awscdk.BundlingOptions) *bool {
+	bundleDir, staged := strings.CutSuffix(*outputDir, "-building")
+	if l.err != nil {
+		l.fail(*outputDir, bundleDir, nil)
+		return jsii.Bool(true)
+	}
 	tc := toolchainFor(l.cfg)
 	if !tc.usable {
 		return jsii.Bool(false)
 	}
-	bundleDir, staged := strings.CutSuffix(*outputDir, "-building")
 	if !staged || l.importPath == "" {
 		// Not the staging layout we defer into, or no import path to name
 		// the batch output by: build this one now.
@@ -379,15 +409,32 @@ func (l *localBundling) TryBundle(outputDir *string, _ *awscdk.BundlingOptions) 
 			pkg = l.entry
 		}
 		if out, err := runGoBuild(tc, l.cfg, filepath.Join(*outputDir, "bootstrap"), []string{pkg}); err != nil {
-			panic(fmt.Sprintf("gofunction: go build %s failed: %v\n%s", pkg, err, out))
+			l.fail(*outputDir, bundleDir, buildError(pkg, err, out))
 		}
 		return jsii.Bool(true)
 	}
 	if err := os.WriteFile(filepath.Join(*outputDir, "bootstrap"), []byte(pendingMarker), 0o644); err != nil {
-		panic(fmt.Sprintf("gofunction: write placeholder in %s: %v", *outputDir, err))
+		l.fail(*outputDir, bundleDir, fmt.Errorf("gofunction: write placeholder in %s: %w", *outputDir, err))
+		return jsii.Bool(true)
 	}
 	l.job = builds.add(l.cfg, tc, l.importPath, bundleDir)
 	return jsii.Bool(true)
+}
+
+// fail records err (unless one is recorded) and leaves the placeholder in
+// outputDir, whose staged directories validation removes.
+func (l *localBundling) fail(outputDir, bundleDir string, err error) {
+	if l.err == nil {
+		l.err = err
+	}
+	_ = os.WriteFile(filepath.Join(outputDir, "bootstrap"), []byte(pendingMarker), 0o644)
+	l.staged = append(l.staged, outputDir, bundleDir)
+}
+
+// buildError is a failed go build as one line: the package, go's exit
+// status and its whole output.
+func buildError(pkg string, err error, out []byte) error {
+	return fmt.Errorf("gofunction: go build %s failed: %v: %s", pkg, err, oneLine(string(out)))
 }
 
 // buildCheck is the validation that runs the deferred builds at synth and
@@ -397,11 +444,16 @@ type buildCheck struct{ local *localBundling }
 // Validate implements constructs.IValidation.
 func (v *buildCheck) Validate() *[]*string {
 	errs := []*string{}
-	if v.local == nil || v.local.job == nil {
+	l := v.local
+	if l.err != nil {
+		removeDirs(l.staged)
+		return &[]*string{jsii.String(l.err.Error())}
+	}
+	if l.job == nil {
 		return &errs
 	}
 	builds.flush()
-	if err := v.local.job.err; err != nil {
+	if err := l.job.err; err != nil {
 		errs = append(errs, jsii.String(err.Error()))
 	}
 	return &errs
@@ -496,7 +548,7 @@ func buildBatch(batch []*buildJob) {
 	for _, j := range batch {
 		bin := filepath.Join(tmp, exeName(j.importPath))
 		if _, err := os.Stat(bin); err != nil {
-			j.err = fmt.Errorf("gofunction: go build %s failed: %v\n%s", j.importPath, buildErr, strings.TrimSpace(string(out)))
+			j.err = buildError(j.importPath, buildErr, out)
 			if buildErr == nil {
 				j.err = fmt.Errorf("gofunction: go build %s wrote no %s", j.importPath, bin)
 			}

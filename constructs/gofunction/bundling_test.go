@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -30,18 +31,18 @@ func TestBuildCommand(t *testing.T) {
 	}{
 		{
 			name:   "defaults",
-			entry:  "./lambda-src/hello",
+			entry:  "./lambda/hello",
 			goarch: "arm64",
 			output: "/asset-output/bootstrap",
-			want:   `go build -trimpath -buildvcs=false -tags lambda.norpc -ldflags "-s -w -buildid=" -o /asset-output/bootstrap ./lambda-src/hello`,
+			want:   `go build -trimpath -buildvcs=false -tags lambda.norpc -ldflags "-s -w -buildid=" -o /asset-output/bootstrap ./lambda/hello`,
 		},
 		{
 			name:     "import path, amd64, extra tags and flags",
-			entry:    "github.com/securestacks/securestacks/lambda-src/hello",
+			entry:    "example.com/app/lambda/hello",
 			goarch:   "amd64",
 			output:   "/asset-output/bootstrap",
 			bundling: &gofunction.BundlingOptions{Tags: []string{"prod", "otel"}, BuildFlags: []string{"-gcflags=all=-N -l", "-mod=vendor"}},
-			want:     `go build -trimpath -buildvcs=false -tags lambda.norpc,prod,otel -ldflags "-s -w -buildid=" "-gcflags=all=-N -l" -mod=vendor -o /asset-output/bootstrap github.com/securestacks/securestacks/lambda-src/hello`,
+			want:     `go build -trimpath -buildvcs=false -tags lambda.norpc,prod,otel -ldflags "-s -w -buildid=" "-gcflags=all=-N -l" -mod=vendor -o /asset-output/bootstrap example.com/app/lambda/hello`,
 		},
 		{
 			name:     "shell metacharacters stay quoted",
@@ -93,10 +94,13 @@ func TestBuildEnvironment(t *testing.T) {
 		bundling *gofunction.BundlingOptions
 		want     map[string]string
 	}{
-		{"defaults", "arm64", nil, map[string]string{"CGO_ENABLED": "0", "GOOS": "linux", "GOARCH": "arm64"}},
+		{"defaults", "arm64", nil, map[string]string{"CGO_ENABLED": "0", "GOOS": "linux", "GOARCH": "arm64", "GOFLAGS": "-mod=readonly"}},
 		{"cgo, proxy and environment", "amd64",
 			&gofunction.BundlingOptions{CgoEnabled: true, GoProxy: jsii.String("https://proxy.example"), Environment: map[string]*string{"CC": jsii.String("zig cc")}},
-			map[string]string{"CGO_ENABLED": "1", "GOOS": "linux", "GOARCH": "amd64", "GOPROXY": "https://proxy.example", "CC": "zig cc"}},
+			map[string]string{"CGO_ENABLED": "1", "GOOS": "linux", "GOARCH": "amd64", "GOPROXY": "https://proxy.example", "CC": "zig cc", "GOFLAGS": "-mod=readonly"}},
+		{"own GOFLAGS after ours", "arm64",
+			&gofunction.BundlingOptions{Environment: map[string]*string{"GOFLAGS": jsii.String("-race")}},
+			map[string]string{"CGO_ENABLED": "0", "GOOS": "linux", "GOARCH": "arm64", "GOFLAGS": "-mod=readonly -race"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -447,11 +451,11 @@ func TestBuildFailureIsReportedAndLeavesNoAsset(t *testing.T) {
 	// WHEN it is synthesized
 	msg := panicMessage(func() { awscdk.Stage_Of(stack).Synth(nil) })
 
-	// THEN synth fails naming the package and the compiler error
-	for _, want := range []string{"gofunction: go build example.com/gofntest/solo failed", "undefined: undefinedFunction"} {
-		if !strings.Contains(msg, want) {
-			t.Errorf("synth error %q lacks %q", msg, want)
-		}
+	// THEN synth fails with one line naming the construct, the package and
+	// the compiler error
+	want := regexp.MustCompile(`(?m)^\s*\[Test/Fn\] gofunction: go build example.com/gofntest/solo failed: exit status 1: .*undefined: undefinedFunction$`)
+	if !want.MatchString(msg) {
+		t.Errorf("synth error %q does not match %s", msg, want)
 	}
 	// AND no staged directory is left for a later synth to trust
 	matches, _ := filepath.Glob(filepath.Join(outdir, "asset.*"))

@@ -18,7 +18,7 @@ func Example() {
 	stack := awscdk.NewStack(app, jsii.String("Handlers"), nil)
 
 	hello := gofunction.NewGoFunction(stack, "Hello", &gofunction.GoFunctionProps{
-		Entry: jsii.String("github.com/securestacks/securestacks/lambda-src/hello"),
+		Entry: jsii.String("example.com/app/lambda/hello"),
 		FunctionProps: &awslambda.FunctionProps{
 			MemorySize: jsii.Number(256),
 			Timeout:    awscdk.Duration_Seconds(jsii.Number(10)),
@@ -35,9 +35,9 @@ func Example() {
 }
 
 func ExampleBuildCommand() {
-	fmt.Println(gofunction.BuildCommand("./lambda-src/hello", "arm64", "/asset-output/bootstrap", nil))
+	fmt.Println(gofunction.BuildCommand("./lambda/hello", "arm64", "/asset-output/bootstrap", nil))
 	fmt.Println(gofunction.BuildEnvironment("arm64", nil))
 	// Output:
-	// go build -trimpath -buildvcs=false -tags lambda.norpc -ldflags "-s -w -buildid=" -o /asset-output/bootstrap ./lambda-src/hello
-	// map[CGO_ENABLED:0 GOARCH:arm64 GOOS:linux]
+	// go build -trimpath -buildvcs=false -tags lambda.norpc -ldflags "-s -w -buildid=" -o /asset-output/bootstrap ./lambda/hello
+	// map[CGO_ENABLED:0 GOARCH:arm64 GOFLAGS:-mod=readonly GOOS:linux]
 }

@@ -14,28 +14,31 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awss3assets"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
-	_jsii_ "github.com/aws/jsii-runtime-go/runtime"
 
 	"github.com/securestacks/securestacks/constructs/internal/defaults"
 	"github.com/securestacks/securestacks/internal/nag"
 )
 
 // GoFunction is a Lambda function on provided.al2023 whose bootstrap is
-// built from a Go main package. It is the awslambda.Function itself (the
-// construct at scope/id), so it can be passed wherever an IFunction goes.
+// built from a Go main package. It is an awslambda.Function (the construct
+// at scope/id), so it can be passed wherever CDK or another library takes a
+// Function or an IFunction.
 type GoFunction struct {
 	awslambda.Function
 
-	// LogGroup is the function's log group: the one GoFunction created
-	// (id + "LogGroup", retention DefaultLogRetention, removal policy
-	// RETAIN), or FunctionProps.LogGroup when that is an awslogs.LogGroup.
-	// Nil when FunctionProps.LogRetention is set or the given log group is
-	// only an ILogGroupRef.
-	LogGroup awslogs.LogGroup
+	// FunctionLogGroup is the function's log group as an awslogs.LogGroup:
+	// the one GoFunction created (id + "LogGroup", retention
+	// DefaultLogRetention, removal policy RETAIN), or FunctionProps.LogGroup
+	// when that is an awslogs.LogGroup. Nil when FunctionProps.LogRetention
+	// is set or the given log group is only an ILogGroupRef. The LogGroup()
+	// method is CDK's own view of the same log group.
+	FunctionLogGroup awslogs.LogGroup
 
 	bundling   *awscdk.BundlingOptions
 	sourceHash string
 }
+
+var _ awslambda.Function = (*GoFunction)(nil)
 
 // NewGoFunction defines a GoFunction at scope/id and its log group at
 // scope/(id + "LogGroup"). props must name Entry; everything else has a
@@ -45,10 +48,12 @@ type GoFunction struct {
 // The asset hash is computed here, before bundling; see README.md for what
 // it covers. When the stack is excluded from bundling (context
 // aws:cdk:bundling-stacks), a cheap hash over Entry and the options is used
-// and no go command runs.
+// and no go command runs. A handler that go cannot list or build is not a
+// panic: it is a validation error of this construct, which synth reports
+// with the construct path and go's whole message on one line.
 func NewGoFunction(scope constructs.Construct, id string, props *GoFunctionProps) *GoFunction {
 	if props == nil || props.Entry == nil || strings.TrimSpace(*props.Entry) == "" {
-		panic(`gofunction: Entry is required: a Go import path or a directory relative to ModuleDir such as "./lambda-src/hello"`)
+		panic(`gofunction: Entry is required: a Go import path or a directory relative to ModuleDir such as "./lambda/hello"`)
 	}
 	var fp awslambda.FunctionProps
 	if props.FunctionProps != nil {
@@ -84,12 +89,12 @@ func NewGoFunction(scope constructs.Construct, id string, props *GoFunctionProps
 	logRetention := fp.LogRetention
 	switch {
 	case fp.LogGroup == nil && logRetention == "":
-		g.LogGroup = defaults.LogGroup(scope, id+"LogGroup", &awslogs.LogGroupProps{
+		g.FunctionLogGroup = defaults.LogGroup(scope, id+"LogGroup", &awslogs.LogGroupProps{
 			Retention: DefaultLogRetention,
 		})
-		fp.LogGroup = g.LogGroup
+		fp.LogGroup = g.FunctionLogGroup
 	case fp.LogGroup != nil:
-		g.LogGroup, _ = fp.LogGroup.(awslogs.LogGroup)
+		g.FunctionLogGroup, _ = fp.LogGroup.(awslogs.LogGroup)
 	}
 
 	// The role GoFunction creates may write only to a log group it can grant on.
@@ -117,25 +122,38 @@ func NewGoFunction(scope constructs.Construct, id string, props *GoFunctionProps
 		fp.Role = role
 	}
 
-	// This is what awslambda.NewFunction_Override does; it cannot be called
-	// because the LogGroup field hides Function.LogGroup(). Creating through
-	// g registers g itself with jsii, so g converts to the same JS object
-	// wherever an IFunction is passed.
-	_jsii_.Create("aws-cdk-lib.aws_lambda.Function", []any{scope, jsii.String(id), &fp}, g)
+	// Creating through g registers g itself with jsii, so g converts to the
+	// same JS object wherever a Function or an IFunction is passed.
+	awslambda.NewFunction_Override(g, scope, jsii.String(id), &fp)
 	if local != nil {
 		g.Node().AddValidation(&buildCheck{local: local})
 	}
 	if role != nil {
 		logTarget.GrantWrite(role)
-		if fp.Tracing == awslambda.Tracing_ACTIVE {
-			nag.SuppressTree(role, nag.Rule{
-				ID:        "AwsSolutions-IAM5",
-				Reason:    "Active tracing: xray:PutTraceSegments and xray:PutTelemetryRecords support no resource-level permissions, so CDK grants them on *",
-				AppliesTo: []string{"Resource::*"},
-			})
-		}
+		suppressDefaultRole(role, fp.Tracing)
 	}
 	return g
+}
+
+// suppressDefaultRole records the cdk-nag decisions of the role GoFunction
+// creates. Its grants (the log group, X-Ray, and whatever the app grants
+// the function later: event sources, x.Grant*(fn)) go where CDK puts every
+// grant, the role's default policy, which logTarget.GrantWrite has just
+// created, so the suppressions also cover later grants.
+func suppressDefaultRole(role awsiam.Role, tracing awslambda.Tracing) {
+	inline := "GoFunction's own role belongs to this one function: its grants live in CDK's default policy of the role, " +
+		"an inline policy in a strict one-to-one relation with the role that is deleted with it " +
+		"(https://docs.aws.amazon.com/IAM/latest/UserGuide/access_policies_managed-vs-inline.html); " +
+		"pass FunctionProps.Role to manage the policy yourself"
+	rules := nag.NISTAndHIPAA("IAMNoInlinePolicy", inline)
+	if tracing != awslambda.Tracing_DISABLED {
+		rules = append(rules, nag.Rule{
+			ID:        "AwsSolutions-IAM5",
+			Reason:    "Active tracing: xray:PutTraceSegments and xray:PutTelemetryRecords support no resource-level permissions, so CDK grants them on *",
+			AppliesTo: []string{"Resource::*"},
+		})
+	}
+	nag.SuppressTree(role, rules...)
 }
 
 // SourceHash returns the custom asset hash GoFunction computed before
@@ -145,7 +163,9 @@ func NewGoFunction(scope constructs.Construct, id string, props *GoFunctionProps
 func (g *GoFunction) SourceHash() string { return g.sourceHash }
 
 // prepareAsset computes the asset hash and, unless ForceDocker is set, the
-// local bundler. Only a stack that CDK will bundle pays for go list.
+// local bundler. Only a stack that CDK will bundle pays for go list. When go
+// cannot list the handler, the returned bundler only carries the error to
+// validation: CDK must neither build nor fall back to Docker.
 func prepareAsset(scope constructs.Construct, cfg *buildConfig, entry string) (*localBundling, string) {
 	var local *localBundling
 	if !cfg.forceDocker {
@@ -154,15 +174,17 @@ func prepareAsset(scope constructs.Construct, cfg *buildConfig, entry string) (*
 	if !*awscdk.Stack_Of(scope).BundlingRequired() {
 		return local, optionsHash(cfg, entry)
 	}
+	failed := func(err error) (*localBundling, string) {
+		return &localBundling{cfg: cfg, entry: entry, err: err}, failedHash(cfg, entry)
+	}
 	outdir, err := filepath.Abs(*awscdk.Stage_Of(scope).AssetOutdir())
 	if err != nil {
-		panic(fmt.Sprintf("gofunction: asset outdir: %v", err))
+		return failed(fmt.Errorf("gofunction: asset outdir: %w", err))
 	}
 	removeStalePlaceholders(outdir)
 	src, err := assetSource(cfg, entry, outdir)
 	if err != nil {
-		// go's messages can span lines ("to add it:\n\tgo get ..."); ours must not.
-		panic(fmt.Sprintf("gofunction: Entry %q: %s", entry, strings.Join(strings.Fields(err.Error()), " ")))
+		return failed(fmt.Errorf("gofunction: Entry %q: %s", entry, oneLine(err.Error())))
 	}
 	if local != nil {
 		local.importPath = src.importPath

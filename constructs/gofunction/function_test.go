@@ -1,6 +1,10 @@
 package gofunction_test
 
 import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -8,10 +12,13 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslambdaeventsources"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awssqs"
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/securestacks/securestacks/constructs/gofunction"
+	"github.com/securestacks/securestacks/internal/nag"
 )
 
 func TestDefaults(t *testing.T) {
@@ -26,7 +33,7 @@ func TestDefaults(t *testing.T) {
 
 	// THEN the function has our runtime, architecture, handler, logging and tracing
 	template := assertions.Template_FromStack(stack, nil)
-	logGroupID := stack.GetLogicalId(fn.LogGroup.Node().DefaultChild().(awscdk.CfnElement))
+	logGroupID := stack.GetLogicalId(fn.FunctionLogGroup.Node().DefaultChild().(awscdk.CfnElement))
 	template.HasResourceProperties(jsii.String("AWS::Lambda::Function"), map[string]any{
 		"Runtime":       "provided.al2023",
 		"Architectures": []string{"arm64"},
@@ -144,10 +151,10 @@ func TestUserValuesWin(t *testing.T) {
 			template.HasResourceProperties(jsii.String("AWS::Lambda::Function"), tt.want)
 			template.ResourceCountIs(jsii.String("AWS::Logs::LogGroup"), jsii.Number(float64(tt.logGroups)))
 			// AND the exposed LogGroup is the one the function logs to
-			if tt.logGroups == 1 && fn.LogGroup == nil {
+			if tt.logGroups == 1 && fn.FunctionLogGroup == nil {
 				t.Error("LogGroup is nil")
 			}
-			if tt.logGroups == 0 && fn.LogGroup != nil {
+			if tt.logGroups == 0 && fn.FunctionLogGroup != nil {
 				t.Error("LogGroup is set although the user chose LogRetention")
 			}
 		})
@@ -173,6 +180,83 @@ func TestUsableAsIFunction(t *testing.T) {
 	assertions.Template_FromStack(stack, nil).HasResourceProperties(jsii.String("AWS::Lambda::Url"), map[string]any{
 		"TargetFunctionArn": map[string]any{"Fn::GetAtt": []any{*fnID, "Arn"}},
 	})
+}
+
+// A GoFunction is a Function, not only an IFunction.
+var _ awslambda.Function = (*gofunction.GoFunction)(nil)
+
+// patternProps is how solutions-constructs-style patterns take a function
+// the user brings.
+type patternProps struct{ ExistingLambdaObj awslambda.Function }
+
+func TestUsableAsFunction(t *testing.T) {
+	// GIVEN a GoFunction and a queue
+	stack := newUnitStack()
+	fn := gofunction.NewGoFunction(stack, "Fn", &gofunction.GoFunctionProps{
+		Entry:     jsii.String("./hello"),
+		ModuleDir: jsii.String(testModule),
+	})
+	queue := awssqs.NewQueue(stack, jsii.String("Queue"), nil)
+	invoker := awsiam.NewRole(stack, jsii.String("Invoker"), &awsiam.RoleProps{AssumedBy: awsiam.NewAccountRootPrincipal()})
+
+	// WHEN it gets an event source, is granted invoke and is passed as a Function
+	fn.AddEventSource(awslambdaeventsources.NewSqsEventSource(queue, nil))
+	fn.GrantInvoke(invoker)
+	props := patternProps{ExistingLambdaObj: fn}
+	awslambda.NewAlias(stack, jsii.String("Live"), &awslambda.AliasProps{
+		AliasName: jsii.String("live"),
+		Version:   props.ExistingLambdaObj.CurrentVersion(),
+	})
+
+	// THEN each refers to this very function
+	template := assertions.Template_FromStack(stack, nil)
+	fnID := *stack.GetLogicalId(fn.Node().DefaultChild().(awscdk.CfnElement))
+	template.HasResourceProperties(jsii.String("AWS::Lambda::EventSourceMapping"), map[string]any{
+		"FunctionName": map[string]any{"Ref": fnID},
+	})
+	template.HasResourceProperties(jsii.String("AWS::IAM::Policy"), map[string]any{
+		"PolicyDocument": map[string]any{"Statement": assertions.Match_ArrayWith(&[]any{map[string]any{
+			"Action": "lambda:InvokeFunction", "Effect": "Allow",
+			"Resource": assertions.Match_ArrayWith(&[]any{map[string]any{"Fn::GetAtt": []any{fnID, "Arn"}}}),
+		}})},
+		"Roles": []any{map[string]any{"Ref": *stack.GetLogicalId(invoker.Node().DefaultChild().(awscdk.CfnElement))}},
+	})
+	template.HasResourceProperties(jsii.String("AWS::Lambda::Alias"), map[string]any{
+		"FunctionName": map[string]any{"Ref": fnID},
+	})
+	// AND the SQS grant went to the function's own role
+	template.HasResourceProperties(jsii.String("AWS::IAM::Policy"), map[string]any{
+		"PolicyDocument": map[string]any{"Statement": assertions.Match_ArrayWith(&[]any{assertions.Match_ObjectLike(&map[string]any{
+			"Action": assertions.Match_ArrayWith(&[]any{"sqs:ReceiveMessage"}),
+		})})},
+		"Roles": []any{map[string]any{"Ref": *stack.GetLogicalId(fn.Role().Node().DefaultChild().(awscdk.CfnElement))}},
+	})
+}
+
+func TestDefaultRoleIsNagClean(t *testing.T) {
+	for _, tracing := range []awslambda.Tracing{awslambda.Tracing_ACTIVE, awslambda.Tracing_DISABLED} {
+		t.Run(string(tracing), func(t *testing.T) {
+			// GIVEN the three packs on an app
+			stack := newUnitStack()
+			nag.ApplyPacks(awscdk.App_Of(stack))
+
+			// WHEN a GoFunction creates its own role and gets grants after
+			// construction (an event source)
+			fn := gofunction.NewGoFunction(stack, "Fn", &gofunction.GoFunctionProps{
+				Entry:         jsii.String("./hello"),
+				ModuleDir:     jsii.String(testModule),
+				FunctionProps: &awslambda.FunctionProps{Tracing: tracing},
+			})
+			fn.AddEventSource(awslambdaeventsources.NewSqsEventSource(awssqs.NewQueue(stack, jsii.String("Queue"), nil), nil))
+
+			// THEN no pack finds anything in the role, its policy or the log group
+			for _, e := range nag.Errors(stack) {
+				if strings.HasPrefix(e, "/Test/FnServiceRole") || strings.HasPrefix(e, "/Test/FnLogGroup") {
+					t.Error(e)
+				}
+			}
+		})
+	}
 }
 
 func TestInvalidPropsPanic(t *testing.T) {
@@ -234,32 +318,72 @@ func TestInvalidPropsPanic(t *testing.T) {
 	}
 }
 
-func TestEntryCheckedByGoList(t *testing.T) {
-	tests := []struct {
-		name, entry, want string
-	}{
-		{"library package", "./internal/greeting",
-			`gofunction: Entry "./internal/greeting": example.com/gofntest/internal/greeting is package greeting, expected package main`},
-		{"unknown import path", "example.com/gofntest/nope",
-			`gofunction: Entry "example.com/gofntest/nope": go list example.com/gofntest/nope in `},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			// GIVEN a stack that CDK bundles, so go list inspects the entry
-			stack := newBundlingStack(t.TempDir())
+func TestListFailuresAreValidationErrors(t *testing.T) {
+	// GIVEN a stack that CDK bundles, so go list inspects each entry
+	stack := newBundlingStack(t.TempDir())
 
-			// WHEN the entry is not a main package of the build list
-			msg := panicMessage(func() {
-				gofunction.NewGoFunction(stack, "Fn", &gofunction.GoFunctionProps{
-					Entry:     jsii.String(tt.entry),
-					ModuleDir: jsii.String(testModule),
-				})
-			})
-
-			// THEN it panics with one line that names Entry
-			if !strings.HasPrefix(msg, tt.want) || strings.Contains(msg, "\n") {
-				t.Errorf("panic = %q, want one line starting %q", msg, tt.want)
-			}
+	// WHEN two entries are not main packages of the build list
+	construct := panicMessage(func() {
+		gofunction.NewGoFunction(stack, "Library", &gofunction.GoFunctionProps{
+			Entry:     jsii.String("./internal/greeting"),
+			ModuleDir: jsii.String(testModule),
 		})
+		gofunction.NewGoFunction(stack, "Unknown", &gofunction.GoFunctionProps{
+			Entry:     jsii.String("example.com/gofntest/nope"),
+			ModuleDir: jsii.String(testModule),
+		})
+	})
+	synth := panicMessage(func() { awscdk.Stage_Of(stack).Synth(nil) })
+
+	// THEN constructing them does not panic
+	if construct != "" {
+		t.Fatalf("construction panicked: %q", construct)
+	}
+	// AND synth reports both, each on one line with its construct path
+	for _, want := range []*regexp.Regexp{
+		regexp.MustCompile(`(?m)^\s*\[Test/Library\] gofunction: Entry "./internal/greeting": example.com/gofntest/internal/greeting is package greeting, expected package main$`),
+		regexp.MustCompile(`(?m)^\s*\[Test/Unknown\] gofunction: Entry "example.com/gofntest/nope": go list example.com/gofntest/nope in \S+: .*example.com/gofntest/nope.*$`),
+	} {
+		if !want.MatchString(synth) {
+			t.Errorf("synth error %q does not match %s", synth, want)
+		}
+	}
+}
+
+func TestMissingSumHintNamesTheEntry(t *testing.T) {
+	// GIVEN a module with two handlers that import a module whose go.sum
+	// line is missing (only its go.mod is summed), and a go env file that
+	// says -mod=mod, which would let go add the line behind our back
+	mod := t.TempDir()
+	writeFile(t, filepath.Join(mod, "go.mod"), "module example.com/missingsum\n\ngo 1.27\n\nrequire golang.org/x/mod v0.42.0\n")
+	writeFile(t, filepath.Join(mod, "go.sum"), "golang.org/x/mod v0.42.0/go.mod h1:u5fzIrRInkL8MaO1cbRkUHT64v303YIT5KEqpNr7jRs=\n")
+	for _, h := range []string{"first", "second"} {
+		if err := os.Mkdir(filepath.Join(mod, h), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		writeFile(t, filepath.Join(mod, h, "main.go"), "package main\n\nimport \"golang.org/x/mod/semver\"\n\nfunc main() { println(semver.IsValid(\"v1\")) }\n")
+	}
+	goEnv := filepath.Join(t.TempDir(), "env")
+	writeFile(t, goEnv, "GOFLAGS=-mod=mod\n")
+	t.Setenv("GOENV", goEnv)
+	t.Setenv("GOPROXY", "off")
+	sumBefore, _ := os.ReadFile(filepath.Join(mod, "go.sum"))
+
+	// WHEN the second handler is hashed after its sibling was listed
+	_, err := gofunction.AssetSourceHash(mod, "./second", "arm64", nil)
+
+	// THEN the error names the second handler in go's complete hint
+	msg := fmt.Sprint(err)
+	for _, want := range []string{"missing go.sum entry for module providing package golang.org/x/mod/semver", "imported by example.com/missingsum/second", "to add: go get example.com/missingsum/second"} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("error %q lacks %q", msg, want)
+		}
+	}
+	if strings.Contains(msg, "missingsum/first") || strings.Contains(msg, "\n") {
+		t.Errorf("error %q names the sibling or spans lines", msg)
+	}
+	// AND go.sum is untouched
+	if sumAfter, _ := os.ReadFile(filepath.Join(mod, "go.sum")); string(sumAfter) != string(sumBefore) {
+		t.Errorf("go.sum rewritten:\n%s", sumAfter)
 	}
 }

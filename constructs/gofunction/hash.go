@@ -22,9 +22,10 @@ import (
 // The version prefixes change whenever the hashed inputs change meaning, so
 // an upgrade of this package never reuses an asset built under old rules.
 const (
-	sourceHashVersion  = "gofunction-source/v1"
+	sourceHashVersion  = "gofunction-source/v2"
 	treeHashVersion    = "gofunction-tree/v1"
 	optionsHashVersion = "gofunction-options/v1"
+	failedHashVersion  = "gofunction-failed/v1"
 )
 
 type listedModule struct {
@@ -113,7 +114,7 @@ func goList(tc *toolchain, c *buildConfig, patterns ...string) ([]listedPackage,
 	out, err := cmd.Output()
 	what := strings.Join(patterns, " ")
 	if err != nil {
-		return nil, fmt.Errorf("go list %s in %s: %s", what, c.moduleDir, firstLine(stderr.String(), err))
+		return nil, fmt.Errorf("go list %s in %s: %s", what, c.moduleDir, goError(stderr.String(), err))
 	}
 	var pkgs []listedPackage
 	for dec := json.NewDecoder(bytes.NewReader(out)); ; {
@@ -160,8 +161,11 @@ func cacheClosures(c *buildConfig, all []listedPackage) {
 		closure := make([]listedPackage, 0, len(root.Deps)+1)
 		for _, d := range root.Deps {
 			dep, ok := byPath[d]
-			if !ok {
-				closure = nil // incomplete listing: let the single go list answer
+			if !ok || dep.Error != nil {
+				// Incomplete listing, or a dependency go could not load: go
+				// names one importer per broken package, maybe another
+				// handler, so let the entry's own go list answer.
+				closure = nil
 				break
 			}
 			cp := *dep
@@ -189,11 +193,13 @@ type handlerSource struct {
 // every file of its dependency packages that live in the main module (or a
 // module replaced by a local directory), named by import path so that no
 // checkout directory enters; the path@version of every other module; the
-// main module's go.mod and go.sum, hashed whole (go.mod carries the
-// language version and godebug defaults; go.sum pins module contents); the
-// workspace files if one is active; the flags, tags, environment and
-// target; and the Go version with the variables that pick its code
-// generation. Standard library packages are covered by the Go version.
+// main module's go.mod and go.sum, hashed whole even when the handler comes
+// from another module (go.mod's go, toolchain and godebug lines change every
+// binary built in it; go.sum pins module contents); the go.mod of each
+// locally replaced module; the workspace files if one is active; the flags,
+// tags, environment and target; and the Go version with the variables that
+// pick its code generation. Standard library packages are covered by the Go
+// version.
 func sourceHash(c *buildConfig, tc *toolchain, entry string) (handlerSource, error) {
 	pkgs, err := goListDeps(tc, c, entry)
 	if err != nil {
@@ -248,9 +254,20 @@ func sourceHash(c *buildConfig, tc *toolchain, entry string) (handlerSource, err
 			}
 			lines = append(lines, "file "+p.ImportPath+"/"+filepath.ToSlash(f)+" "+d)
 		}
-		if m != nil && m.GoMod != "" {
+		if m != nil && !m.Main && m.GoMod != "" {
 			goMods[m.Path] = *m
 		}
+	}
+	if gomod := tc.env["GOMOD"]; gomod != "" && gomod != os.DevNull {
+		mod, err := fileDigest(gomod)
+		if err != nil {
+			return handlerSource{}, err
+		}
+		sum, err := optionalDigest(filepath.Join(filepath.Dir(gomod), "go.sum"))
+		if err != nil {
+			return handlerSource{}, err
+		}
+		lines = append(lines, "gomod main "+mod, "gosum main "+sum)
 	}
 	for _, modPath := range slices.Sorted(maps.Keys(goMods)) {
 		m := goMods[modPath]
@@ -259,13 +276,6 @@ func sourceHash(c *buildConfig, tc *toolchain, entry string) (handlerSource, err
 			return handlerSource{}, err
 		}
 		lines = append(lines, "gomod "+modPath+" "+d)
-		if m.Main {
-			sum, err := optionalDigest(filepath.Join(filepath.Dir(m.GoMod), "go.sum"))
-			if err != nil {
-				return handlerSource{}, err
-			}
-			lines = append(lines, "gosum "+modPath+" "+sum)
-		}
 	}
 	if w := tc.env["GOWORK"]; w != "" && w != "off" {
 		for _, f := range []string{w, w + ".sum"} {
@@ -299,6 +309,12 @@ func configLines(c *buildConfig) []string {
 // keeps such synths fast.
 func optionsHash(c *buildConfig, entry string) string {
 	return digestLines(append(configLines(c), optionsHashVersion, "entry "+entry))
+}
+
+// failedHash names the asset of a handler go could not list. Nothing is
+// built under it; validation fails the synth.
+func failedHash(c *buildConfig, entry string) string {
+	return digestLines(append(configLines(c), failedHashVersion, "entry "+entry))
 }
 
 // treeHash stands in for sourceHash when no usable go exists, so the

@@ -4,11 +4,13 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/securestacks/securestacks/constructs/gofunction"
+	"github.com/securestacks/securestacks/internal/modproxy"
 )
 
 func sourceHash(t *testing.T, mod, entry, goarch string, b *gofunction.BundlingOptions) string {
@@ -167,5 +169,73 @@ func TestTreeHashSkipsNestedModulesAndHiddenDirs(t *testing.T) {
 	// THEN the hash is unchanged
 	if after := sourceHash(t, mod, "./hello", "arm64", nil); after != before {
 		t.Error("tree hash followed files outside the module's sources")
+	}
+}
+
+func TestMainGoModCoversHandlersFromOtherModules(t *testing.T) {
+	// GIVEN a main module whose handler comes from another module, served
+	// by a file proxy into an empty module cache
+	proxy, modCache := t.TempDir(), t.TempDir()
+	lib := filepath.Join(t.TempDir(), "lib")
+	if err := os.MkdirAll(filepath.Join(lib, "hello"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, filepath.Join(lib, "go.mod"), "module example.com/handlers\n\ngo 1.27\n")
+	writeFile(t, filepath.Join(lib, "hello", "main.go"), "package main\n\nfunc main() { println(\"hello\") }\n")
+	m, err := modproxy.AddDir(proxy, "example.com/handlers", "v1.0.0", lib, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	app := t.TempDir()
+	goMod := "module example.com/app\n\ngo 1.27\n\nrequire example.com/handlers v1.0.0\n"
+	writeFile(t, filepath.Join(app, "go.sum"), strings.Join(m.GoSum, "\n")+"\n")
+	t.Setenv("GOPROXY", "file://"+filepath.ToSlash(proxy))
+	t.Setenv("GOMODCACHE", modCache)
+	t.Setenv("GONOSUMDB", "example.com")
+	t.Cleanup(func() {
+		clean := exec.Command("go", "clean", "-modcache")
+		clean.Env = append(os.Environ(), "GOMODCACHE="+modCache)
+		_ = clean.Run()
+	})
+	hash := func(goMod string) string {
+		t.Helper()
+		writeFile(t, filepath.Join(app, "go.mod"), goMod)
+		gofunction.ResetCaches()
+		return sourceHash(t, app, "example.com/handlers/hello", "arm64", nil)
+	}
+	base := hash(goMod)
+
+	// WHEN a go.mod directive that changes the binary is added
+	for name, changed := range map[string]string{
+		"godebug":   goMod + "\ngodebug default=go1.21\n",
+		"toolchain": goMod + "\ntoolchain go1.27.3\n",
+		"go line":   strings.Replace(goMod, "go 1.27\n", "go 1.27.0\n", 1),
+	} {
+		// THEN the handler's hash changes
+		if got := hash(changed); got == base {
+			t.Errorf("%s: hash unchanged", name)
+		}
+	}
+	// AND an unchanged go.mod keeps it
+	if got := hash(goMod); got != base {
+		t.Errorf("same go.mod, hash %s, want %s", got, base)
+	}
+}
+
+func TestGoEnvFileCannotChangeTheBuild(t *testing.T) {
+	// GIVEN a go env file whose GOFLAGS points go at another go.mod (as
+	// -mod=mod would let go rewrite go.mod and go.sum)
+	goEnv := filepath.Join(t.TempDir(), "env")
+	writeFile(t, goEnv, "GOFLAGS=-modfile=/nonexistent/go.mod\n")
+	t.Setenv("GOENV", goEnv)
+	t.Setenv("GOFLAGS", "")
+	gofunction.ResetCaches()
+
+	// WHEN a handler is hashed (go list runs)
+	_, err := gofunction.AssetSourceHash(testModule, "./hello", "arm64", nil)
+
+	// THEN GoFunction's own GOFLAGS wins
+	if err != nil {
+		t.Errorf("the go env file's GOFLAGS reached go list: %v", err)
 	}
 }

@@ -37,9 +37,9 @@ type GoFunctionProps struct {
 	*awslambda.FunctionProps
 
 	// Entry is the handler's main package: a Go import path, for example
-	// "github.com/securestacks/securestacks/lambda-src/hello", or a
+	// "example.com/app/lambda/hello", or a
 	// directory relative to ModuleDir starting with "./", for example
-	// "./lambda-src/hello". An absolute directory is turned into the
+	// "./lambda/hello". An absolute directory is turned into the
 	// relative form. Required; the package must be package main.
 	Entry *string
 
