@@ -130,6 +130,4 @@ bench: deps $(TOOLS)
 ## Housekeeping ----------------------------------------------------------------
 
 clean:
-	@# The consumer test's module cache is read-only, as go leaves it.
-	chmod -R u+w .cache/consumertest 2>/dev/null || true
 	rm -rf $(CDK_OUT) $(PINNED_OUT) .bin .cache

@@ -7,10 +7,12 @@
 // read-only; the app's go.mod has no replace directive. Everything else
 // comes from the machine's module cache, so the test runs offline.
 //
-// The consumer's module cache stays in .cache/consumertest between runs:
-// the go command's build cache (shared with every other build here) keys a
-// package compiled without -trimpath by its directory, so a fresh cache
-// directory would compile aws-cdk-go from scratch on every run.
+// The consumer's module cache stays in the user cache directory
+// (securestacks-consumertest/gomodcache under os.UserCacheDir) between runs
+// and between clones: the go command's build cache (shared with every other
+// build here) keys a package compiled without -trimpath by its directory, so
+// a fresh cache directory would compile aws-cdk-go from scratch on every run,
+// and every clean clone (CI's) would pay that again.
 package consumertest_test
 
 import (
@@ -190,7 +192,11 @@ func newConsumer(t *testing.T) *consumer {
 		t.Fatal(err)
 	}
 
-	c.modCache = filepath.Join(root, ".cache", "consumertest", "gomodcache")
+	userCache, err := os.UserCacheDir()
+	if err != nil {
+		t.Fatalf("consumer module cache: %v", err)
+	}
+	c.modCache = filepath.Join(userCache, "securestacks-consumertest", "gomodcache")
 	c.env = append(os.Environ(),
 		"GOPROXY=file://"+filepath.ToSlash(proxy)+",file://"+filepath.ToSlash(hostProxy)+",off",
 		"GOMODCACHE="+c.modCache,
