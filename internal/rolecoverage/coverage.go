@@ -53,6 +53,7 @@ var actionOverrides = map[string][]string{
 // iamPrefix maps an SDK service package to its IAM service prefix where
 // they differ.
 var iamPrefix = map[string]string{
+	"acmpca":                 "acm-pca",
 	"cloudwatch":             "cloudwatch",
 	"cloudwatchlogs":         "logs",
 	"eventbridge":            "events",

@@ -130,6 +130,8 @@ var handlers = map[string]handler{
 		functions: []string{"EncryptionKeyDecryptFunction"},
 		targets: map[string]targetsFunc{
 			"kms.Decrypt": withContext(map[string]any{"kms:EncryptionAlgorithm": "RSAES_OAEP_SHA_256", "kms:CallerAccount": ""}, each(env("KEY_ID"))),
+			// Every request's authorization, a MAC under the invoke key.
+			"kms.VerifyMac": withContext(map[string]any{"kms:MacAlgorithm": "HMAC_SHA_256", "kms:CallerAccount": ""}, each(env("INVOKE_KEY_ID"))),
 		},
 	},
 	"kms-public-key": {
@@ -148,6 +150,10 @@ var handlers = map[string]handler{
 			"acm.ExportCertificate":            each(crProp("CertificateArn")),
 			"secretsmanager.PutSecretValue":    each(crProp("SecretArn")),
 			"secretsmanager.GetRandomPassword": anyResource,
+			// The gateway's client certificate: AWS Private CA issues it from the
+			// clientAuth template, on the gateway's CA.
+			"acmpca.IssueCertificate": issueTargets(crIssues, true),
+			"acmpca.GetCertificate":   issueTargets(crIssues, false),
 		},
 	},
 	"mtls-cert-renew": {
@@ -160,6 +166,15 @@ var handlers = map[string]handler{
 			"secretsmanager.PutSecretValue":    renewTargets("secretArn"),
 			"secretsmanager.GetRandomPassword": anyResource,
 			"ecs.UpdateService":                renewTargets("services"),
+			"acmpca.IssueCertificate":          issueTargets(renewIssues, true),
+			"acmpca.GetCertificate":            issueTargets(renewIssues, false),
+			"acmpca.DescribeCertificateAuthority": func(f *rolecoverage.Function) ([]rolecoverage.Target, error) {
+				var cas []string
+				if err := json.Unmarshal([]byte(f.Env["MTLS_ISSUING_CAS"]), &cas); err != nil {
+					return nil, fmt.Errorf("%s: MTLS_ISSUING_CAS: %w", f.Name(), err)
+				}
+				return each(func(*rolecoverage.Function) ([]string, error) { return cas, nil })(f)
+			},
 		},
 	},
 }
@@ -185,11 +200,12 @@ func crProp(name string) value {
 		}
 		var out []string
 		for _, cr := range f.CustomResources {
-			s, ok := cr[name].(string)
-			if !ok {
-				return nil, fmt.Errorf("%s: a custom resource it serves has no string property %s", f.Name(), name)
+			if s, ok := cr[name].(string); ok {
+				out = append(out, s)
 			}
-			out = append(out, s)
+		}
+		if len(out) == 0 {
+			return nil, fmt.Errorf("%s: no custom resource it serves has a string property %s", f.Name(), name)
 		}
 		return out, nil
 	}
@@ -383,9 +399,82 @@ func renewTargets(field string) targetsFunc {
 				for _, s := range v {
 					out = append(out, rolecoverage.Target{Resource: fmt.Sprint(s), Context: map[string]any{"ecs:cluster": e["cluster"]}})
 				}
+			case nil:
+				// An entry the Private CA issues (issue) has no certificateArn.
 			default:
-				return nil, fmt.Errorf("%s: MTLS_TARGETS entry has no %s", f.Name(), field)
+				return nil, fmt.Errorf("%s: MTLS_TARGETS entry has a %s of type %T", f.Name(), field, v)
 			}
+		}
+		if len(out) == 0 {
+			return nil, fmt.Errorf("%s: no MTLS_TARGETS entry has %s", f.Name(), field)
+		}
+		return out, nil
+	}
+}
+
+// An issue is a certificate the function has AWS Private CA issue (the
+// export custom resource's Issue property, a renew target's issue field).
+type issue struct {
+	CertificateAuthorityArn string `json:"certificateAuthorityArn"`
+	TemplateArn             string `json:"templateArn"`
+}
+
+// crIssues are the Issue properties of the custom resources f serves.
+func crIssues(f *rolecoverage.Function) ([]issue, error) {
+	var out []issue
+	for _, cr := range f.CustomResources {
+		raw, ok := cr["Issue"]
+		if !ok {
+			continue
+		}
+		b, err := json.Marshal(raw)
+		if err != nil {
+			return nil, err
+		}
+		var is issue
+		if err := json.Unmarshal(b, &is); err != nil {
+			return nil, fmt.Errorf("%s: Issue property: %w", f.Name(), err)
+		}
+		out = append(out, is)
+	}
+	return out, nil
+}
+
+// renewIssues are the issue fields of f's MTLS_TARGETS.
+func renewIssues(f *rolecoverage.Function) ([]issue, error) {
+	var entries []struct {
+		Issue *issue `json:"issue"`
+	}
+	if err := json.Unmarshal([]byte(f.Env["MTLS_TARGETS"]), &entries); err != nil {
+		return nil, fmt.Errorf("%s: MTLS_TARGETS: %w", f.Name(), err)
+	}
+	var out []issue
+	for _, e := range entries {
+		if e.Issue != nil {
+			out = append(out, *e.Issue)
+		}
+	}
+	return out, nil
+}
+
+// issueTargets is the issuing CA of every certificate from issues; with
+// template, IssueCertificate's request carries acm-pca:TemplateArn.
+func issueTargets(issues func(*rolecoverage.Function) ([]issue, error), template bool) targetsFunc {
+	return func(f *rolecoverage.Function) ([]rolecoverage.Target, error) {
+		is, err := issues(f)
+		if err != nil {
+			return nil, err
+		}
+		if len(is) == 0 {
+			return nil, fmt.Errorf("%s issues no certificate from AWS Private CA", f.Name())
+		}
+		var out []rolecoverage.Target
+		for _, i := range is {
+			t := rolecoverage.Target{Resource: i.CertificateAuthorityArn}
+			if template {
+				t.Context = map[string]any{"acm-pca:TemplateArn": i.TemplateArn}
+			}
+			out = append(out, t)
 		}
 		return out, nil
 	}

@@ -11,6 +11,7 @@ import (
 	// second time in its own go list (minutes for sagemaker on a fresh
 	// machine).
 	_ "github.com/aws/aws-sdk-go-v2/service/acm"
+	_ "github.com/aws/aws-sdk-go-v2/service/acmpca"
 	_ "github.com/aws/aws-sdk-go-v2/service/appstream"
 	_ "github.com/aws/aws-sdk-go-v2/service/ecs"
 	_ "github.com/aws/aws-sdk-go-v2/service/iam"
@@ -24,7 +25,7 @@ import (
 )
 
 // prebuilt lists the services imported above.
-var prebuilt = []string{"acm", "appstream", "ecs", "iam", "kms", "lambda", "s3", "sagemaker", "secretsmanager", "securityhub", "ssm"}
+var prebuilt = []string{"acm", "acmpca", "appstream", "ecs", "iam", "kms", "lambda", "s3", "sagemaker", "secretsmanager", "securityhub", "ssm"}
 
 func TestEveryHandlerServiceIsPrebuilt(t *testing.T) {
 	ready(t)
