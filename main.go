@@ -23,16 +23,22 @@ func main() {
 	}
 }
 
-// run builds and synthesizes app. A panic from jsii during synthesis (for
-// example a construct validation error) comes back as a one-line error.
-func run(app awscdk.App) (err error) {
+// run builds and synthesizes app.
+func run(app awscdk.App) error {
 	if _, err := stacks.BuildApp(app); err != nil {
 		return err
 	}
 	nag.ApplyPacks(app)
+	return synth(app)
+}
+
+// synth synthesizes app. A panic from jsii during synthesis comes back as an
+// error: one line, plus one line per construct validation error (a GoFunction
+// whose handler does not build, say) with its construct path.
+func synth(app awscdk.App) (err error) {
 	defer func() {
 		if r := recover(); r != nil {
-			err = fmt.Errorf("synth: %s", stacks.OneLine(fmt.Sprint(r)))
+			err = fmt.Errorf("synth: %s", stacks.SynthFailure(fmt.Sprint(r)))
 		}
 	}()
 	app.Synth(nil)

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/securestacks/securestacks/internal/nag"
@@ -219,5 +220,39 @@ func TestAppBinaryPrintsOneLineAndExitsNonZeroOnBadConfig(t *testing.T) {
 		if len(lines) != 1 || !strings.HasPrefix(lines[0], "securestacks: config: ") {
 			t.Fatalf("context %s: stderr = %q, want one 'securestacks: config: ...' line", ctx, stderr.String())
 		}
+	}
+}
+
+// failing is a construct validation that always fails with its message.
+type failing struct{ msg string }
+
+func (f *failing) Validate() *[]*string { return &[]*string{jsii.String(f.msg)} }
+
+func TestSynthPrintsEveryValidationErrorWithItsPath(t *testing.T) {
+	// GIVEN an app with two constructs whose validation fails (as a GoFunction's
+	// does when its handler does not build)
+	app := newApp(t, nil)
+	stack := awscdk.NewStack(app, jsii.String("Broken"), nil)
+	for _, id := range []string{"First", "Second"} {
+		c := constructs.NewConstruct(stack, jsii.String(id))
+		c.Node().AddValidation(&failing{msg: "gofunction: go build example.com/" + id + " failed: exit status 1"})
+	}
+	// WHEN it is synthesized
+	err := synth(app)
+	// THEN the error names each construct path with its whole message, one line
+	// each, and carries no JavaScript stack
+	if err == nil {
+		t.Fatal("synth succeeded")
+	}
+	lines := strings.Split(err.Error(), "\n")
+	want := []string{
+		"[Broken/First] gofunction: go build example.com/First failed: exit status 1",
+		"[Broken/Second] gofunction: go build example.com/Second failed: exit status 1",
+	}
+	if len(lines) != 3 || !slices.Equal(lines[1:], want) {
+		t.Errorf("synth error lines = %q, want a summary line then %q", lines, want)
+	}
+	if strings.Contains(err.Error(), "    at ") || strings.Contains(err.Error(), "goroutine") {
+		t.Errorf("synth error carries a stack: %q", err)
 	}
 }

@@ -107,6 +107,21 @@ func buildStack(app awscdk.App, env Environment, sys System) (stack awscdk.Stack
 	return stack, nil
 }
 
+// SynthFailure reduces what a failed synth panics with to the lines a user
+// needs: the first meaningful line, then every construct validation error
+// ("[path] message"), each on its own line, in CDK's order. The JavaScript
+// stack trace that jsii appends is dropped.
+func SynthFailure(s string) string {
+	lines := []string{OneLine(s)}
+	for _, line := range strings.Split(s, "\n") {
+		line = strings.TrimSpace(line)
+		if strings.HasPrefix(line, "[") && strings.Contains(line, "] ") {
+			lines = append(lines, line)
+		}
+	}
+	return strings.Join(lines, "\n")
+}
+
 // OneLine reduces a panic or error text (a jsii error carries a JavaScript
 // stack trace) to its first meaningful line.
 func OneLine(s string) string {
