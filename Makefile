@@ -36,7 +36,10 @@ PINNED_OUT := cdk.out.pinned
 TEST_TEMPLATES := $(CDK_OUT)/*.template.json $(PINNED_OUT)/*.template.json
 VULNDB := .cache/vulndb
 TOOLS := .bin/staticcheck .bin/govulncheck .bin/indexdb .bin/local-kms .bin/aws-lambda-rie .bin/apidiff
-GO_TEST_FLAGS ?= -count=1 -timeout 15m
+# -trimpath, as cdk.json's app command and the consumer test's app use it: the
+# build cache then keys aws-cdk-go (minutes to compile) by content, not by
+# directory, so the app, the tests and the consumer app share one compile.
+GO_TEST_FLAGS ?= -count=1 -trimpath -timeout 15m
 
 .PHONY: synth synth-pinned test unit guard policy vet staticcheck vulncheck apicheck lint bench clean deps
 

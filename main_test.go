@@ -198,7 +198,7 @@ func TestBadConfigIsOneLineError(t *testing.T) {
 func TestAppBinaryPrintsOneLineAndExitsNonZeroOnBadConfig(t *testing.T) {
 	// GIVEN the app binary, run the way the CDK CLI runs it
 	bin := filepath.Join(t.TempDir(), "app")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+	if out, err := exec.Command("go", "build", "-trimpath", "-o", bin, ".").CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
 	for _, ctx := range []string{

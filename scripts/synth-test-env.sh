@@ -16,7 +16,7 @@ ctx=$(node -e '
   const ctx = JSON.parse(fs.readFileSync("cdk.json")).context;
   Object.assign(ctx, JSON.parse(fs.readFileSync(process.argv[1])), {"aws:cdk:bundling-stacks": []});
   process.stdout.write(JSON.stringify(ctx));' "$context")
-CDK_OUTDIR=$out CDK_CONTEXT_JSON=$ctx go run .
+CDK_OUTDIR=$out CDK_CONTEXT_JSON=$ctx go run -trimpath .
 node -e '
   const fs = require("fs");
   let errors = 0;
