@@ -32,6 +32,11 @@ GO_TEST_FLAGS ?= -count=1 -timeout 15m
 
 .PHONY: synth test unit guard vet staticcheck vulncheck lint bench clean deps
 
+# Tests and CI validate every template from scratch: the validation cache
+# (internal/cfnvalidate) is for the edit loop only. A target-specific variable
+# reaches the prerequisites too, so `make test`'s synth runs uncached.
+test unit: export SECURESTACKS_VALIDATION_CACHE := off
+
 ## Installation ----------------------------------------------------------------
 
 node_modules/.installed: package.json package-lock.json

@@ -1,6 +1,7 @@
 // Command securestacks-app is the CDK app: it loads the environments from the
 // cdk.json context, builds every system stack of the selected environments,
-// applies the cdk-nag packs and synthesizes. Wiring only.
+// applies the cdk-nag packs and synthesizes, validating only the templates
+// that changed since the last synth into the same cdk.out. Wiring only.
 package main
 
 import (
@@ -10,6 +11,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/jsii-runtime-go"
 
+	"github.com/securestacks/securestacks/internal/cfnvalidate"
 	"github.com/securestacks/securestacks/internal/nag"
 	"github.com/securestacks/securestacks/stacks"
 )
@@ -26,6 +28,7 @@ func main() {
 // run builds and synthesizes app. A panic from jsii during synthesis (for
 // example a construct validation error) comes back as a one-line error.
 func run(app awscdk.App) (err error) {
+	cfnvalidate.Register(app, cfnvalidate.Options{})
 	if _, err := stacks.BuildApp(app); err != nil {
 		return err
 	}

@@ -6,17 +6,16 @@
 package main
 
 import (
-	"context"
 	"fmt"
 	"os"
 	"strconv"
 
 	"github.com/aws/aws-lambda-go/lambda"
-	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/appstream"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/sagemaker"
 
+	"github.com/securestacks/securestacks/lambda-src/internal/awsconfig"
 	"github.com/securestacks/securestacks/lambda-src/internal/logging"
 )
 
@@ -53,11 +52,7 @@ func main() {
 		os.Exit(1)
 	}
 	// One retry layer, the handler's: the SDK makes a single attempt per call.
-	awsCfg, err := config.LoadDefaultConfig(context.Background(), config.WithRetryMaxAttempts(1))
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "appstream-session-validator: loading AWS configuration:", err)
-		os.Exit(1)
-	}
+	awsCfg := awsconfig.FromEnv(1)
 	namespace := os.Getenv(EnvMetricNamespace)
 	if namespace == "" {
 		namespace = DefaultMetricNamespace

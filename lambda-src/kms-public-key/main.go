@@ -5,15 +5,14 @@
 package main
 
 import (
-	"context"
 	"os"
 
 	"github.com/aws/aws-lambda-go/lambda"
-	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 
+	"github.com/securestacks/securestacks/lambda-src/internal/awsconfig"
 	"github.com/securestacks/securestacks/lambda-src/internal/cfnresponse"
 	"github.com/securestacks/securestacks/lambda-src/internal/logging"
 )
@@ -21,11 +20,7 @@ import (
 func main() {
 	logger := logging.New(os.Stderr)
 	// One retry layer: awsretry in the handler, so the SDK makes one attempt per call.
-	cfg, err := config.LoadDefaultConfig(context.Background(), config.WithRetryMaxAttempts(1))
-	if err != nil {
-		logger.Error("loading AWS configuration", "error", err.Error())
-		os.Exit(1)
-	}
+	cfg := awsconfig.FromEnv(1)
 	s3c := s3.NewFromConfig(cfg)
 	ssmc := ssm.NewFromConfig(cfg)
 	lambda.Start(cfnresponse.Handler(&Publisher{

@@ -1,0 +1,248 @@
+package cfnvalidate_test
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/jsii-runtime-go"
+
+	"github.com/securestacks/securestacks/internal/cfnvalidate"
+)
+
+// A topic property that is not in the AWS::SNS::Topic schema: the engine's
+// schema check reports it as error F3002 ("Additional properties are not
+// allowed"; the report names the rule to acknowledge).
+const badProperty = "NotATopicProperty"
+
+// ackID acknowledges F3002 for the plugin named "CloudFormation Validate".
+const ackID = "CloudFormation-Validate::F3002"
+
+// app describes one synth of a two-stack app.
+type app struct {
+	outdir string
+	// bad adds the unknown property to stack A's topic.
+	bad bool
+	// ack acknowledges F3002 on stack A's topic.
+	ack bool
+	// tag changes stack B's template (a changed template without violation).
+	tag string
+	// opts are passed to Register; nil means the default plugin of
+	// aws-cdk-lib, not ours.
+	opts *cfnvalidate.Options
+}
+
+// synth runs the app and returns the plugin (nil for the default plugin) and
+// the synth error, if any.
+func (a app) synth(t *testing.T) (*cfnvalidate.Plugin, error) {
+	t.Helper()
+	ctx := map[string]any{
+		"@aws-cdk/core:validateAgainstDefaultRules": true,
+		"aws:cdk:bundling-stacks":                   []any{},
+	}
+	cdk := awscdk.NewApp(&awscdk.AppProps{Outdir: jsii.String(a.outdir), Context: &ctx})
+	var plugin *cfnvalidate.Plugin
+	if a.opts != nil {
+		plugin = cfnvalidate.Register(cdk, *a.opts)
+	}
+	stackA := awscdk.NewStack(cdk, jsii.String("A"), nil)
+	props := map[string]any{"DisplayName": "a"}
+	if a.bad {
+		props[badProperty] = "x"
+	}
+	topic := awscdk.NewCfnResource(stackA, jsii.String("Topic"), &awscdk.CfnResourceProps{
+		Type: jsii.String("AWS::SNS::Topic"), Properties: &props,
+	})
+	if a.ack {
+		awscdk.Validations_Of(topic).Acknowledge(&awscdk.Acknowledgment{Id: jsii.String(ackID), Reason: jsii.String("test")})
+	}
+	stackB := awscdk.NewStack(cdk, jsii.String("B"), nil)
+	awscdk.NewCfnResource(stackB, jsii.String("Topic"), &awscdk.CfnResourceProps{
+		Type: jsii.String("AWS::SNS::Topic"), Properties: &map[string]any{"DisplayName": "b" + a.tag},
+	})
+	return plugin, synthErr(cdk)
+}
+
+func synthErr(cdk awscdk.App) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("%v", r)
+		}
+	}()
+	cdk.Synth(nil)
+	return nil
+}
+
+// report returns the validation report aws-cdk-lib wrote for the last synth
+// into outdir, without the paths that name outdir.
+func report(t *testing.T, outdir string) string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(outdir, "validation-report.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return strings.ReplaceAll(string(b), outdir, "OUTDIR")
+}
+
+func wantFail(t *testing.T, err error) {
+	t.Helper()
+	if err == nil || !strings.Contains(err.Error(), "Validation failed") {
+		t.Fatalf("synth error = %v, want a validation failure", err)
+	}
+}
+
+func wantValidated(t *testing.T, p *cfnvalidate.Plugin, n int) {
+	t.Helper()
+	if p.Validated != n {
+		t.Errorf("real plugin validated %d templates, want %d", p.Validated, n)
+	}
+}
+
+func TestCacheNeverHidesAViolation(t *testing.T) {
+	t.Setenv(cfnvalidate.EnvCache, "")
+	opts := &cfnvalidate.Options{CacheDir: t.TempDir()}
+
+	t.Run("changed template with a violation fails", func(t *testing.T) {
+		// GIVEN a clean app validated once, so both templates are cached
+		a := app{outdir: t.TempDir(), opts: opts}
+		p, err := a.synth(t)
+		if err != nil {
+			t.Fatal(err)
+		}
+		wantValidated(t, p, 2)
+		// WHEN stack A gains a violation
+		a.bad = true
+		p, err = a.synth(t)
+		// THEN the synth fails, and only A went to the real plugin
+		wantFail(t, err)
+		wantValidated(t, p, 1)
+	})
+
+	t.Run("unchanged template with a cached violation fails", func(t *testing.T) {
+		// GIVEN stack A with a violation, validated once (the synth failed)
+		a := app{outdir: t.TempDir(), opts: opts, bad: true}
+		_, err := a.synth(t)
+		wantFail(t, err)
+		// WHEN the same app synthesizes again
+		p, err := a.synth(t)
+		// THEN it fails again from the cache alone, with the same report
+		wantFail(t, err)
+		wantValidated(t, p, 0)
+	})
+
+	t.Run("a rule-set change invalidates the cache", func(t *testing.T) {
+		// GIVEN a clean app cached under the built-in rules only
+		dir := t.TempDir()
+		a := app{outdir: t.TempDir(), opts: &cfnvalidate.Options{CacheDir: dir}}
+		if _, err := a.synth(t); err != nil {
+			t.Fatal(err)
+		}
+		// WHEN a Guard rule that every topic breaks joins the rule set
+		a.opts = &cfnvalidate.Options{CacheDir: dir, Props: &awscdk.CloudFormationValidatePluginProps{
+			GuardRules: &[]*awscdk.ValidationRuleSource{{Name: jsii.String("topics.guard"), Content: jsii.String(topicNeedsKey)}},
+		}}
+		p, err := a.synth(t)
+		// THEN both templates are validated again, and the new rule fails the synth
+		wantValidated(t, p, 2)
+		wantFail(t, err)
+	})
+
+	t.Run("acknowledgements work on cached reports", func(t *testing.T) {
+		// GIVEN a violation acknowledged on its resource, validated once
+		a := app{outdir: t.TempDir(), opts: opts, bad: true, ack: true}
+		if _, err := a.synth(t); err != nil {
+			t.Fatalf("acknowledged violation failed the synth: %v", err)
+		}
+		// WHEN it synthesizes again from the cache
+		p, err := a.synth(t)
+		// THEN the acknowledgement still holds
+		if err != nil {
+			t.Fatalf("acknowledged cached violation failed the synth: %v", err)
+		}
+		wantValidated(t, p, 0)
+		// AND without the acknowledgement the cached violation fails
+		a.ack = false
+		p, err = a.synth(t)
+		wantFail(t, err)
+		wantValidated(t, p, 0)
+	})
+}
+
+// topicNeedsKey fails every SNS topic without a KMS key.
+const topicNeedsKey = `
+let topics = Resources.*[ Type == 'AWS::SNS::Topic' ]
+rule sns_topic_has_kms_key when %topics !empty {
+    %topics.Properties.KmsMasterKeyId exists
+}
+`
+
+func TestReportIsTheDefaultPluginsReport(t *testing.T) {
+	t.Setenv(cfnvalidate.EnvCache, "")
+	// GIVEN the same app validated by aws-cdk-lib's default plugin, by ours
+	// from scratch, by ours from the cache, and by ours after one template
+	// changed (one cached share, one fresh)
+	for _, ack := range []bool{false, true} {
+		base := app{bad: true, ack: ack}
+		reports := map[string]string{}
+		run := func(name string, a app) {
+			_, err := a.synth(t)
+			if ack != (err == nil) {
+				t.Fatalf("%s (ack %v): synth error %v", name, ack, err)
+			}
+			reports[name] = report(t, a.outdir)
+		}
+		def := base
+		def.outdir = t.TempDir()
+		run("default plugin", def)
+		ours := base
+		ours.outdir = t.TempDir()
+		ours.opts = &cfnvalidate.Options{}
+		run("ours, cold", ours)
+		run("ours, cached", ours)
+		changed := ours
+		changed.tag = "-changed"
+		run("ours, B changed", changed)
+		changedDef := def
+		changedDef.tag = "-changed"
+		run("default plugin, B changed", changedDef)
+		// THEN every report, acknowledgements included, is the default plugin's
+		for _, name := range []string{"ours, cold", "ours, cached"} {
+			if reports[name] != reports["default plugin"] {
+				t.Errorf("ack %v: %s report differs from the default plugin's:\n%s\nwant:\n%s", ack, name, reports[name], reports["default plugin"])
+			}
+		}
+		if reports["ours, B changed"] != reports["default plugin, B changed"] {
+			t.Errorf("ack %v: report after a change differs:\n%s\nwant:\n%s", ack, reports["ours, B changed"], reports["default plugin, B changed"])
+		}
+	}
+}
+
+func TestCacheOffValidatesFromScratch(t *testing.T) {
+	// GIVEN the cache switched off as `make test` does
+	t.Setenv(cfnvalidate.EnvCache, "off")
+	dir := t.TempDir()
+	a := app{outdir: t.TempDir(), opts: &cfnvalidate.Options{CacheDir: dir}}
+	// WHEN the app synthesizes twice
+	for range 2 {
+		p, err := a.synth(t)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// THEN every template goes to the real plugin each time, and nothing is written
+		wantValidated(t, p, 2)
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 0 {
+		t.Errorf("cache off wrote %d entries", len(entries))
+	}
+}
+
+func TestValidationOffRegistersNothing(t *testing.T) {
+	t.Setenv(cfnvalidate.EnvValidation, "false")
+	cdk := awscdk.NewApp(&awscdk.AppProps{Outdir: jsii.String(t.TempDir())})
+	if p := cfnvalidate.Register(cdk, cfnvalidate.Options{}); p != nil {
+		t.Fatal("CDK_VALIDATION=false registered a plugin")
+	}
+}
