@@ -20,10 +20,13 @@
 package cfnvalidate
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"runtime/debug"
@@ -40,6 +43,9 @@ const (
 	// EnvValidation is aws-cdk-lib's own switch: CDK_VALIDATION=false turns
 	// the built-in validation off, and Register then registers nothing.
 	EnvValidation = "CDK_VALIDATION"
+	// EnvTrace set to 1 writes one line per template to stderr:
+	// "cfnvalidate: hit|validate TEMPLATE KEY".
+	EnvTrace = "SECURESTACKS_VALIDATION_TRACE"
 	// EnvCache set to "off" (or "false", "0") validates every template from
 	// scratch and neither reads nor writes the cache. `make test` sets it.
 	EnvCache = "SECURESTACKS_VALIDATION_CACHE"
@@ -136,12 +142,14 @@ func (p *Plugin) Validate(ctx awscdk.IPolicyValidationContext) *awscdk.PolicyVal
 				keys[i] = key
 				if v, ok := p.load(key); ok {
 					perTemplate[i] = v
+					trace("hit", s, key)
 					continue
 				}
 			}
 		}
 		miss = append(miss, s)
 		missAt = append(missAt, i)
+		trace("validate", s, keys[i])
 	}
 	var unattributed []*awscdk.PolicyViolation
 	if len(miss) > 0 {
@@ -221,11 +229,60 @@ func (p *Plugin) key(s *awscdk.PolicyValidationStack) (string, error) {
 	if err != nil {
 		return "", err
 	}
+	body, err = withoutAssetHashes(*s.TemplatePath, body)
+	if err != nil {
+		return "", err
+	}
 	h := sha256.New()
 	h.Write(p.keyBase)
 	fmt.Fprintf(h, "stack %q\naccount %q\nregion %q\n", deref(s.StackConstructPath), deref(s.AccountId), deref(s.Region))
 	h.Write(body)
 	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// assetHashPlaceholder stands for every asset hash in a template's key.
+const assetHashPlaceholder = "<asset-hash>"
+
+// withoutAssetHashes replaces, in a template, the hashes of the assets its
+// stack's asset manifest (<artifact>.assets.json beside the template) lists.
+// An edited Lambda handler changes only its asset's hash, which appears in
+// the template as an S3 key and an asset path: opaque strings of one fixed
+// shape that no rule can read a verdict from, so the report of the template
+// with the old hash is the report of the template with the new one, and the
+// edit loop does not pay for a validation. A template without a manifest is
+// keyed as it is.
+func withoutAssetHashes(templatePath string, body []byte) ([]byte, error) {
+	manifest := strings.TrimSuffix(templatePath, ".template.json") + ".assets.json"
+	b, err := os.ReadFile(manifest)
+	if errors.Is(err, fs.ErrNotExist) {
+		return body, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var m struct {
+		Files        map[string]json.RawMessage `json:"files"`
+		DockerImages map[string]json.RawMessage `json:"dockerImages"`
+	}
+	if err := json.Unmarshal(b, &m); err != nil {
+		return nil, fmt.Errorf("%s: %w", manifest, err)
+	}
+	var hashes []string
+	for h := range m.Files {
+		hashes = append(hashes, h)
+	}
+	for h := range m.DockerImages {
+		hashes = append(hashes, h)
+	}
+	for _, h := range hashes {
+		// The template's own entry is keyed by its content hash; replacing
+		// it would change nothing, and short keys are not hashes.
+		if len(h) < 32 {
+			continue
+		}
+		body = bytes.ReplaceAll(body, []byte(h), []byte(assetHashPlaceholder))
+	}
+	return body, nil
 }
 
 // subContext is the context of the real plugin: the templates that missed.
@@ -267,6 +324,12 @@ func sameOrNil(stacks []*awscdk.PolicyValidationStack, field func(*awscdk.Policy
 		}
 	}
 	return first
+}
+
+func trace(what string, s *awscdk.PolicyValidationStack, key string) {
+	if os.Getenv(EnvTrace) == "1" {
+		fmt.Fprintf(os.Stderr, "cfnvalidate: %s %s %s\n", what, *s.TemplatePath, key)
+	}
 }
 
 func off(v any) bool {

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awss3assets"
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/securestacks/securestacks/internal/cfnvalidate"
@@ -30,6 +31,9 @@ type app struct {
 	ack bool
 	// tag changes stack B's template (a changed template without violation).
 	tag string
+	// asset, when set, is a directory published as a file asset whose S3
+	// key becomes stack B's topic display name.
+	asset string
 	// opts are passed to Register; nil means the default plugin of
 	// aws-cdk-lib, not ours.
 	opts *cfnvalidate.Options
@@ -60,8 +64,12 @@ func (a app) synth(t *testing.T) (*cfnvalidate.Plugin, error) {
 		awscdk.Validations_Of(topic).Acknowledge(&awscdk.Acknowledgment{Id: jsii.String(ackID), Reason: jsii.String("test")})
 	}
 	stackB := awscdk.NewStack(cdk, jsii.String("B"), nil)
+	var name any = "b" + a.tag
+	if a.asset != "" {
+		name = awss3assets.NewAsset(stackB, jsii.String("Asset"), &awss3assets.AssetProps{Path: jsii.String(a.asset)}).S3ObjectKey()
+	}
 	awscdk.NewCfnResource(stackB, jsii.String("Topic"), &awscdk.CfnResourceProps{
-		Type: jsii.String("AWS::SNS::Topic"), Properties: &map[string]any{"DisplayName": "b" + a.tag},
+		Type: jsii.String("AWS::SNS::Topic"), Properties: &map[string]any{"DisplayName": name},
 	})
 	return plugin, synthErr(cdk)
 }
@@ -244,5 +252,36 @@ func TestValidationOffRegistersNothing(t *testing.T) {
 	cdk := awscdk.NewApp(&awscdk.AppProps{Outdir: jsii.String(t.TempDir())})
 	if p := cfnvalidate.Register(cdk, cfnvalidate.Options{}); p != nil {
 		t.Fatal("CDK_VALIDATION=false registered a plugin")
+	}
+}
+
+func TestAssetHashChangeReusesTheReport(t *testing.T) {
+	t.Setenv(cfnvalidate.EnvCache, "")
+	// GIVEN stack B naming its topic after a file asset's S3 key, validated once
+	src := t.TempDir()
+	writeFile(t, filepath.Join(src, "bootstrap"), "v1")
+	a := app{outdir: t.TempDir(), opts: &cfnvalidate.Options{CacheDir: t.TempDir()}, asset: src}
+	if _, err := a.synth(t); err != nil {
+		t.Fatal(err)
+	}
+	// WHEN only the asset's content changes (an edited handler)
+	writeFile(t, filepath.Join(src, "bootstrap"), "v2")
+	p, err := a.synth(t)
+	// THEN the template changed only in the asset hash, and its report is reused
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantValidated(t, p, 0)
+	// AND a change beside the asset hash is validated again
+	a.bad = true
+	p, err = a.synth(t)
+	wantFail(t, err)
+	wantValidated(t, p, 1)
+}
+
+func writeFile(t *testing.T, name, body string) {
+	t.Helper()
+	if err := os.WriteFile(name, []byte(body), 0o644); err != nil {
+		t.Fatal(err)
 	}
 }
