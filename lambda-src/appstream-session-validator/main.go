@@ -6,17 +6,20 @@
 package main
 
 import (
+	"context"
 	"fmt"
+	"net/url"
 	"os"
 	"strconv"
 
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/appstream"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
-	"github.com/aws/aws-sdk-go-v2/service/sagemaker"
 
 	"github.com/securestacks/securestacks/lambda-src/internal/awsconfig"
+	"github.com/securestacks/securestacks/lambda-src/internal/awsjson"
 	"github.com/securestacks/securestacks/lambda-src/internal/logging"
+	"github.com/securestacks/securestacks/lambda-src/internal/sagemakernotebook"
 )
 
 // The environment variables the construct sets.
@@ -63,7 +66,7 @@ func main() {
 		GetObject:        objects,
 		PutObject:        objects,
 		DescribeSessions: appstream.NewFromConfig(awsCfg),
-		PresignNotebook:  sagemaker.NewFromConfig(awsCfg),
+		PresignNotebook:  sagemakernotebook.New(awsCfg, awsjson.SuffixFrom("appstream2", appStreamEndpoint)),
 		Metrics: &EMF{
 			W:          os.Stdout,
 			Namespace:  namespace,
@@ -72,4 +75,11 @@ func main() {
 		Logger: logger,
 	}
 	lambda.Start(h.Handle)
+}
+
+// appStreamEndpoint is the AppStream endpoint of region, from the SDK's
+// endpoint rules: the SageMaker call takes its partition's DNS suffix from it.
+func appStreamEndpoint(ctx context.Context, region string) (url.URL, error) {
+	ep, err := appstream.NewDefaultEndpointResolverV2().ResolveEndpoint(ctx, appstream.EndpointParameters{Region: &region})
+	return ep.URI, err
 }

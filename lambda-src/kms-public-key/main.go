@@ -5,16 +5,19 @@
 package main
 
 import (
+	"context"
+	"net/url"
 	"os"
 
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
-	"github.com/aws/aws-sdk-go-v2/service/ssm"
 
 	"github.com/securestacks/securestacks/lambda-src/internal/awsconfig"
+	"github.com/securestacks/securestacks/lambda-src/internal/awsjson"
 	"github.com/securestacks/securestacks/lambda-src/internal/cfnresponse"
 	"github.com/securestacks/securestacks/lambda-src/internal/logging"
+	"github.com/securestacks/securestacks/lambda-src/internal/ssmparam"
 )
 
 func main() {
@@ -22,7 +25,7 @@ func main() {
 	// One retry layer: awsretry in the handler, so the SDK makes one attempt per call.
 	cfg := awsconfig.FromEnv(1)
 	s3c := s3.NewFromConfig(cfg)
-	ssmc := ssm.NewFromConfig(cfg)
+	ssmc := ssmparam.New(cfg, awsjson.SuffixFrom("kms", kmsEndpoint))
 	lambda.Start(cfnresponse.Handler(&Publisher{
 		KMS:             kms.NewFromConfig(cfg),
 		PutObject:       s3c,
@@ -31,4 +34,11 @@ func main() {
 		DeleteParameter: ssmc,
 		Logger:          logger,
 	}, &cfnresponse.Options{Logger: logger}))
+}
+
+// kmsEndpoint is the KMS endpoint of region, from the SDK's endpoint rules:
+// the SSM calls take their partition's DNS suffix from it.
+func kmsEndpoint(ctx context.Context, region string) (url.URL, error) {
+	ep, err := kms.NewDefaultEndpointResolverV2().ResolveEndpoint(ctx, kms.EndpointParameters{Region: &region})
+	return ep.URI, err
 }
