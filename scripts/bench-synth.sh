@@ -46,8 +46,12 @@ synth() {
   local out=$1 ctx=$2 start end
   shift 2
   start=$(date +%s%N)
-  env "$@" CDK_OUTDIR="$out" CDK_CONTEXT_JSON="$ctx" SECURESTACKS_GOFUNCTION_TRACE=1 \
-    SECURESTACKS_VALIDATION_TRACE=1 "$work/app" 2>>"$work/trace" >/dev/null
+  if ! env "$@" CDK_OUTDIR="$out" CDK_CONTEXT_JSON="$ctx" SECURESTACKS_GOFUNCTION_TRACE=1 \
+    SECURESTACKS_VALIDATION_TRACE=1 "$work/app" 2>>"$work/trace" >/dev/null; then
+    echo "bench-synth: the app failed (synth into $out); its last output:" >&2
+    tail -20 "$work/trace" >&2
+    exit 1
+  fi
   end=$(date +%s%N)
   echo $(( (end - start) / 1000000 ))
 }
