@@ -1,7 +1,8 @@
 # securestacks: every target installs what a fresh machine lacks.
 #
 #   make synth   install the pinned toolchain, synthesize every stack of the sandbox environment
-#   make test    unit + integration tests, cfn-guard, go vet, staticcheck, govulncheck
+#   make test    synth validated from scratch (built-in + Control Tower rules), unit and
+#                integration tests, go vet, staticcheck, govulncheck
 #   make bench   Go benchmarks and the synth/bundling timing table
 #   make lint    go vet, staticcheck, gofmt
 #   make clean   remove build output (keeps node_modules and the Go caches)
@@ -23,14 +24,11 @@ export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := true
 
 ENV ?= sandbox
 CDK_OUT := cdk.out
-GUARD_PKG := node_modules/@cdklabs/cdk-validator-cfnguard
-GUARD := $(GUARD_PKG)/bin/ubuntu/x86_64/cfn-guard
-GUARD_RULES := $(GUARD_PKG)/rules/control-tower/cfn-guard
 VULNDB := .cache/vulndb
 TOOLS := .bin/staticcheck .bin/govulncheck .bin/indexdb .bin/local-kms .bin/aws-lambda-rie
 GO_TEST_FLAGS ?= -count=1 -timeout 15m
 
-.PHONY: synth test unit guard vet staticcheck vulncheck lint bench clean deps
+.PHONY: synth test unit vet staticcheck vulncheck lint bench clean deps
 
 # Tests and CI validate every template from scratch: the validation cache
 # (internal/cfnvalidate) is for the edit loop only. A target-specific variable
@@ -82,13 +80,10 @@ synth: deps
 ## Tests and gates -------------------------------------------------------------
 
 test: synth $(TOOLS) $(VULNDB)/index/db.json
-	$(MAKE) --no-print-directory lint unit guard vulncheck
+	$(MAKE) --no-print-directory lint unit vulncheck
 
 unit:
 	go test $(GO_TEST_FLAGS) ./...
-
-guard: node_modules/.installed
-	go run ./internal/cmd/guardcheck -guard $(GUARD) -rules $(GUARD_RULES) -allowlist guard-allowlist.json $(CDK_OUT)/*.template.json
 
 vet:
 	go vet ./...

@@ -1,7 +1,9 @@
 // Command securestacks-app is the CDK app: it loads the environments from the
 // cdk.json context, builds every system stack of the selected environments,
-// applies the cdk-nag packs and synthesizes, validating only the templates
-// that changed since the last synth into the same cdk.out. Wiring only.
+// applies the cdk-nag packs and synthesizes. CloudFormation validation (the
+// built-in rules plus the AWS Control Tower Guard rules) checks only the
+// templates that changed since the last synth into the same cdk.out. Wiring
+// only.
 package main
 
 import (
@@ -25,10 +27,40 @@ func main() {
 	}
 }
 
+// The AWS Control Tower proactive controls (cfn-guard rules pinned by
+// package.json) and their reviewed exceptions.
+const (
+	guardRulesDir  = "node_modules/@cdklabs/cdk-validator-cfnguard/rules/control-tower/cfn-guard"
+	guardAllowlist = "guard-allowlist.json"
+)
+
+// registerValidation puts the cached CloudFormation validation on app, with
+// the Control Tower rules beside aws-cdk-lib's built-in ones.
+func registerValidation(app awscdk.App) error {
+	if os.Getenv(cfnvalidate.EnvValidation) == "false" {
+		return nil
+	}
+	rules, err := cfnvalidate.GuardRulesFromDir(guardRulesDir)
+	if err != nil {
+		return fmt.Errorf("%w (run make deps)", err)
+	}
+	allow, err := cfnvalidate.LoadAllowlist(guardAllowlist)
+	if err != nil {
+		return err
+	}
+	cfnvalidate.Register(app, cfnvalidate.Options{
+		Props:     &awscdk.CloudFormationValidatePluginProps{GuardRules: &rules},
+		Allowlist: allow,
+	})
+	return nil
+}
+
 // run builds and synthesizes app. A panic from jsii during synthesis (for
 // example a construct validation error) comes back as a one-line error.
 func run(app awscdk.App) (err error) {
-	cfnvalidate.Register(app, cfnvalidate.Options{})
+	if err := registerValidation(app); err != nil {
+		return err
+	}
 	if _, err := stacks.BuildApp(app); err != nil {
 		return err
 	}

@@ -69,6 +69,10 @@ type Options struct {
 	// <app outdir>/.cfn-validate-cache, so a fresh output directory starts
 	// from scratch.
 	CacheDir string
+	// Allowlist drops, from every report (fresh or cached alike), the
+	// violations of a rule on a resource logical id it lists: the reviewed
+	// exceptions of the Guard rules. Default: none.
+	Allowlist []Allowed
 	// NoCache validates every template from scratch. Default: false, unless
 	// EnvCache or ContextCache says otherwise.
 	NoCache bool
@@ -80,7 +84,8 @@ type Plugin struct {
 	awscdk.CloudFormationValidatePlugin
 
 	props    *awscdk.CloudFormationValidatePluginProps
-	real     awscdk.CloudFormationValidatePlugin
+	propsKey string
+	allow    map[[2]string]bool
 	cacheDir string // "" when the cache is off
 	keyBase  []byte
 	version  *string
@@ -113,12 +118,15 @@ func Register(app awscdk.App, opts Options) *Plugin {
 // case every template is validated from scratch.
 func New(opts Options) *Plugin {
 	p := &Plugin{props: opts.Props}
-	awscdk.NewCloudFormationValidatePlugin_Override(p, opts.Props)
+	// The subclass instance only carries the name and the type aws-cdk-lib
+	// looks for; its own engine never runs, so it gets no rules.
+	awscdk.NewCloudFormationValidatePlugin_Override(p, nil)
 	props, err := json.Marshal(opts.Props)
 	if err != nil {
 		panic(fmt.Sprintf("cfnvalidate: plugin props: %v", err))
 	}
-	p.real = realPlugin(string(props), opts.Props)
+	p.propsKey = string(props)
+	p.allow = allowed(opts.Allowlist)
 	version := cdkVersion()
 	if opts.NoCache || opts.CacheDir == "" || version == "" {
 		return p
@@ -154,7 +162,7 @@ func (p *Plugin) Validate(ctx awscdk.IPolicyValidationContext) *awscdk.PolicyVal
 	var unattributed []*awscdk.PolicyViolation
 	if len(miss) > 0 {
 		p.Validated += len(miss)
-		report := p.real.Validate(&subContext{parent: ctx, stacks: miss})
+		report := p.real().Validate(&subContext{parent: ctx, stacks: miss})
 		paths := make([]string, len(miss))
 		for j, s := range miss {
 			paths[j] = *s.TemplatePath
@@ -170,6 +178,7 @@ func (p *Plugin) Validate(ctx awscdk.IPolicyValidationContext) *awscdk.PolicyVal
 	}
 	violations := merge(stacks, perTemplate)
 	violations = append(violations, unattributed...)
+	violations = p.withoutAllowed(violations)
 	return &awscdk.PolicyValidationPluginReport{
 		Success:    jsii.Bool(succeeded(violations)),
 		Violations: &violations,
@@ -193,7 +202,7 @@ func (p *Plugin) Version() *string {
 			return p.version
 		}
 	}
-	p.version = p.real.Version()
+	p.version = p.real().Version()
 	if file != "" && p.version != nil {
 		writeAtomic(p.cacheDir, file, []byte(*p.version))
 	}
@@ -212,15 +221,17 @@ var (
 	realPlugins = map[string]awscdk.CloudFormationValidatePlugin{}
 )
 
-func realPlugin(key string, props *awscdk.CloudFormationValidatePluginProps) awscdk.CloudFormationValidatePlugin {
+// real returns the real plugin, made on first use: a synth that changed no
+// template never sends the rules to aws-cdk-lib.
+func (p *Plugin) real() awscdk.CloudFormationValidatePlugin {
 	realMu.Lock()
 	defer realMu.Unlock()
-	if p, ok := realPlugins[key]; ok {
-		return p
+	if r, ok := realPlugins[p.propsKey]; ok {
+		return r
 	}
-	p := awscdk.NewCloudFormationValidatePlugin(props)
-	realPlugins[key] = p
-	return p
+	r := awscdk.NewCloudFormationValidatePlugin(p.props)
+	realPlugins[p.propsKey] = r
+	return r
 }
 
 // key is the cache key of one stack's template.

@@ -285,3 +285,66 @@ func writeFile(t *testing.T, name, body string) {
 		t.Fatal(err)
 	}
 }
+
+func TestAllowlistedGuardFailuresPassAndOthersFail(t *testing.T) {
+	t.Setenv(cfnvalidate.EnvCache, "")
+	guard := &awscdk.CloudFormationValidatePluginProps{
+		GuardRules: &[]*awscdk.ValidationRuleSource{{Name: jsii.String("topics.guard"), Content: jsii.String(topicNeedsKey)}},
+	}
+	dir := t.TempDir()
+	for _, tt := range []struct {
+		name  string
+		allow []cfnvalidate.Allowed
+		fail  bool
+	}{
+		{"an entry for another logical id allows nothing", []cfnvalidate.Allowed{{Rule: "sns_topic_has_kms_key", LogicalID: "OtherTopic", Reason: "x"}}, true},
+		{"both topics allowed (one logical id, any template)", []cfnvalidate.Allowed{{Rule: "sns_topic_has_kms_key", LogicalID: "Topic", Reason: "x"}}, false},
+		{"another rule's entry allows nothing", []cfnvalidate.Allowed{{Rule: "other_rule", LogicalID: "Topic", Reason: "x"}}, true},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			// GIVEN a Guard rule both topics break, and an allowlist, validated
+			// once from scratch and once from the cache
+			a := app{outdir: t.TempDir(), opts: &cfnvalidate.Options{CacheDir: dir, Props: guard, Allowlist: tt.allow}}
+			for range 2 {
+				// WHEN the app synthesizes
+				_, err := a.synth(t)
+				// THEN only failures outside the allowlist fail it
+				if tt.fail {
+					wantFail(t, err)
+				} else if err != nil {
+					t.Fatalf("allowlisted failures failed the synth: %v", err)
+				}
+			}
+		})
+	}
+}
+
+func TestGuardRulesAndAllowlistLoad(t *testing.T) {
+	// GIVEN a rules tree and allowlists
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "b.guard"), "rule b { true }")
+	if err := os.Mkdir(filepath.Join(dir, "a"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, filepath.Join(dir, "a", "x.guard"), "rule x { true }")
+	writeFile(t, filepath.Join(dir, "README.md"), "not a rule")
+	// WHEN they load
+	rules, err := cfnvalidate.GuardRulesFromDir(dir)
+	// THEN every .guard file is a source, sorted by path
+	if err != nil || len(rules) != 2 || *rules[0].Name != "a/x.guard" || *rules[1].Name != "b.guard" {
+		t.Fatalf("rules %v, error %v", rules, err)
+	}
+	if _, err := cfnvalidate.GuardRulesFromDir(filepath.Join(dir, "a", "missing")); err == nil {
+		t.Error("a missing rules directory loaded")
+	}
+	// AND an allowlist entry needs a reason that names the decision
+	short := filepath.Join(dir, "short.json")
+	writeFile(t, short, `[{"rule":"sqs_dlq_check","logicalId":"Q","reason":""}]`)
+	if _, err := cfnvalidate.LoadAllowlist(short); err == nil || !strings.Contains(err.Error(), "entry 0: expected rule, logicalId and a reason") {
+		t.Errorf("error %v, want the entry named", err)
+	}
+	good, err := cfnvalidate.LoadAllowlist("../../guard-allowlist.json")
+	if err != nil || len(good) == 0 {
+		t.Errorf("the committed allowlist: %d entries, %v", len(good), err)
+	}
+}
