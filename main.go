@@ -1,6 +1,9 @@
 // Command securestacks-app is the CDK app: it loads the environments from the
 // cdk.json context, builds every system stack of the selected environments,
-// applies the cdk-nag packs and synthesizes. Wiring only.
+// applies the cdk-nag packs and synthesizes. CloudFormation validation (the
+// built-in rules plus the AWS Control Tower Guard rules) checks only the
+// templates that changed since the last synth into the same cdk.out. Wiring
+// only.
 package main
 
 import (
@@ -10,6 +13,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/jsii-runtime-go"
 
+	"github.com/securestacks/securestacks/internal/cfnvalidate"
 	"github.com/securestacks/securestacks/internal/nag"
 	"github.com/securestacks/securestacks/stacks"
 )
@@ -23,8 +27,39 @@ func main() {
 	}
 }
 
+// The AWS Control Tower proactive controls (cfn-guard rules pinned by
+// package.json) and their reviewed exceptions.
+const (
+	guardRulesDir  = "node_modules/@cdklabs/cdk-validator-cfnguard/rules/control-tower/cfn-guard"
+	guardAllowlist = "guard-allowlist.json"
+)
+
+// registerValidation puts the cached CloudFormation validation on app, with
+// the Control Tower rules beside aws-cdk-lib's built-in ones.
+func registerValidation(app awscdk.App) error {
+	if os.Getenv(cfnvalidate.EnvValidation) == "false" {
+		return nil
+	}
+	rules, err := cfnvalidate.GuardRulesFromDir(guardRulesDir)
+	if err != nil {
+		return fmt.Errorf("%w (run make deps)", err)
+	}
+	allow, err := cfnvalidate.LoadAllowlist(guardAllowlist)
+	if err != nil {
+		return err
+	}
+	cfnvalidate.Register(app, cfnvalidate.Options{
+		Props:     &awscdk.CloudFormationValidatePluginProps{GuardRules: &rules},
+		Allowlist: allow,
+	})
+	return nil
+}
+
 // run builds and synthesizes app.
 func run(app awscdk.App) error {
+	if err := registerValidation(app); err != nil {
+		return err
+	}
 	if _, err := stacks.BuildApp(app); err != nil {
 		return err
 	}

@@ -5,23 +5,18 @@
 package main
 
 import (
-	"context"
 	"os"
 
 	"github.com/aws/aws-lambda-go/lambda"
-	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 
+	"github.com/securestacks/securestacks/lambda-src/internal/awsconfig"
 	"github.com/securestacks/securestacks/lambda-src/internal/logging"
 )
 
 func main() {
 	logger := logging.New(os.Stderr)
-	cfg, err := config.LoadDefaultConfig(context.Background())
-	if err != nil {
-		logger.Error("loading AWS configuration", "error", err.Error())
-		os.Exit(1)
-	}
+	cfg := awsconfig.FromEnv(0)
 	lambda.Start(&Handler{
 		Skill:  &ParameterSkillID{API: ssm.NewFromConfig(cfg), Name: os.Getenv(SkillIDParameterEnv)},
 		Logger: logger,

@@ -6,25 +6,20 @@
 package main
 
 import (
-	"context"
 	"os"
 
 	"github.com/aws/aws-lambda-go/lambda"
-	"github.com/aws/aws-sdk-go-v2/config"
 	lambdasvc "github.com/aws/aws-sdk-go-v2/service/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 
+	"github.com/securestacks/securestacks/lambda-src/internal/awsconfig"
 	"github.com/securestacks/securestacks/lambda-src/internal/cfnresponse"
 	"github.com/securestacks/securestacks/lambda-src/internal/logging"
 )
 
 func main() {
 	logger := logging.New(os.Stderr)
-	cfg, err := config.LoadDefaultConfig(context.Background())
-	if err != nil {
-		logger.Error("loading AWS configuration", "error", err.Error())
-		os.Exit(1)
-	}
+	cfg := awsconfig.FromEnv(0)
 	fn := lambdasvc.NewFromConfig(cfg)
 	params := ssm.NewFromConfig(cfg)
 	lambda.Start(cfnresponse.Handler(&Permission{

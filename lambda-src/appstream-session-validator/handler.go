@@ -15,11 +15,11 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/appstream"
 	"github.com/aws/aws-sdk-go-v2/service/appstream/types"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
-	"github.com/aws/aws-sdk-go-v2/service/sagemaker"
 
 	"github.com/securestacks/securestacks/lambda-src/internal/awsretry"
 	"github.com/securestacks/securestacks/lambda-src/internal/logging"
 	"github.com/securestacks/securestacks/lambda-src/internal/oneline"
+	"github.com/securestacks/securestacks/lambda-src/internal/sagemakernotebook"
 )
 
 // DenialMessage is what a denied session finds in session_url.txt instead of a URL. The session
@@ -54,7 +54,7 @@ type (
 	}
 	// CreatePresignedNotebookInstanceURLAPI creates the notebook URL.
 	CreatePresignedNotebookInstanceURLAPI interface {
-		CreatePresignedNotebookInstanceUrl(ctx context.Context, in *sagemaker.CreatePresignedNotebookInstanceUrlInput, optFns ...func(*sagemaker.Options)) (*sagemaker.CreatePresignedNotebookInstanceUrlOutput, error)
+		CreatePresignedNotebookInstanceUrl(ctx context.Context, in *sagemakernotebook.CreatePresignedNotebookInstanceUrlInput) (*sagemakernotebook.CreatePresignedNotebookInstanceUrlOutput, error)
 	}
 )
 
@@ -62,7 +62,7 @@ var (
 	_ GetObjectAPI                          = (*s3.Client)(nil)
 	_ PutObjectAPI                          = (*s3.Client)(nil)
 	_ DescribeSessionsAPI                   = (*appstream.Client)(nil)
-	_ CreatePresignedNotebookInstanceURLAPI = (*sagemaker.Client)(nil)
+	_ CreatePresignedNotebookInstanceURLAPI = (*sagemakernotebook.Client)(nil)
 )
 
 // Config is what the validator trusts: it comes from the function's environment, set by the
@@ -313,7 +313,7 @@ func (h *Handler) describe(ctx context.Context, user string, auth types.Authenti
 func (h *Handler) presign(ctx context.Context) (string, error) {
 	var url string
 	err := h.call(ctx, func(ctx context.Context) error {
-		out, err := h.PresignNotebook.CreatePresignedNotebookInstanceUrl(ctx, &sagemaker.CreatePresignedNotebookInstanceUrlInput{
+		out, err := h.PresignNotebook.CreatePresignedNotebookInstanceUrl(ctx, &sagemakernotebook.CreatePresignedNotebookInstanceUrlInput{
 			NotebookInstanceName:               aws.String(h.Config.NotebookInstanceName),
 			SessionExpirationDurationInSeconds: aws.Int32(h.Config.SessionExpirySeconds),
 		})

@@ -20,12 +20,12 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/appstream"
 	"github.com/aws/aws-sdk-go-v2/service/appstream/types"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
-	"github.com/aws/aws-sdk-go-v2/service/sagemaker"
 	"github.com/aws/smithy-go"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
 
 	main "github.com/securestacks/securestacks/lambda-src/appstream-session-validator"
 	"github.com/securestacks/securestacks/lambda-src/internal/awsretry"
+	"github.com/securestacks/securestacks/lambda-src/internal/sagemakernotebook"
 )
 
 const (
@@ -43,7 +43,7 @@ type (
 	getObjectFunc func(ctx context.Context, in *s3.GetObjectInput, _ ...func(*s3.Options)) (*s3.GetObjectOutput, error)
 	putObjectFunc func(ctx context.Context, in *s3.PutObjectInput, _ ...func(*s3.Options)) (*s3.PutObjectOutput, error)
 	describeFunc  func(ctx context.Context, in *appstream.DescribeSessionsInput, _ ...func(*appstream.Options)) (*appstream.DescribeSessionsOutput, error)
-	presignFunc   func(ctx context.Context, in *sagemaker.CreatePresignedNotebookInstanceUrlInput, _ ...func(*sagemaker.Options)) (*sagemaker.CreatePresignedNotebookInstanceUrlOutput, error)
+	presignFunc   func(ctx context.Context, in *sagemakernotebook.CreatePresignedNotebookInstanceUrlInput) (*sagemakernotebook.CreatePresignedNotebookInstanceUrlOutput, error)
 	countFunc     func(name string)
 )
 
@@ -56,8 +56,8 @@ func (f putObjectFunc) PutObject(ctx context.Context, in *s3.PutObjectInput, o .
 func (f describeFunc) DescribeSessions(ctx context.Context, in *appstream.DescribeSessionsInput, o ...func(*appstream.Options)) (*appstream.DescribeSessionsOutput, error) {
 	return f(ctx, in, o...)
 }
-func (f presignFunc) CreatePresignedNotebookInstanceUrl(ctx context.Context, in *sagemaker.CreatePresignedNotebookInstanceUrlInput, o ...func(*sagemaker.Options)) (*sagemaker.CreatePresignedNotebookInstanceUrlOutput, error) {
-	return f(ctx, in, o...)
+func (f presignFunc) CreatePresignedNotebookInstanceUrl(ctx context.Context, in *sagemakernotebook.CreatePresignedNotebookInstanceUrlInput) (*sagemakernotebook.CreatePresignedNotebookInstanceUrlOutput, error) {
+	return f(ctx, in)
 }
 func (f countFunc) Count(name string) { f(name) }
 
@@ -102,7 +102,7 @@ type world struct {
 	puts          map[string]string
 	metrics       []string
 	describeCalls []*appstream.DescribeSessionsInput
-	presignCalls  []*sagemaker.CreatePresignedNotebookInstanceUrlInput
+	presignCalls  []*sagemakernotebook.CreatePresignedNotebookInstanceUrlInput
 	s3Owners      []string // ExpectedBucketOwner of every S3 call
 }
 
@@ -170,7 +170,7 @@ func (w *world) handler(logs io.Writer) *main.Handler {
 			}
 			return a.out, a.err
 		}),
-		PresignNotebook: presignFunc(func(ctx context.Context, in *sagemaker.CreatePresignedNotebookInstanceUrlInput, _ ...func(*sagemaker.Options)) (*sagemaker.CreatePresignedNotebookInstanceUrlOutput, error) {
+		PresignNotebook: presignFunc(func(ctx context.Context, in *sagemakernotebook.CreatePresignedNotebookInstanceUrlInput) (*sagemakernotebook.CreatePresignedNotebookInstanceUrlOutput, error) {
 			w.presignCalls = append(w.presignCalls, in)
 			a := presignAnswer{url: presigned}
 			if len(w.presign) > 0 {
@@ -183,7 +183,7 @@ func (w *world) handler(logs io.Writer) *main.Handler {
 			if a.err != nil {
 				return nil, a.err
 			}
-			return &sagemaker.CreatePresignedNotebookInstanceUrlOutput{AuthorizedUrl: aws.String(a.url)}, nil
+			return &sagemakernotebook.CreatePresignedNotebookInstanceUrlOutput{AuthorizedUrl: aws.String(a.url)}, nil
 		}),
 		Metrics: countFunc(func(name string) { w.metrics = append(w.metrics, name) }),
 		Logger:  slog.New(slog.NewJSONHandler(logs, nil)),

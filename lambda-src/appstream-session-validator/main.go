@@ -8,16 +8,18 @@ package main
 import (
 	"context"
 	"fmt"
+	"net/url"
 	"os"
 	"strconv"
 
 	"github.com/aws/aws-lambda-go/lambda"
-	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/appstream"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
-	"github.com/aws/aws-sdk-go-v2/service/sagemaker"
 
+	"github.com/securestacks/securestacks/lambda-src/internal/awsconfig"
+	"github.com/securestacks/securestacks/lambda-src/internal/awsjson"
 	"github.com/securestacks/securestacks/lambda-src/internal/logging"
+	"github.com/securestacks/securestacks/lambda-src/internal/sagemakernotebook"
 )
 
 // The environment variables the construct sets.
@@ -53,11 +55,7 @@ func main() {
 		os.Exit(1)
 	}
 	// One retry layer, the handler's: the SDK makes a single attempt per call.
-	awsCfg, err := config.LoadDefaultConfig(context.Background(), config.WithRetryMaxAttempts(1))
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "appstream-session-validator: loading AWS configuration:", err)
-		os.Exit(1)
-	}
+	awsCfg := awsconfig.FromEnv(1)
 	namespace := os.Getenv(EnvMetricNamespace)
 	if namespace == "" {
 		namespace = DefaultMetricNamespace
@@ -68,7 +66,7 @@ func main() {
 		GetObject:        objects,
 		PutObject:        objects,
 		DescribeSessions: appstream.NewFromConfig(awsCfg),
-		PresignNotebook:  sagemaker.NewFromConfig(awsCfg),
+		PresignNotebook:  sagemakernotebook.New(awsCfg, awsjson.SuffixFrom("appstream2", appStreamEndpoint)),
 		Metrics: &EMF{
 			W:          os.Stdout,
 			Namespace:  namespace,
@@ -77,4 +75,11 @@ func main() {
 		Logger: logger,
 	}
 	lambda.Start(h.Handle)
+}
+
+// appStreamEndpoint is the AppStream endpoint of region, from the SDK's
+// endpoint rules: the SageMaker call takes its partition's DNS suffix from it.
+func appStreamEndpoint(ctx context.Context, region string) (url.URL, error) {
+	ep, err := appstream.NewDefaultEndpointResolverV2().ResolveEndpoint(ctx, appstream.EndpointParameters{Region: &region})
+	return ep.URI, err
 }

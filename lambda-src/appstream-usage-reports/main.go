@@ -4,14 +4,12 @@
 package main
 
 import (
-	"context"
-	"fmt"
 	"os"
 
 	"github.com/aws/aws-lambda-go/lambda"
-	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/appstream"
 
+	"github.com/securestacks/securestacks/lambda-src/internal/awsconfig"
 	"github.com/securestacks/securestacks/lambda-src/internal/cfnresponse"
 	"github.com/securestacks/securestacks/lambda-src/internal/logging"
 )
@@ -19,11 +17,7 @@ import (
 func main() {
 	logger := logging.New(os.Stderr)
 	// One retry layer, the handler's: the SDK makes a single attempt per call.
-	cfg, err := config.LoadDefaultConfig(context.Background(), config.WithRetryMaxAttempts(1))
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "appstream-usage-reports: loading AWS configuration:", err)
-		os.Exit(1)
-	}
+	cfg := awsconfig.FromEnv(1)
 	client := appstream.NewFromConfig(cfg)
 	lambda.Start(cfnresponse.Handler(&Subscription{
 		Describe:    client,

@@ -11,15 +11,14 @@
 package main
 
 import (
-	"context"
 	"os"
 
 	"github.com/aws/aws-lambda-go/lambda"
-	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/securityhub"
 
 	"github.com/securestacks/securestacks/internal/asff"
+	"github.com/securestacks/securestacks/lambda-src/internal/awsconfig"
 	"github.com/securestacks/securestacks/lambda-src/internal/logging"
 )
 
@@ -35,11 +34,7 @@ func main() {
 	}
 	// One retry layer: awsretry in the handler and the importer, so the SDK makes one attempt
 	// per call.
-	cfg, err := config.LoadDefaultConfig(context.Background(), config.WithRetryMaxAttempts(1))
-	if err != nil {
-		logger.Error("loading AWS configuration", "error", err.Error())
-		os.Exit(1)
-	}
+	cfg := awsconfig.FromEnv(1)
 	objects := s3.NewFromConfig(cfg)
 	h := &Handler{
 		Put:       objects,

@@ -9,14 +9,13 @@
 package main
 
 import (
-	"context"
 	"os"
 	"strconv"
 
 	"github.com/aws/aws-lambda-go/lambda"
-	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 
+	"github.com/securestacks/securestacks/lambda-src/internal/awsconfig"
 	"github.com/securestacks/securestacks/lambda-src/internal/logging"
 )
 
@@ -42,11 +41,7 @@ func main() {
 		concurrency = n
 	}
 	// One retry layer: awsretry in the handler, so the SDK makes one attempt per call.
-	cfg, err := config.LoadDefaultConfig(context.Background(), config.WithRetryMaxAttempts(1))
-	if err != nil {
-		logger.Error("loading AWS configuration", "error", err.Error())
-		os.Exit(1)
-	}
+	cfg := awsconfig.FromEnv(1)
 	client := kms.NewFromConfig(cfg)
 	h := &Handler{KMS: client, KeyID: keyID, Concurrency: concurrency, Logger: logger,
 		Authorizer: &Authorizer{KMS: client, InvokeKeyID: invokeKeyID, Audience: os.Getenv("AWS_LAMBDA_FUNCTION_NAME")}}

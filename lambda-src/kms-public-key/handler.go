@@ -13,14 +13,13 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
-	"github.com/aws/aws-sdk-go-v2/service/ssm"
-	ssmtypes "github.com/aws/aws-sdk-go-v2/service/ssm/types"
 	"github.com/aws/smithy-go"
 
 	"github.com/securestacks/securestacks/internal/kmskey"
 	"github.com/securestacks/securestacks/lambda-src/internal/awsretry"
 	"github.com/securestacks/securestacks/lambda-src/internal/cfnresponse"
 	"github.com/securestacks/securestacks/lambda-src/internal/logging"
+	"github.com/securestacks/securestacks/lambda-src/internal/ssmparam"
 )
 
 // One narrow interface per SDK operation the handler calls.
@@ -32,18 +31,18 @@ type (
 		DeleteObject(ctx context.Context, in *s3.DeleteObjectInput, optFns ...func(*s3.Options)) (*s3.DeleteObjectOutput, error)
 	}
 	PutParameterAPI interface {
-		PutParameter(ctx context.Context, in *ssm.PutParameterInput, optFns ...func(*ssm.Options)) (*ssm.PutParameterOutput, error)
+		PutParameter(ctx context.Context, in *ssmparam.PutParameterInput) (*ssmparam.PutParameterOutput, error)
 	}
 	DeleteParameterAPI interface {
-		DeleteParameter(ctx context.Context, in *ssm.DeleteParameterInput, optFns ...func(*ssm.Options)) (*ssm.DeleteParameterOutput, error)
+		DeleteParameter(ctx context.Context, in *ssmparam.DeleteParameterInput) (*ssmparam.DeleteParameterOutput, error)
 	}
 )
 
 var (
 	_ PutObjectAPI       = (*s3.Client)(nil)
 	_ DeleteObjectAPI    = (*s3.Client)(nil)
-	_ PutParameterAPI    = (*ssm.Client)(nil)
-	_ DeleteParameterAPI = (*ssm.Client)(nil)
+	_ PutParameterAPI    = (*ssmparam.Client)(nil)
+	_ DeleteParameterAPI = (*ssmparam.Client)(nil)
 )
 
 // Object names under ObjectKeyPrefix.
@@ -152,7 +151,7 @@ func (p *Publisher) Delete(ctx context.Context, e cfnresponse.Event) (cfnrespons
 		}
 	}
 	err = p.retry(ctx, func(ctx context.Context) error {
-		_, err := p.DeleteParameter.DeleteParameter(ctx, &ssm.DeleteParameterInput{Name: &props.ParameterName})
+		_, err := p.DeleteParameter.DeleteParameter(ctx, &ssmparam.DeleteParameterInput{Name: &props.ParameterName})
 		return err
 	})
 	if err != nil && !isNotFound(err) {
@@ -201,10 +200,10 @@ func (p *Publisher) publish(ctx context.Context, raw map[string]any) (cfnrespons
 		}
 	}
 	err = p.retry(ctx, func(ctx context.Context) error {
-		_, err := p.PutParameter.PutParameter(ctx, &ssm.PutParameterInput{
+		_, err := p.PutParameter.PutParameter(ctx, &ssmparam.PutParameterInput{
 			Name:        &props.ParameterName,
 			Value:       aws.String(string(pemKey)),
-			Type:        ssmtypes.ParameterTypeString,
+			Type:        ssmparam.ParameterTypeString,
 			Overwrite:   aws.Bool(true),
 			Description: aws.String("PEM public key of KMS key " + pub.KeyID),
 		})

@@ -20,13 +20,13 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/aws/aws-sdk-go-v2/service/kms/types"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
-	"github.com/aws/aws-sdk-go-v2/service/ssm"
-	ssmtypes "github.com/aws/aws-sdk-go-v2/service/ssm/types"
 	"github.com/aws/smithy-go"
 
 	"github.com/securestacks/securestacks/internal/kmskey"
+	"github.com/securestacks/securestacks/lambda-src/internal/awsjson"
 	"github.com/securestacks/securestacks/lambda-src/internal/awsretry"
 	"github.com/securestacks/securestacks/lambda-src/internal/cfnresponse"
+	"github.com/securestacks/securestacks/lambda-src/internal/ssmparam"
 	main "github.com/securestacks/securestacks/lambda-src/kms-public-key"
 )
 
@@ -35,8 +35,8 @@ type (
 	getPublicKeyFunc    func(context.Context, *kms.GetPublicKeyInput, ...func(*kms.Options)) (*kms.GetPublicKeyOutput, error)
 	putObjectFunc       func(context.Context, *s3.PutObjectInput, ...func(*s3.Options)) (*s3.PutObjectOutput, error)
 	deleteObjectFunc    func(context.Context, *s3.DeleteObjectInput, ...func(*s3.Options)) (*s3.DeleteObjectOutput, error)
-	putParameterFunc    func(context.Context, *ssm.PutParameterInput, ...func(*ssm.Options)) (*ssm.PutParameterOutput, error)
-	deleteParameterFunc func(context.Context, *ssm.DeleteParameterInput, ...func(*ssm.Options)) (*ssm.DeleteParameterOutput, error)
+	putParameterFunc    func(context.Context, *ssmparam.PutParameterInput) (*ssmparam.PutParameterOutput, error)
+	deleteParameterFunc func(context.Context, *ssmparam.DeleteParameterInput) (*ssmparam.DeleteParameterOutput, error)
 )
 
 func (f getPublicKeyFunc) GetPublicKey(ctx context.Context, in *kms.GetPublicKeyInput, o ...func(*kms.Options)) (*kms.GetPublicKeyOutput, error) {
@@ -48,11 +48,11 @@ func (f putObjectFunc) PutObject(ctx context.Context, in *s3.PutObjectInput, o .
 func (f deleteObjectFunc) DeleteObject(ctx context.Context, in *s3.DeleteObjectInput, o ...func(*s3.Options)) (*s3.DeleteObjectOutput, error) {
 	return f(ctx, in, o...)
 }
-func (f putParameterFunc) PutParameter(ctx context.Context, in *ssm.PutParameterInput, o ...func(*ssm.Options)) (*ssm.PutParameterOutput, error) {
-	return f(ctx, in, o...)
+func (f putParameterFunc) PutParameter(ctx context.Context, in *ssmparam.PutParameterInput) (*ssmparam.PutParameterOutput, error) {
+	return f(ctx, in)
 }
-func (f deleteParameterFunc) DeleteParameter(ctx context.Context, in *ssm.DeleteParameterInput, o ...func(*ssm.Options)) (*ssm.DeleteParameterOutput, error) {
-	return f(ctx, in, o...)
+func (f deleteParameterFunc) DeleteParameter(ctx context.Context, in *ssmparam.DeleteParameterInput) (*ssmparam.DeleteParameterOutput, error) {
+	return f(ctx, in)
 }
 
 const (
@@ -110,21 +110,21 @@ func (w *world) publisher() *main.Publisher {
 			delete(w.objects, *in.Bucket+"/"+*in.Key)
 			return &s3.DeleteObjectOutput{}, nil
 		}),
-		PutParameter: putParameterFunc(func(_ context.Context, in *ssm.PutParameterInput, _ ...func(*ssm.Options)) (*ssm.PutParameterOutput, error) {
+		PutParameter: putParameterFunc(func(_ context.Context, in *ssmparam.PutParameterInput) (*ssmparam.PutParameterOutput, error) {
 			w.calls = append(w.calls, "PutParameter "+*in.Name)
-			if in.Type != ssmtypes.ParameterTypeString || !*in.Overwrite {
+			if in.Type != ssmparam.ParameterTypeString || !*in.Overwrite {
 				return nil, errors.New("want an overwritable String parameter")
 			}
 			w.params[*in.Name] = *in.Value
-			return &ssm.PutParameterOutput{}, nil
+			return &ssmparam.PutParameterOutput{}, nil
 		}),
-		DeleteParameter: deleteParameterFunc(func(_ context.Context, in *ssm.DeleteParameterInput, _ ...func(*ssm.Options)) (*ssm.DeleteParameterOutput, error) {
+		DeleteParameter: deleteParameterFunc(func(_ context.Context, in *ssmparam.DeleteParameterInput) (*ssmparam.DeleteParameterOutput, error) {
 			w.calls = append(w.calls, "DeleteParameter "+*in.Name)
 			if _, ok := w.params[*in.Name]; !ok {
-				return nil, &ssmtypes.ParameterNotFound{Message: aws.String("not found")}
+				return nil, &awsjson.Error{Code: "ParameterNotFound", Message: "not found", Status: 400}
 			}
 			delete(w.params, *in.Name)
-			return &ssm.DeleteParameterOutput{}, nil
+			return &ssmparam.DeleteParameterOutput{}, nil
 		}),
 		Retry:  awsretry.Policy{Sleep: func(context.Context, time.Duration) error { return nil }},
 		Logger: slog.New(slog.NewJSONHandler(io.Discard, nil)),

@@ -29,6 +29,7 @@ import (
 	"github.com/securestacks/securestacks/internal/kmstest"
 	"github.com/securestacks/securestacks/internal/testenv"
 	"github.com/securestacks/securestacks/lambda-src/internal/cfnresponse"
+	"github.com/securestacks/securestacks/lambda-src/internal/ssmparam"
 	main "github.com/securestacks/securestacks/lambda-src/kms-public-key"
 )
 
@@ -146,7 +147,8 @@ func TestPublishedKeyFromLocalKMSVerifiesKMSSignaturesOffline(t *testing.T) {
 	creds := credentials.NewStaticCredentialsProvider("test", "test", "")
 	s3c := s3.New(s3.Options{Region: kmstest.Region, BaseEndpoint: aws.String(srv.URL), UsePathStyle: true, Credentials: creds, RetryMaxAttempts: 1})
 	ssmc := ssm.New(ssm.Options{Region: kmstest.Region, BaseEndpoint: aws.String(srv.URL), Credentials: creds, RetryMaxAttempts: 1})
-	pub := &main.Publisher{KMS: kc, PutObject: s3c, DeleteObject: s3c, PutParameter: ssmc, DeleteParameter: ssmc,
+	params := ssmparam.New(aws.Config{Region: kmstest.Region, BaseEndpoint: aws.String(srv.URL), Credentials: creds}, nil)
+	pub := &main.Publisher{KMS: kc, PutObject: s3c, DeleteObject: s3c, PutParameter: params, DeleteParameter: params,
 		Logger: slog.New(slog.NewJSONHandler(io.Discard, nil))}
 	handler := cfnresponse.Handler(pub, nil)
 	p := props("")

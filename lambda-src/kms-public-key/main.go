@@ -6,28 +6,26 @@ package main
 
 import (
 	"context"
+	"net/url"
 	"os"
 
 	"github.com/aws/aws-lambda-go/lambda"
-	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
-	"github.com/aws/aws-sdk-go-v2/service/ssm"
 
+	"github.com/securestacks/securestacks/lambda-src/internal/awsconfig"
+	"github.com/securestacks/securestacks/lambda-src/internal/awsjson"
 	"github.com/securestacks/securestacks/lambda-src/internal/cfnresponse"
 	"github.com/securestacks/securestacks/lambda-src/internal/logging"
+	"github.com/securestacks/securestacks/lambda-src/internal/ssmparam"
 )
 
 func main() {
 	logger := logging.New(os.Stderr)
 	// One retry layer: awsretry in the handler, so the SDK makes one attempt per call.
-	cfg, err := config.LoadDefaultConfig(context.Background(), config.WithRetryMaxAttempts(1))
-	if err != nil {
-		logger.Error("loading AWS configuration", "error", err.Error())
-		os.Exit(1)
-	}
+	cfg := awsconfig.FromEnv(1)
 	s3c := s3.NewFromConfig(cfg)
-	ssmc := ssm.NewFromConfig(cfg)
+	ssmc := ssmparam.New(cfg, awsjson.SuffixFrom("kms", kmsEndpoint))
 	lambda.Start(cfnresponse.Handler(&Publisher{
 		KMS:             kms.NewFromConfig(cfg),
 		PutObject:       s3c,
@@ -36,4 +34,11 @@ func main() {
 		DeleteParameter: ssmc,
 		Logger:          logger,
 	}, &cfnresponse.Options{Logger: logger}))
+}
+
+// kmsEndpoint is the KMS endpoint of region, from the SDK's endpoint rules:
+// the SSM calls take their partition's DNS suffix from it.
+func kmsEndpoint(ctx context.Context, region string) (url.URL, error) {
+	ep, err := kms.NewDefaultEndpointResolverV2().ResolveEndpoint(ctx, kms.EndpointParameters{Region: &region})
+	return ep.URI, err
 }

@@ -8,16 +8,14 @@
 package main
 
 import (
-	"context"
-	"fmt"
 	"os"
 
 	"github.com/aws/aws-lambda-go/lambda"
-	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/acm"
 	"github.com/aws/aws-sdk-go-v2/service/acmpca"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
+	"github.com/securestacks/securestacks/lambda-src/internal/awsconfig"
 	"github.com/securestacks/securestacks/lambda-src/internal/cfnresponse"
 	"github.com/securestacks/securestacks/lambda-src/internal/logging"
 	"github.com/securestacks/securestacks/lambda-src/internal/mtlsexport"
@@ -26,11 +24,7 @@ import (
 func main() {
 	logger := logging.New(os.Stderr)
 	// One retry layer, the handler's: the SDK makes a single attempt per call.
-	cfg, err := config.LoadDefaultConfig(context.Background(), config.WithRetryMaxAttempts(1))
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "mtls-cert-export: loading AWS configuration:", err)
-		os.Exit(1)
-	}
+	cfg := awsconfig.FromEnv(1)
 	secrets := secretsmanager.NewFromConfig(cfg)
 	pca := acmpca.NewFromConfig(cfg)
 	lambda.Start(cfnresponse.Handler(&Export{

@@ -5,17 +5,16 @@
 package main
 
 import (
-	"context"
 	"fmt"
 	"os"
 
 	"github.com/aws/aws-lambda-go/lambda"
-	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/acm"
 	"github.com/aws/aws-sdk-go-v2/service/acmpca"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
+	"github.com/securestacks/securestacks/lambda-src/internal/awsconfig"
 	"github.com/securestacks/securestacks/lambda-src/internal/logging"
 	"github.com/securestacks/securestacks/lambda-src/internal/mtlsexport"
 )
@@ -28,11 +27,7 @@ func main() {
 		os.Exit(1)
 	}
 	// One retry layer, the handler's: the SDK makes a single attempt per call.
-	awsCfg, err := config.LoadDefaultConfig(context.Background(), config.WithRetryMaxAttempts(1))
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "mtls-cert-renew: loading AWS configuration:", err)
-		os.Exit(1)
-	}
+	awsCfg := awsconfig.FromEnv(1)
 	certs := acm.NewFromConfig(awsCfg)
 	secrets := secretsmanager.NewFromConfig(awsCfg)
 	r := &Renewer{
