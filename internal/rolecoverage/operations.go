@@ -7,6 +7,7 @@ package rolecoverage
 import (
 	"fmt"
 	"go/ast"
+	"go/constant"
 	"go/types"
 	"sort"
 	"strings"
@@ -17,6 +18,16 @@ import (
 // sdkServicePrefix is the import path prefix of the AWS SDK for Go v2
 // service clients; an operation's input type is <service>.<Op>Input.
 const sdkServicePrefix = "github.com/aws/aws-sdk-go-v2/service/"
+
+// A stand-in client calls AWS without the SDK's service package (awsjson,
+// which handlers use where a whole SDK client would outweigh one or two
+// operations). Its package declares the service in a string constant named
+// standInConst, and its <Op>Input types then name that service's
+// operations. A package that calls awsjson's Call must declare it.
+const (
+	standInConst  = "SDKService"
+	awsjsonSuffix = "/internal/awsjson"
+)
 
 // Operation is one AWS API operation, named by the SDK package of its
 // client (e.g. "s3") and the operation (e.g. "GetObject").
@@ -32,6 +43,9 @@ type Use struct {
 	Operation
 	// At is file:line of the first use found.
 	At string
+	// StandIn is the import path of the stand-in client whose <Op>Input
+	// names the operation; empty for the SDK's own service package.
+	StandIn string
 }
 
 // HandlerOperations loads the main packages matched by pattern in the
@@ -97,6 +111,9 @@ func HandlerOperations(dir, pattern string) (map[string][]Use, error) {
 		if len(p.Errors) > 0 {
 			return nil, fmt.Errorf("rolecoverage: %s: %v", p.PkgPath, p.Errors[0])
 		}
+		if err := checkStandIn(p); err != nil {
+			return nil, err
+		}
 		perPackage[p.PkgPath] = packageOperations(p)
 	}
 	out := map[string][]Use{}
@@ -138,13 +155,13 @@ func packageOperations(p *packages.Package) []Use {
 				return true
 			}
 			for i := range sig.Params().Len() {
-				op, ok := inputOperation(sig.Params().At(i).Type())
+				op, standIn, ok := inputOperation(sig.Params().At(i).Type())
 				if !ok || seen[op] {
 					continue
 				}
 				seen[op] = true
 				pos := p.Fset.Position(id.Pos())
-				uses = append(uses, Use{Operation: op, At: fmt.Sprintf("%s:%d", pos.Filename, pos.Line)})
+				uses = append(uses, Use{Operation: op, At: fmt.Sprintf("%s:%d", pos.Filename, pos.Line), StandIn: standIn})
 			}
 			return true
 		})
@@ -153,22 +170,50 @@ func packageOperations(p *packages.Package) []Use {
 }
 
 // inputOperation reports the operation whose input type t is
-// (*<service>.<Op>Input).
-func inputOperation(t types.Type) (Operation, bool) {
+// (*<service>.<Op>Input), and the stand-in client package that declares it,
+// if it is not the SDK's.
+func inputOperation(t types.Type) (op Operation, standIn string, ok bool) {
 	ptr, ok := t.(*types.Pointer)
 	if !ok {
-		return Operation{}, false
+		return Operation{}, "", false
 	}
 	named, ok := ptr.Elem().(*types.Named)
 	if !ok || named.Obj().Pkg() == nil {
-		return Operation{}, false
+		return Operation{}, "", false
 	}
-	path, name := named.Obj().Pkg().Path(), named.Obj().Name()
-	service, ok := strings.CutPrefix(path, sdkServicePrefix)
+	pkg, name := named.Obj().Pkg(), named.Obj().Name()
+	service, ok := strings.CutPrefix(pkg.Path(), sdkServicePrefix)
+	if !ok {
+		standIn = pkg.Path()
+		service, ok = standInService(pkg)
+	}
 	if !ok || strings.Contains(service, "/") || !strings.HasSuffix(name, "Input") {
-		return Operation{}, false
+		return Operation{}, "", false
 	}
-	return Operation{Service: service, Name: strings.TrimSuffix(name, "Input")}, true
+	return Operation{Service: service, Name: strings.TrimSuffix(name, "Input")}, standIn, true
+}
+
+// standInService is the SDK service a stand-in client package declares.
+func standInService(pkg *types.Package) (string, bool) {
+	c, ok := pkg.Scope().Lookup(standInConst).(*types.Const)
+	if !ok || c.Val().Kind() != constant.String {
+		return "", false
+	}
+	return constant.StringVal(c.Val()), true
+}
+
+// checkStandIn refuses a package that calls AWS through awsjson's Call
+// without declaring which SDK service its operations belong to.
+func checkStandIn(p *packages.Package) error {
+	if _, ok := standInService(p.Types); ok {
+		return nil
+	}
+	for _, obj := range p.TypesInfo.Uses {
+		if obj.Name() == "Call" && obj.Pkg() != nil && strings.HasSuffix(obj.Pkg().Path(), awsjsonSuffix) {
+			return fmt.Errorf("rolecoverage: %s calls AWS through awsjson but declares no string constant %s naming the SDK service its <Op>Input types stand for", p.PkgPath, standInConst)
+		}
+	}
+	return nil
 }
 
 func modulePath(dir string) (string, error) {

@@ -23,8 +23,21 @@ func TestHandlerOperationsFindsEveryWayToCallAnOperation(t *testing.T) {
 	for _, u := range got[pkg] {
 		ops = append(ops, u.String())
 	}
-	want := "s3.CopyObject s3.GetObject s3.HeadObject s3.ListObjectsV2 s3.PutObject"
+	want := "s3.CopyObject s3.GetObject s3.HeadObject s3.ListObjectsV2 s3.PutObject sqs.SendMessage"
 	if strings.Join(ops, " ") != want {
 		t.Errorf("got %v, want %s", ops, want)
+	}
+}
+
+func TestAStandInClientMustNameItsSDKService(t *testing.T) {
+	ready(t)
+	// GIVEN a fixture handler that calls AWS through awsjson in a package that
+	// declares no SDKService constant
+	// WHEN its operations are derived
+	_, err := rolecoverage.HandlerOperations(fx.moduleDir, "./internal/rolecoverage/testdata/undeclared")
+	// THEN the derivation fails and names the package and the constant, so its
+	// operations cannot go unchecked
+	if err == nil || !strings.Contains(err.Error(), "testdata/undeclared/queue") || !strings.Contains(err.Error(), "SDKService") {
+		t.Errorf("err = %v, want one naming the queue package and SDKService", err)
 	}
 }

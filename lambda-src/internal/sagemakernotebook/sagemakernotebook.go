@@ -12,6 +12,11 @@ import (
 	"github.com/securestacks/securestacks/lambda-src/internal/awsjson"
 )
 
+// SDKService is the aws-sdk-go-v2 service package this client stands in for:
+// its <Op>Input types name that service's operations (internal/rolecoverage
+// reads it to check the handlers' roles).
+const SDKService = "sagemaker"
+
 // Service is SageMaker's JSON 1.1 identity (endpoint api.sagemaker.<region>.<suffix>).
 var Service = awsjson.Service{SDKID: "SageMaker", EndpointPrefix: "api.sagemaker", SigningName: "sagemaker", TargetPrefix: "SageMaker"}
 

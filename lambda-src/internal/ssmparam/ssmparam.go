@@ -12,6 +12,11 @@ import (
 	"github.com/securestacks/securestacks/lambda-src/internal/awsjson"
 )
 
+// SDKService is the aws-sdk-go-v2 service package this client stands in for:
+// its <Op>Input types name that service's operations (internal/rolecoverage
+// reads it to check the handlers' roles).
+const SDKService = "ssm"
+
 // Service is SSM's JSON 1.1 identity.
 var Service = awsjson.Service{SDKID: "SSM", EndpointPrefix: "ssm", SigningName: "ssm", TargetPrefix: "AmazonSSM"}
 

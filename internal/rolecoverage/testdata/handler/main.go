@@ -1,5 +1,7 @@
 // Command handler is a fixture for HandlerOperations: one way of reaching
-// each S3 operation, and one interface that is declared but never called.
+// each S3 operation, one interface that is declared but never called, and
+// an SQS operation through a stand-in client (awsjson, as handlers use for
+// SSM and SageMaker).
 package main
 
 import (
@@ -8,6 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
+	"github.com/securestacks/securestacks/internal/rolecoverage/testdata/handler/queue"
 	"github.com/securestacks/securestacks/internal/rolecoverage/testdata/handler/store"
 )
 
@@ -33,4 +36,6 @@ func main() {
 	// a narrow interface in an imported package of the module
 	_ = store.Store{Copy: c}.Copy
 	_ = store.Save(ctx, c)
+	// a stand-in client over awsjson that declares its SDK service
+	_ = queue.Send(ctx, &queue.SendMessageInput{})
 }
