@@ -123,7 +123,23 @@ func synth() ([]*rolecoverage.Template, error) {
 	if envs == nil {
 		envs = map[string]any{}
 	}
-	envs["pinned"] = map[string]any{"account": environments["Pinned-"].Account, "region": environments["Pinned-"].Region}
+	// The pinned test environment every gate uses (the Makefile synthesizes
+	// it into cdk.out.pinned for the IAM policy gate and validation).
+	pb, err := os.ReadFile("testdata/pinned.context.json")
+	if err != nil {
+		return nil, err
+	}
+	var pinned struct {
+		Environments map[string]map[string]any `json:"environments"`
+	}
+	if err := json.Unmarshal(pb, &pinned); err != nil {
+		return nil, fmt.Errorf("testdata/pinned.context.json: %w", err)
+	}
+	p := pinned.Environments["pinned"]
+	if want := environments["Pinned-"]; p["account"] != want.Account || p["region"] != want.Region {
+		return nil, fmt.Errorf("testdata/pinned.context.json: the pinned environment is %v/%v, the gate expects %s/%s", p["account"], p["region"], want.Account, want.Region)
+	}
+	envs["pinned"] = p
 	ctx[stacks.ContextEnvironments] = envs
 	tmp, err := os.MkdirTemp("", "rolecoverage")
 	if err != nil {
