@@ -147,25 +147,7 @@ func (x *Issuer) Issue(ctx context.Context, spec IssueSpec, secretArn string) (*
 		EncryptedPrivateKey: encrypted,
 		Passphrase:          password,
 	}
-	value, err := payload.Marshal()
-	if err != nil {
-		return nil, fmt.Errorf("GetCertificate %s returned material the proxies could not use: %w", certArn, err)
-	}
-	leaf, err := payload.Leaf()
-	if err != nil {
-		return nil, err
-	}
-	versionId, err := putSecret(ctx, policy, x.PutSecretValue, secretArn, value)
-	if err != nil {
-		return nil, err
-	}
-	x.logger().LogAttrs(ctx, slog.LevelInfo, "client certificate issued",
-		slog.String("certificate_arn", certArn),
-		slog.String("secret_arn", secretArn),
-		slog.String("secret_version_id", versionId),
-		slog.String("serial", FormatSerial(leaf.SerialNumber)),
-		slog.Time("not_after", leaf.NotAfter))
-	return &Result{CertificateArn: certArn, SecretArn: secretArn, VersionId: versionId, Serial: leaf.SerialNumber, NotAfter: leaf.NotAfter}, nil
+	return storePayload(ctx, policy, x.PutSecretValue, x.logger(), "GetCertificate", "client certificate issued", payload, secretArn)
 }
 
 // await polls GetCertificate until the certificate is issued, for at most

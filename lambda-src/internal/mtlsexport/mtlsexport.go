@@ -141,28 +141,31 @@ func (x *Exporter) Export(ctx context.Context, certificateArn, secretArn string)
 		EncryptedPrivateKey: aws.ToString(exported.PrivateKey),
 		Passphrase:          password,
 	}
+	return storePayload(ctx, policy, x.PutSecretValue, x.logger(), "ExportCertificate", "certificate exported", payload, secretArn)
+}
+
+// storePayload checks payload (from the source operation), stores it in
+// the secret, logs event and returns the Result.
+func storePayload(ctx context.Context, policy awsretry.Policy, put PutSecretValueAPI, logger *slog.Logger, source, event string, payload *mtlssecret.Payload, secretArn string) (*Result, error) {
 	value, err := payload.Marshal()
 	if err != nil {
-		return nil, fmt.Errorf("ExportCertificate %s returned material the proxies could not use: %w", certificateArn, err)
+		return nil, fmt.Errorf("%s %s returned material the proxies could not use: %w", source, payload.CertificateArn, err)
 	}
 	leaf, err := payload.Leaf()
 	if err != nil {
 		return nil, err
 	}
-
-	versionId, err := putSecret(ctx, policy, x.PutSecretValue, secretArn, value)
+	versionId, err := putSecret(ctx, policy, put, secretArn, value)
 	if err != nil {
 		return nil, err
 	}
-
-	res := &Result{CertificateArn: certificateArn, SecretArn: secretArn, VersionId: versionId, Serial: leaf.SerialNumber, NotAfter: leaf.NotAfter}
-	x.logger().LogAttrs(ctx, slog.LevelInfo, "certificate exported",
-		slog.String("certificate_arn", certificateArn),
+	logger.LogAttrs(ctx, slog.LevelInfo, event,
+		slog.String("certificate_arn", payload.CertificateArn),
 		slog.String("secret_arn", secretArn),
 		slog.String("secret_version_id", versionId),
 		slog.String("serial", FormatSerial(leaf.SerialNumber)),
 		slog.Time("not_after", leaf.NotAfter))
-	return res, nil
+	return &Result{CertificateArn: payload.CertificateArn, SecretArn: secretArn, VersionId: versionId, Serial: leaf.SerialNumber, NotAfter: leaf.NotAfter}, nil
 }
 
 // randomPassphrase asks Secrets Manager for a passphrase of the form
