@@ -1,8 +1,6 @@
 package cfnvalidate
 
 import (
-	"bytes"
-	"encoding/json"
 	"fmt"
 	"io/fs"
 	"os"
@@ -12,6 +10,8 @@ import (
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/jsii-runtime-go"
+
+	"github.com/securestacks/securestacks/internal/allowlist"
 )
 
 // The AWS Control Tower proactive controls ship as cfn-guard rules
@@ -28,25 +28,16 @@ type Allowed struct {
 	Reason    string `json:"reason"`
 }
 
-// minReason is the shortest reason an exception may give.
-const minReason = 20
-
 // LoadAllowlist reads a JSON list of Allowed entries. Every entry needs a
-// rule, a logical id and a reason of at least 20 characters.
+// rule, a logical id and a reason of at least allowlist.MinReason characters.
 func LoadAllowlist(path string) ([]Allowed, error) {
-	b, err := os.ReadFile(path)
+	entries, err := allowlist.Load[Allowed](path, "{rule, logicalId, reason}")
 	if err != nil {
 		return nil, err
 	}
-	var entries []Allowed
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&entries); err != nil {
-		return nil, fmt.Errorf("%s: expected a JSON list of {rule, logicalId, reason}: %w", path, err)
-	}
 	for i, e := range entries {
-		if e.Rule == "" || e.LogicalID == "" || len(strings.TrimSpace(e.Reason)) < minReason {
-			return nil, fmt.Errorf("%s: entry %d: expected rule, logicalId and a reason of at least %d characters", path, i, minReason)
+		if e.Rule == "" || e.LogicalID == "" || !allowlist.Reasoned(e.Reason) {
+			return nil, fmt.Errorf("%s: entry %d: expected rule, logicalId and a reason of at least %d characters", path, i, allowlist.MinReason)
 		}
 	}
 	return entries, nil

@@ -12,16 +12,14 @@
 package main
 
 import (
-	"bytes"
-	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
 	"os"
 	"path"
 	"path/filepath"
-	"strings"
 
+	"github.com/securestacks/securestacks/internal/allowlist"
 	"github.com/securestacks/securestacks/internal/iampolicy"
 )
 
@@ -147,19 +145,13 @@ func orAny(glob string) string {
 }
 
 func loadAllowlist(file string) ([]Allowed, error) {
-	b, err := os.ReadFile(file)
+	entries, err := allowlist.Load[Allowed](file, "{check, template, logicalId, action, reason}")
 	if err != nil {
 		return nil, err
 	}
-	var entries []Allowed
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&entries); err != nil {
-		return nil, fmt.Errorf("%s: expected a JSON list of {check, template, logicalId, action, reason}: %w", file, err)
-	}
 	for i, e := range entries {
-		if e.Check == "" || e.LogicalID == "" || len(strings.TrimSpace(e.Reason)) < 20 {
-			return nil, fmt.Errorf("%s: entry %d: expected check, logicalId and a reason of at least 20 characters", file, i)
+		if e.Check == "" || e.LogicalID == "" || !allowlist.Reasoned(e.Reason) {
+			return nil, fmt.Errorf("%s: entry %d: expected check, logicalId and a reason of at least %d characters", file, i, allowlist.MinReason)
 		}
 		if _, err := path.Match(orAny(e.Template), ""); err != nil {
 			return nil, fmt.Errorf("%s: entry %d: template: expected a file-name glob: %w", file, i, err)
