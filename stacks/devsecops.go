@@ -18,7 +18,7 @@ import (
 
 // DevSecOpsConfig is the "devSecOps" section of an environment. A missing section means every
 // default: a new CodeCommit repository "<env>-sample-app" (retained on delete) on branch main,
-// gitleaks, Grype, Semgrep, the image stage, threshold HIGH, no deploy targets (so no DAST or
+// gitleaks, Grype, Opengrep, the image stage, threshold HIGH, no deploy targets (so no DAST or
 // approval), the trail, alarms and state-change notifications; Config rules, the recorder,
 // Security Hub and reserved concurrency are opt-in (synth warns about each one left off).
 type DevSecOpsConfig struct {
@@ -40,9 +40,9 @@ type DevSecOpsConfig struct {
 	// NvdAPIKeySecretArn is the complete ARN of the Secrets Manager secret holding an NVD API
 	// key. Required with scaTool dependency-check.
 	NvdAPIKeySecretArn string `json:"nvdApiKeySecretArn,omitempty"`
-	// SastTool is semgrep (default), sonarqube or phpstan.
+	// SastTool is opengrep (default), semgrep, sonarqube or phpstan.
 	SastTool string `json:"sastTool,omitempty"`
-	// SemgrepConfig is Semgrep's --config. Default "p/default".
+	// SemgrepConfig is the --config of Opengrep or Semgrep. Default "p/default".
 	SemgrepConfig string `json:"semgrepConfig,omitempty"`
 	// SonarQube is required with sastTool sonarqube.
 	SonarQube *DevSecOpsSonarQube `json:"sonarQube,omitempty"`
@@ -71,9 +71,10 @@ type DevSecOpsConfig struct {
 	NotificationEmails []string `json:"notificationEmails,omitempty"`
 
 	// DockerHubCredentialsSecretArn is the complete ARN of a secret named
-	// "ecr-pullthroughcache/..." holding a Docker Hub username and access token: the Semgrep
-	// and ZAP images are then pulled through an ECR pull-through cache the stack creates.
-	// Default: anonymous Docker Hub pulls (rate-limited; synth warns).
+	// "ecr-pullthroughcache/..." holding a Docker Hub username and access token, only with
+	// sastTool semgrep: the Semgrep image is then pulled through an ECR pull-through cache the
+	// stack creates. Default: anonymous Docker Hub pulls (rate-limited; synth warns). No other
+	// tool uses Docker Hub.
 	DockerHubCredentialsSecretArn string `json:"dockerHubCredentialsSecretArn,omitempty"`
 	// IngestReservedConcurrency reserves concurrency for the ingestion function, 1 to 1000.
 	// Default: none (new accounts cannot reserve any; see devsecops.PipelineProps).
@@ -179,7 +180,7 @@ func (c *DevSecOpsConfig) validate(key string) error {
 	checks := []error{
 		oneOf("secretsTool", c.SecretsTool, "gitleaks", "git-secrets"),
 		oneOf("scaTool", c.ScaTool, "grype", "trivy", "dependency-check"),
-		oneOf("sastTool", c.SastTool, "semgrep", "sonarqube", "phpstan"),
+		oneOf("sastTool", c.SastTool, "opengrep", "semgrep", "sonarqube", "phpstan"),
 		oneOf("imageScanTool", c.ImageScanTool, "grype", "trivy"),
 		oneOf("severityThreshold", c.SeverityThreshold, "INFORMATIONAL", "LOW", "MEDIUM", "HIGH", "CRITICAL"),
 		oneOf("dastMode", c.DastMode, "baseline", "full"),
@@ -206,8 +207,8 @@ func (c *DevSecOpsConfig) validate(key string) error {
 			return errorf(key+".sonarQube.tokenSecretArn", "expected the complete ARN of a Secrets Manager secret (with its 6-character suffix), got %q", s.TokenSecretArn)
 		}
 	}
-	if c.SemgrepConfig != "" && c.SastTool != "" && c.SastTool != "semgrep" {
-		return errorf(key+".semgrepConfig", "expected only with sastTool semgrep")
+	if c.SemgrepConfig != "" && c.SastTool != "" && c.SastTool != "opengrep" && c.SastTool != "semgrep" {
+		return errorf(key+".semgrepConfig", "expected only with sastTool opengrep or semgrep")
 	}
 	if c.NoImageStage && (c.ImageScanTool != "" || c.EnhancedScanning || c.ContainerName != "") {
 		return errorf(key+".noImageStage", "conflicts with imageScanTool, enhancedScanning and containerName")
@@ -248,6 +249,9 @@ func (c *DevSecOpsConfig) validate(key string) error {
 	}
 	if v := c.DockerHubCredentialsSecretArn; v != "" && (!secretArnRe.MatchString(v) || !strings.Contains(v, ":secret:ecr-pullthroughcache/")) {
 		return errorf(key+".dockerHubCredentialsSecretArn", "expected the complete ARN of a Secrets Manager secret whose name starts with ecr-pullthroughcache/, got %q", v)
+	}
+	if c.DockerHubCredentialsSecretArn != "" && c.SastTool != "semgrep" {
+		return errorf(key+".dockerHubCredentialsSecretArn", "expected only with sastTool semgrep, the one tool that pulls an image from Docker Hub")
 	}
 	if c.IngestReservedConcurrency < 0 || c.IngestReservedConcurrency > 1000 {
 		return errorf(key+".ingestReservedConcurrency", "expected 1 to 1000, got %d", c.IngestReservedConcurrency)

@@ -105,12 +105,13 @@ func TestDevSecOpsStack(t *testing.T) {
 		})
 	}
 	// AND the sandbox, with every default, prints one line per seed feature left opt-in:
-	// Config rules, reserved concurrency, Security Hub, the Docker Hub pull-through cache
+	// Config rules, reserved concurrency, Security Hub; and none for Docker Hub, which no
+	// default tool uses
 	wb, _ := json.Marshal(*assertions.Annotations_FromStack(sandbox).FindWarning(jsii.String("*"), assertions.Match_AnyValue()))
 	warnings := string(wb)
-	for _, id := range []string{"config-rules-off", "ingest-concurrency-unreserved", "security-hub-prerequisite", "docker-hub-anonymous"} {
-		if n := strings.Count(warnings, "[ack: securestacks:devsecops-"+id+"]"); n != 1 {
-			t.Errorf("%d warnings %s, want 1: %s", n, id, warnings)
+	for id, want := range map[string]int{"config-rules-off": 1, "ingest-concurrency-unreserved": 1, "security-hub-prerequisite": 1, "docker-hub-anonymous": 0} {
+		if n := strings.Count(warnings, "[ack: securestacks:devsecops-"+id+"]"); n != want {
+			t.Errorf("%d warnings %s, want %d: %s", n, id, want, warnings)
 		}
 	}
 	// AND the GovCloud template names no commercial-partition ARN
@@ -155,7 +156,9 @@ func TestDevSecOpsConfigErrors(t *testing.T) {
 			"config: environments.prod.devSecOps.dockerHubCredentialsSecretArn: expected the complete ARN of a Secrets Manager secret whose name starts with ecr-pullthroughcache/"},
 		{"unknown key", map[string]any{"brach": "main"},
 			"config: environments.prod.devSecOps.brach: unknown key: expected one of"},
-		{"valid", map[string]any{"scaTool": "dependency-check", "nvdApiKeySecretArn": secret, "branch": "develop",
+		{"Docker Hub secret without Semgrep", map[string]any{"dockerHubCredentialsSecretArn": "arn:aws:secretsmanager:eu-west-1:123456789012:secret:ecr-pullthroughcache/docker-hub-AbCdEf"},
+			"config: environments.prod.devSecOps.dockerHubCredentialsSecretArn: expected only with sastTool semgrep, the one tool that pulls an image from Docker Hub"},
+		{"valid", map[string]any{"scaTool": "dependency-check", "nvdApiKeySecretArn": secret, "branch": "develop", "sastTool": "semgrep",
 			"ingestReservedConcurrency": 5, "dockerHubCredentialsSecretArn": "arn:aws:secretsmanager:eu-west-1:123456789012:secret:ecr-pullthroughcache/docker-hub-AbCdEf"}, ""},
 	}
 	for _, tt := range tests {

@@ -93,7 +93,7 @@ func TestAsffConvertErrors(t *testing.T) {
 			"securestacks asff convert: zap: byte 0: empty report (0 bytes): expected a ZAP traditional JSON report (an object with @version and site)\n"},
 		{"unreadable file", []string{"--tool", "semgrep", "--report", filepath.Join(dir, "missing.json")}, 1,
 			"securestacks asff convert: semgrep: reading the report: open " + filepath.Join(dir, "missing.json") + ": no such file or directory\n"},
-		{"no tool", []string{"--report", empty}, 2, "securestacks asff convert: --tool: expected one of anchore, dependency-check, ecr, gitleaks, grype, phpstan, sarif, semgrep, snyk, sonarqube, trivy, zap\n"},
+		{"no tool", []string{"--report", empty}, 2, "securestacks asff convert: --tool: expected one of anchore, dependency-check, ecr, gitleaks, grype, opengrep, phpstan, sarif, semgrep, snyk, sonarqube, trivy, zap\n"},
 		{"unknown tool", []string{"--tool", "nessus", "--report", empty}, 2, `securestacks asff convert: --tool: unknown tool "nessus": expected one of anchore,`},
 		{"no report", []string{"--tool", "trivy"}, 2, "securestacks asff convert: --report: expected the report file, or - for standard input\n"},
 		{"bad created-at", []string{"--tool", "trivy", "--report", empty, "--created-at", "yesterday"}, 2, `securestacks asff convert: --created-at: expected an RFC 3339 time`},

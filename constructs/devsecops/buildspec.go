@@ -98,6 +98,10 @@ func installRelease(r Release) string {
 		return fmt.Sprintf("fetch %s %s /usr/local/bin/phpstan.phar\n", r.URL, r.SHA256)
 	case "sonar-scanner":
 		return fmt.Sprintf("fetch %s %s /tmp/sonar-scanner.zip\nunzip -q /tmp/sonar-scanner.zip -d /opt\nexport PATH=\"/opt/sonar-scanner-%s-linux-x64/bin:$PATH\"\n", r.URL, r.SHA256, r.Version)
+	case "opengrep":
+		return fmt.Sprintf("fetch %s %s /usr/local/bin/opengrep\nchmod 0755 /usr/local/bin/opengrep\n", r.URL, r.SHA256)
+	case "zap":
+		return fmt.Sprintf("fetch %s %s /tmp/zap.tar.gz\ntar -xzf /tmp/zap.tar.gz -C /opt\nexport PATH=\"/opt/ZAP_%s:$PATH\"\n", r.URL, r.SHA256, r.Version)
 	}
 	panic("devsecops: no install recipe for " + r.Tool)
 }
@@ -228,7 +232,7 @@ if [ "$phpstan_exit" -gt 1 ]; then
   exit "$phpstan_exit"
 fi
 `)
-	default:
+	case SastSemgrep:
 		b.WriteString(pullImage(Semgrep))
 		b.WriteString(`# Exit 0 is a completed scan, findings or not (the threshold decides). Any other exit is a
 # scan that did not complete (rules that did not load, a registry that did not answer, rules
@@ -241,6 +245,20 @@ ingest semgrep semgrep.json
 if [ "$semgrep_exit" -ne 0 ]; then
   echo "semgrep exited $semgrep_exit: the scan did not complete, failing the build" >&2
   exit "$semgrep_exit"
+fi
+`)
+	default:
+		b.WriteString(installRelease(Opengrep))
+		b.WriteString(`# Opengrep keeps Semgrep CE's exit codes: 0 is a completed scan, findings or not (the
+# threshold decides); any other exit is a scan that did not complete, and fails the build after
+# the report is ingested. The parser also refuses a report whose errors say the rules did not
+# load, whatever the exit code.
+opengrep_exit=0
+opengrep scan --config "$SEMGREP_CONFIG" --json --output opengrep.json . || opengrep_exit=$?
+ingest opengrep opengrep.json
+if [ "$opengrep_exit" -ne 0 ]; then
+  echo "opengrep exited $opengrep_exit: the scan did not complete, failing the build" >&2
+  exit "$opengrep_exit"
 fi
 `)
 	}
@@ -335,21 +353,50 @@ jq -n --arg n "$CONTAINER_NAME" --arg u "$image" '[{name: $n, imageUri: $u}]' > 
 	return b.String()
 }
 
-// dastScript runs ZAP against the staging URL.
+// dastScript runs ZAP against the staging URL, from ZAP's Linux package (no container image),
+// with an Automation Framework plan equivalent to the packaged baseline scan (spider for a
+// minute, wait for the passive scan) or full scan (the same, then an active scan).
 func dastScript(mode DastMode) string {
-	script := "zap-baseline.py"
+	active := ""
 	if mode == DastFull {
-		script = "zap-full-scan.py"
+		active = `  - type: activeScan
+    parameters:
+      maxScanDurationInMins: 60
+`
 	}
-	return pullImage(ZAP) + `mkdir -p zap && chmod 0777 zap
-# -I: warnings do not fail ZAP itself; the threshold decides, on every risk level (the seed's
-# buildspec misspelt "Meduim" and so never counted medium alerts).
-# ZAP exits 1 on FAIL alerts (the threshold decides instead) and 3 when the scan itself failed.
+	return installRelease(ZAP) + `mkdir -p zap
+cat > zap/plan.yaml <<PLAN
+env:
+  contexts:
+    - name: staging
+      urls:
+        - "$DAST_TARGET_URL"
+  parameters:
+    failOnError: true
+    failOnWarning: false
+    progressToStdout: true
+jobs:
+  - type: spider
+    parameters:
+      maxDuration: 1
+  - type: passiveScan-wait
+    parameters:
+      maxDuration: 10
+` + active + `  - type: report
+    parameters:
+      template: traditional-json
+      reportDir: "$PWD/zap"
+      reportFile: zap.json
+PLAN
+# Alerts never set ZAP's exit value here (no exitStatus job): the threshold decides, on every
+# risk level (the seed's buildspec misspelt "Meduim" and so never counted medium alerts).
+# With -autorun, 0 is a plan without problems, 2 a plan with warnings only (a page the spider
+# could not fetch), and 1 a plan with errors: the scan did not complete, and the build fails
+# after the report, if any, is ingested. -silent: no update checks or other unsolicited calls.
 zap_exit=0
-docker run --rm --volume "$PWD/zap:/zap/wrk:rw" ` + imageRef(ZAP) + ` \
-  ` + script + ` -t "$DAST_TARGET_URL" -J zap.json -I || zap_exit=$?
+zap.sh -cmd -silent -autorun "$PWD/zap/plan.yaml" || zap_exit=$?
 ingest zap zap/zap.json
-if [ "$zap_exit" -gt 2 ]; then
+if [ "$zap_exit" -ne 0 ] && [ "$zap_exit" -ne 2 ]; then
   echo "ZAP exited $zap_exit: the scan did not complete, failing the build" >&2
   exit "$zap_exit"
 fi

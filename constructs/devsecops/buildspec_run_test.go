@@ -111,10 +111,12 @@ printf '%s\t%s\n' "$st" "description of $st"
 }
 
 // TestScannerFailuresFailTheBuild runs the SAST and DAST scripts with a scanner that fails
-// (Semgrep exit 7, "invalid configuration": https://semgrep.dev/docs/cli-reference#exit-codes;
-// ZAP exit 3, "any other failure": https://www.zaproxy.org/docs/docker/baseline-scan/) after
-// writing a report, and an ingest step that accepts any report: the build must still fail,
-// where `|| true` let it pass.
+// (Semgrep and Opengrep exit 7, "invalid configuration":
+// https://semgrep.dev/docs/cli-reference#exit-codes; ZAP's Automation Framework exits 1 when
+// the plan reported errors, 2 when it reported only warnings:
+// https://www.zaproxy.org/docs/desktop/addons/automation-framework/#exit-codes) after writing
+// a report, and an ingest step that accepts any report: the build must still fail, where
+// `|| true` let it pass.
 func TestScannerFailuresFailTheBuild(t *testing.T) {
 	// git-secrets: the download is stubbed (fetch, tar, install), git is the fake below, and
 	// the SARIF conversion needs jq.
@@ -138,10 +140,16 @@ func TestScannerFailuresFailTheBuild(t *testing.T) {
 			`echo '{"totals":{"errors":0,"file_errors":0},"files":[],"errors":[]}'; exit 255`, false, false},
 		{"phpstan reported errors (the threshold decides)", "fetch() { :; }\n" + devsecops.SastScript(devsecops.SastPHPStan),
 			`echo '{"totals":{"errors":0,"file_errors":1},"files":{},"errors":[]}'; exit 1`, true, false},
-		{"zap scan failed", devsecops.DastScript(devsecops.DastBaseline),
-			`[ "$1" = pull ] && exit 0; mkdir -p zap; echo '{}' > zap/zap.json; exit 3`, false, false},
-		{"zap found FAIL alerts (the threshold decides)", devsecops.DastScript(devsecops.DastBaseline),
-			`[ "$1" = pull ] && exit 0; mkdir -p zap; echo '{}' > zap/zap.json; exit 1`, true, false},
+		{"opengrep rules did not load", "fetch() { :; }\nchmod() { :; }\n" + devsecops.SastScript(devsecops.SastOpengrep),
+			`echo '{"results":[],"errors":[{"level":"error"}]}' > opengrep.json; exit 7`, false, false},
+		{"opengrep completed with findings", "fetch() { :; }\nchmod() { :; }\n" + devsecops.SastScript(devsecops.SastOpengrep),
+			`echo '{"results":[{}],"errors":[]}' > opengrep.json; exit 0`, true, false},
+		{"zap plan reported errors", "fetch() { :; }\n" + devsecops.DastScript(devsecops.DastBaseline),
+			`grep -q 'https://staging.example.com' "$4" || exit 9; echo '{}' > zap/zap.json; exit 1`, false, false},
+		{"zap plan reported warnings only (the threshold decides)", "fetch() { :; }\n" + devsecops.DastScript(devsecops.DastBaseline),
+			`grep -q 'https://staging.example.com' "$4" || exit 9; echo '{}' > zap/zap.json; exit 2`, true, false},
+		{"zap could not start", "fetch() { :; }\n" + devsecops.DastScript(devsecops.DastFull),
+			`echo "Error: Java 17 or later is required" >&2; exit 1`, false, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -152,7 +160,7 @@ func TestScannerFailuresFailTheBuild(t *testing.T) {
 					t.Skip("jq not installed")
 				}
 			}
-			bin := fakeBin(t, map[string]string{"docker": tt.docker, "git": tt.docker, "php": tt.docker, "tar": "exit 0", "install": "exit 0"})
+			bin := fakeBin(t, map[string]string{"docker": tt.docker, "git": tt.docker, "php": tt.docker, "opengrep": tt.docker, "zap.sh": tt.docker, "tar": "exit 0", "install": "exit 0"})
 			// WHEN the scan script runs
 			got, out := runBash(t, bin, ingestOK+tt.script)
 			// THEN a scanner that did not complete fails the build, after its report (if any) is

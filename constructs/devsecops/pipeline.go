@@ -82,7 +82,8 @@ type Pipeline struct {
 	// SecurityHub is set with Governance.SecurityHub.
 	SecurityHub awssecurityhub.CfnHub
 	// PullThroughCache is the ECR pull-through cache rule for Docker Hub, with
-	// DockerHubCredentials and a stage that runs a scanner image (Semgrep, ZAP); nil otherwise.
+	// DockerHubCredentials and SastSemgrep, the one stage that runs a scanner image; nil
+	// otherwise.
 	PullThroughCache awsecr.CfnPullThroughCacheRule
 
 	props            resolved
@@ -191,7 +192,7 @@ func resolve(props *PipelineProps) resolved {
 		fail("ScaTool %q: expected grype, trivy or dependency-check", r.ScaTool)
 	}
 	if r.SastTool == "" {
-		r.SastTool = SastSemgrep
+		r.SastTool = SastOpengrep
 	}
 	switch r.SastTool {
 	case SastSonarQube:
@@ -201,15 +202,15 @@ func resolve(props *PipelineProps) resolved {
 		if !strings.HasPrefix(*r.SonarQube.HostURL, "https://") && !strings.HasPrefix(*r.SonarQube.HostURL, "http://") {
 			fail("SonarQube.HostURL: expected an http(s) URL, got %q", *r.SonarQube.HostURL)
 		}
-	case SastSemgrep, SastPHPStan:
+	case SastOpengrep, SastSemgrep, SastPHPStan:
 		if r.SonarQube != nil {
 			fail("SonarQube is used only by SastTool sonarqube, not %s", r.SastTool)
 		}
 	default:
-		fail("SastTool %q: expected semgrep, sonarqube or phpstan", r.SastTool)
+		fail("SastTool %q: expected opengrep, semgrep, sonarqube or phpstan", r.SastTool)
 	}
-	if r.SemgrepConfig != nil && r.SastTool != SastSemgrep {
-		fail("SemgrepConfig is used only by SastTool semgrep, not %s", r.SastTool)
+	if r.SemgrepConfig != nil && r.SastTool != SastOpengrep && r.SastTool != SastSemgrep {
+		fail("SemgrepConfig is used only by SastTool opengrep or semgrep, not %s", r.SastTool)
 	}
 	r.semgrepConfig = deref(r.SemgrepConfig, DefaultSemgrepConfig)
 	if r.NoImageStage && r.Image != nil {
@@ -248,6 +249,9 @@ func resolve(props *PipelineProps) resolved {
 	}
 	if sec := r.DockerHubCredentials; sec != nil && !*awscdk.Token_IsUnresolved(sec.SecretArn()) && !strings.Contains(*sec.SecretArn(), ":secret:ecr-pullthroughcache/") {
 		fail("DockerHubCredentials %s: expected a secret whose name starts with ecr-pullthroughcache/, as ECR pull-through cache requires", *sec.SecretArn())
+	}
+	if r.DockerHubCredentials != nil && r.SastTool != SastSemgrep {
+		fail("DockerHubCredentials is used only by SastTool semgrep, the one stage that pulls an image from Docker Hub, not %s", r.SastTool)
 	}
 	if c := r.IngestReservedConcurrency; c != nil && (*c != float64(int64(*c)) || *c < 1 || *c > 1000) {
 		fail("IngestReservedConcurrency %v: expected a whole number from 1 to 1000", *c)
@@ -508,10 +512,12 @@ func (p *Pipeline) addScanStages() {
 		sastRuntimes = map[string]any{"java": "corretto21"}
 	case SastPHPStan:
 		sastRuntimes = map[string]any{"php": "8.3"}
-	default:
+	case SastSemgrep:
 		sastEnv = p.scannerImageEnv()
 		sastEnv[envSemgrepConfig] = plainVar(jsii.String(r.semgrepConfig))
 		privileged = true
+	default:
+		sastEnv = map[string]*awscodebuild.BuildEnvironmentVariable{envSemgrepConfig: plainVar(jsii.String(r.semgrepConfig))}
 	}
 	p.SastProject = p.project("SastScan", StageAnalysis, "Static analysis ("+string(r.SastTool)+") with Security Hub ingestion",
 		buildSpec(sastScript(r.SastTool), sastRuntimes, nil), privileged, sastEnv)
@@ -578,11 +584,9 @@ func (p *Pipeline) addDeployStages() {
 			Actions: &[]awscodepipeline.IAction{r.StagingDeploy(p, ctx(StageStaging))}})
 	}
 	if r.DastTargetURL != nil {
-		dastEnv := p.scannerImageEnv()
-		dastEnv[envDastTarget] = plainVar(r.DastTargetURL)
+		dastEnv := map[string]*awscodebuild.BuildEnvironmentVariable{envDastTarget: plainVar(r.DastTargetURL)}
 		p.DastProject = p.project("DastScan", StageDast, "Dynamic scan (ZAP "+string(r.DastMode)+") of staging with Security Hub ingestion",
-			buildSpec(dastScript(r.DastMode), nil, nil), true, dastEnv)
-		p.grantScannerImages(p.DastProject)
+			buildSpec(dastScript(r.DastMode), map[string]any{"java": "corretto21"}, nil), false, dastEnv)
 		p.Pipeline.AddStage(&awscodepipeline.StageOptions{StageName: jsii.String(StageDast),
 			Actions: &[]awscodepipeline.IAction{p.build("ZAP", p.DastProject)}})
 	}
@@ -624,8 +628,8 @@ func (p *Pipeline) warnOptIns() {
 	if r.IngestReservedConcurrency == nil {
 		warn(WarnReservedConcurrency, fmt.Sprintf("IngestReservedConcurrency is not set: the ingestion function shares the account's unreserved concurrency; the seed reserved %d, which accounts with a low concurrency quota refuse", IngestConcurrency))
 	}
-	if r.DockerHubCredentials == nil && (r.SastTool == SastSemgrep || r.DastTargetURL != nil) {
-		warn(WarnDockerHubAnonymous, "DockerHubCredentials is not set: the Semgrep and ZAP images are pulled from Docker Hub anonymously, which allows about 10 pulls an hour per IP address that CodeBuild builds share; set it to pull them once through an ECR pull-through cache")
+	if r.DockerHubCredentials == nil && r.SastTool == SastSemgrep {
+		warn(WarnDockerHubAnonymous, "DockerHubCredentials is not set: the Semgrep image is pulled from Docker Hub anonymously, which allows about 10 pulls an hour per IP address that CodeBuild builds share; set it to pull the image once through an ECR pull-through cache, or use SastTool opengrep (the default), which needs no image")
 	}
 	if !r.governance.hub {
 		warn(WarnSecurityHub, "Governance.SecurityHub is off: Security Hub must already be enabled in this account and region, or every scan's ingestion fails (aws securityhub describe-hub)")

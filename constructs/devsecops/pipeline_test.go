@@ -25,6 +25,7 @@ import (
 var (
 	app                          awscdk.App
 	defaultsStack, gov, gitStack awscdk.Stack
+	semgrepStack                 awscdk.Stack
 	defaultsPipe, govPipe        *devsecops.Pipeline
 	gitPipe                      *devsecops.Pipeline
 )
@@ -61,8 +62,14 @@ func TestMain(m *testing.M) {
 		NotificationEmails:        []string{"security@example.com"},
 		Governance:                &devsecops.GovernanceProps{ConfigRules: jsii.Bool(true), ConfigRecorder: jsii.Bool(true), SecurityHub: jsii.Bool(true)},
 		IngestReservedConcurrency: jsii.Number(devsecops.IngestConcurrency),
-		DockerHubCredentials: awssecretsmanager.Secret_FromSecretCompleteArn(gov, jsii.String("DockerHub"),
-			jsii.String("arn:aws-us-gov:secretsmanager:us-gov-west-1:123456789012:secret:ecr-pullthroughcache/docker-hub-MnOpQr")),
+	})
+
+	// Semgrep from its Docker Hub image, through the pull-through cache.
+	semgrepStack = awscdk.NewStack(app, jsii.String("Semgrep"), &awscdk.StackProps{Env: &awscdk.Environment{Account: jsii.String("123456789012"), Region: jsii.String("eu-west-1")}})
+	devsecops.NewPipeline(semgrepStack, "Pipeline", &devsecops.PipelineProps{
+		SastTool: devsecops.SastSemgrep,
+		DockerHubCredentials: awssecretsmanager.Secret_FromSecretCompleteArn(semgrepStack, jsii.String("DockerHub"),
+			jsii.String("arn:aws:secretsmanager:eu-west-1:123456789012:secret:ecr-pullthroughcache/docker-hub-MnOpQr")),
 	})
 
 	// A GitHub repository through CodeConnections, the other tools, no image, no governance.
@@ -139,6 +146,7 @@ var stacks = []struct {
 	{"defaults", func() awscdk.Stack { return defaultsStack }},
 	{"every option in GovCloud", func() awscdk.Stack { return gov }},
 	{"CodeConnections source", func() awscdk.Stack { return gitStack }},
+	{"Semgrep through the pull-through cache", func() awscdk.Stack { return semgrepStack }},
 }
 
 func TestNagClean(t *testing.T) {
@@ -520,12 +528,13 @@ func TestBuildspecsPinAndVerifyEveryTool(t *testing.T) {
 	}{
 		{"gitleaks", func() awscdk.Stack { return defaultsStack }, "Secrets scan", []devsecops.Release{devsecops.Gitleaks}, nil, []string{"ingest gitleaks gitleaks.json"}},
 		{"grype", func() awscdk.Stack { return defaultsStack }, "Software composition analysis", []devsecops.Release{devsecops.Grype}, nil, []string{"ingest grype grype.json"}},
-		{"semgrep", func() awscdk.Stack { return defaultsStack }, "Static analysis", nil, []devsecops.ContainerImage{devsecops.Semgrep}, []string{"ingest semgrep semgrep.json"}},
+		{"opengrep", func() awscdk.Stack { return defaultsStack }, "Static analysis", []devsecops.Release{devsecops.Opengrep}, nil, []string{"ingest opengrep opengrep.json", `opengrep scan --config "$SEMGREP_CONFIG" --json`}},
+		{"semgrep", func() awscdk.Stack { return semgrepStack }, "Static analysis", nil, []devsecops.ContainerImage{devsecops.Semgrep}, []string{"ingest semgrep semgrep.json"}},
 		{"image with grype and ECR", func() awscdk.Stack { return defaultsStack }, "Container image build, scan", []devsecops.Release{devsecops.Grype}, nil, []string{"ingest grype image-scan.json", "ingest ecr ecr-scan.json"}},
 		{"dependency-check", func() awscdk.Stack { return gov }, "Software composition analysis", []devsecops.Release{devsecops.DependencyCheck}, nil, []string{"ingest dependency-check dependency-check/dependency-check-report.json"}},
 		{"sonarqube", func() awscdk.Stack { return gov }, "Static analysis", []devsecops.Release{devsecops.SonarScanner}, nil, []string{"ingest sonarqube sonarqube.json", "-Dsonar.qualitygate.wait=true"}},
 		{"image with trivy", func() awscdk.Stack { return gov }, "Container image build, scan", []devsecops.Release{devsecops.Trivy}, nil, []string{"ingest trivy image-scan.json", "ingest ecr ecr-scan.json"}},
-		{"zap full scan", func() awscdk.Stack { return gov }, "Dynamic scan", nil, []devsecops.ContainerImage{devsecops.ZAP}, []string{"zap-full-scan.py -t \"$DAST_TARGET_URL\" -J zap.json", "ingest zap zap/zap.json"}},
+		{"zap full scan", func() awscdk.Stack { return gov }, "Dynamic scan", []devsecops.Release{devsecops.ZAP}, nil, []string{`zap.sh -cmd -silent -autorun "$PWD/zap/plan.yaml"`, "  - type: activeScan", "template: traditional-json", "ingest zap zap/zap.json"}},
 		{"git-secrets", func() awscdk.Stack { return gitStack }, "Secrets scan", []devsecops.Release{devsecops.GitSecrets}, nil, []string{"{ grep -E '^[^:]+:[0-9]+:' git-secrets.txt || true; } | cut", "ingest sarif git-secrets.sarif"}},
 		{"trivy fs", func() awscdk.Stack { return gitStack }, "Software composition analysis", []devsecops.Release{devsecops.Trivy}, nil, []string{"ingest trivy trivy.json"}},
 		{"phpstan", func() awscdk.Stack { return gitStack }, "Static analysis", []devsecops.Release{devsecops.PHPStan}, nil, []string{"ingest phpstan phpstan.json"}},

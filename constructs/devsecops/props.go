@@ -40,7 +40,11 @@ type SastTool string
 
 // SAST scanners.
 const (
-	// SastSemgrep runs Semgrep with SemgrepConfig (default).
+	// SastOpengrep runs Opengrep, the community fork of Semgrep CE, with SemgrepConfig
+	// (default). It is one checksummed binary: no container image, no Docker Hub.
+	SastOpengrep SastTool = "opengrep"
+	// SastSemgrep runs Semgrep with SemgrepConfig from its official image, which is on Docker
+	// Hub only: set DockerHubCredentials to pull it through an ECR pull-through cache.
 	SastSemgrep SastTool = "semgrep"
 	// SastSonarQube runs the SonarScanner against a SonarQube server, waits for the quality
 	// gate and ingests the open issues. Requires SonarQube.
@@ -199,10 +203,10 @@ type PipelineProps struct {
 	// NvdApiKeySecret holds an NVD API key (the whole secret string). Required with
 	// ScaDependencyCheck, which cannot download the NVD without one; conflicts with the others.
 	NvdApiKeySecret awssecretsmanager.ISecret
-	// SastTool default SastSemgrep.
+	// SastTool default SastOpengrep.
 	SastTool SastTool
-	// SemgrepConfig is the --config of Semgrep: a registry ruleset or a path in the repository.
-	// Default "p/default".
+	// SemgrepConfig is the --config of Opengrep or Semgrep: a registry ruleset or a path in the
+	// repository. Default "p/default".
 	SemgrepConfig *string
 	// SonarQube is required with SastSonarQube and conflicts with the other SAST tools.
 	SonarQube *SonarQubeProps
@@ -235,10 +239,11 @@ type PipelineProps struct {
 	// DockerHubCredentials is a Secrets Manager secret of this account and region whose name
 	// starts with "ecr-pullthroughcache/", holding {"username", "accessToken"} of a Docker Hub
 	// account. With it the construct creates an ECR pull-through cache rule for Docker Hub and
-	// the Semgrep and ZAP stages pull their pinned images through it: Docker Hub is asked once
-	// per image, and builds pull from this account's ECR. Default: none, and the images are
-	// pulled from Docker Hub anonymously, which Docker Hub limits to about 10 pulls an hour per
-	// IP address (CodeBuild builds share addresses); synth warns.
+	// the SastSemgrep stage pulls its pinned image through it: Docker Hub is asked once per
+	// image, and builds pull from this account's ECR. Only SastSemgrep needs Docker Hub; every
+	// other tool, ZAP included, is a checksummed download. Default: none, and a SastSemgrep
+	// image is pulled from Docker Hub anonymously, which Docker Hub limits to about 10 pulls an
+	// hour per IP address (CodeBuild builds share addresses); synth warns.
 	DockerHubCredentials awssecretsmanager.ISecret
 
 	// IngestReservedConcurrency reserves concurrency for the ingestion function, as the seed

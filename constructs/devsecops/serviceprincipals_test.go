@@ -131,6 +131,14 @@ func TestServicePrincipals(t *testing.T) {
 	})
 }
 
+// anonymousSemgrep is a stack that runs Semgrep's Docker Hub image without DockerHubCredentials.
+func anonymousSemgrep() awscdk.Stack {
+	app := awscdk.NewApp(&awscdk.AppProps{Context: &map[string]any{"aws:cdk:bundling-stacks": []any{}}})
+	stack := awscdk.NewStack(app, jsii.String("AnonymousSemgrep"), nil)
+	devsecops.NewPipeline(stack, "Pipeline", &devsecops.PipelineProps{SastTool: devsecops.SastSemgrep})
+	return stack
+}
+
 // TestOptInWarnings checks that synth prints one warning for each seed feature the props
 // leave off, and none for the features a stack turns on.
 func TestOptInWarnings(t *testing.T) {
@@ -140,8 +148,11 @@ func TestOptInWarnings(t *testing.T) {
 		stack awscdk.Stack
 		want  []string
 	}{
-		{"defaults: every opt-in left off", defaultsStack, all},
+		// The default SAST tool (Opengrep) and ZAP are checksummed downloads: no Docker Hub.
+		{"defaults: every opt-in left off", defaultsStack, []string{devsecops.WarnConfigRules, devsecops.WarnReservedConcurrency, devsecops.WarnSecurityHub}},
 		{"GovCloud: every opt-in on", gov, nil},
+		{"Semgrep through the pull-through cache", semgrepStack, []string{devsecops.WarnConfigRules, devsecops.WarnReservedConcurrency, devsecops.WarnSecurityHub}},
+		{"Semgrep from anonymous Docker Hub", anonymousSemgrep(), all},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -179,8 +190,8 @@ func TestRepositoryIsRetained(t *testing.T) {
 // and what the image-running projects need for a first pull through it
 // (https://docs.aws.amazon.com/AmazonECR/latest/userguide/pull-through-cache-iam.html).
 func TestScannerImagesThroughThePullThroughCache(t *testing.T) {
-	// GIVEN the GovCloud stack, with DockerHubCredentials, and the default stack without
-	tp, def := template(t, gov), template(t, defaultsStack)
+	// GIVEN the Semgrep stack, with DockerHubCredentials, and the default stack without
+	tp, def := template(t, semgrepStack), template(t, defaultsStack)
 	// WHEN the cache rules are read
 	rules := tp.ofType("AWS::ECR::PullThroughCacheRule")
 	// THEN there is one rule for Docker Hub with the secret
@@ -196,7 +207,7 @@ func TestScannerImagesThroughThePullThroughCache(t *testing.T) {
 	if n := len(def.ofType("AWS::ECR::PullThroughCacheRule")); n != 0 {
 		t.Errorf("the default stack has %d cache rules", n)
 	}
-	// AND the DAST project (ZAP) pulls through it, with the first-pull actions on the prefix
+	// AND the SAST project (Semgrep) pulls through it, with the first-pull actions on the prefix
 	specs := buildspecs(t, tp)
 	for name, spec := range specs {
 		if strings.Contains(spec, "docker pull") && !strings.Contains(spec, `"${SCANNER_REGISTRY:-}`) {
@@ -228,6 +239,7 @@ func TestSeveralEnvironmentsInOneAccount(t *testing.T) {
 		stack := awscdk.NewStack(envApp, jsii.String(stackName), &awscdk.StackProps{Env: env})
 		devsecops.NewPipeline(stack, "Pipeline", &devsecops.PipelineProps{
 			DastTargetURL: jsii.String("https://staging.example.com"),
+			SastTool:      devsecops.SastSemgrep,
 			DockerHubCredentials: awssecretsmanager.Secret_FromSecretCompleteArn(stack, jsii.String("DockerHub"),
 				jsii.String("arn:aws:secretsmanager:eu-west-1:123456789012:secret:ecr-pullthroughcache/docker-hub-MnOpQr")),
 		})

@@ -14,7 +14,7 @@ package devsecops
 // cosign signature), for example:
 //
 //	curl -fsSL https://github.com/aquasecurity/trivy/releases/download/v0.69.3/trivy_0.69.3_checksums.txt | grep Linux-64bit.tar.gz
-//	docker buildx imagetools inspect zaproxy/zap-stable:2.16.1   # compare the index digest
+//	docker buildx imagetools inspect semgrep/semgrep:1.177.0   # compare the index digest
 //
 // A wrong constant cannot run a tampered binary: it only makes the build fail at the check.
 //
@@ -126,8 +126,10 @@ var (
 		ChecksumSource: "two independent public pins of sonar-scanner-cli-8.1.0.6389-linux-x64.zip agree; not verified here",
 	}
 
-	// Semgrep runs from the official image: Semgrep has no standalone binary, and a pip install
-	// would pull unpinned dependencies.
+	// Semgrep (SastSemgrep, opt-in) runs from the official image: Semgrep has no standalone
+	// binary, and a pip install would pull unpinned dependencies. The image is on Docker Hub
+	// only, so give the pipeline DockerHubCredentials to pull it through an ECR pull-through
+	// cache; anonymous pulls allow about 10 an hour per IP address, which CodeBuild builds share.
 	//
 	// Digest: unconfirmed by Semgrep; about ten unrelated public pins of semgrep/semgrep:1.177.0
 	// agree, one saying it read the index digest with `docker buildx imagetools inspect`.
@@ -136,21 +138,39 @@ var (
 		Reference:      "semgrep/semgrep:1.177.0@sha256:acaac22ffc7b7cc5926de0751b223bce0b2491c33d18422fa72f632c78d81198",
 		ChecksumSource: "two independent public pins of semgrep/semgrep:1.177.0 agree; not verified here",
 	}
-	// ZAP is ZAP by Checkmarx (the OWASP ZAP project), stable image.
+	// Opengrep is the default static analyser: the community fork of Semgrep CE (LGPL-2.1),
+	// with the same rule syntax, the same --config values (registry rulesets such as
+	// p/default, or a path in the repository) and the same JSON report. Unlike Semgrep it ships
+	// one self-contained binary per platform, so the build downloads it over HTTPS and checks it
+	// like every other release, instead of pulling a container image from Docker Hub.
 	//
-	// Digest: unconfirmed by the ZAP project; about ten unrelated public pins agree, for
-	// zaproxy/zap-stable:2.16.1 and for the same image as ghcr.io/zaproxy/zaproxy:2.16.1.
-	ZAP = ContainerImage{
-		Tool: "zap", Version: "2.16.1",
-		Reference:      "zaproxy/zap-stable:2.16.1@sha256:7840969c7c9fead565bf9734b12f49f6886db90b1d35b1f74d79710bbd081dab",
-		ChecksumSource: "public pins of zaproxy/zap-stable:2.16.1 (one project, three files); not verified here",
+	// Checksum: unconfirmed by the Opengrep project here (its releases carry cosign signatures,
+	// which this machine cannot fetch); two unrelated public pins of this asset agree.
+	Opengrep = Release{
+		Tool: "opengrep", Version: "1.29.0",
+		URL:            "https://github.com/opengrep/opengrep/releases/download/v1.29.0/opengrep_manylinux_x86",
+		SHA256:         "3365ef49d04893e01338d85d9bbd49b2bd5261ad4c9c0df0a6a0f8d44232ae13",
+		ChecksumSource: "two independent public pins of opengrep_manylinux_x86 v1.29.0 agree; not verified here",
+	}
+	// ZAP is ZAP by Checkmarx (the OWASP ZAP project), run from its Linux package on the
+	// CodeBuild image's Java (Corretto 21; ZAP needs Java 17 or later), not from its Docker Hub
+	// image.
+	//
+	// Checksum confirmed by the ZAP project itself: ZapVersions.xml in zaproxy/zap-admin (the
+	// file ZAP's own check-for-updates reads; commit 2c761c9, 2026-08-21) lists this URL with
+	// "SHA-256:efe799aa…" and size 243895361 for the 2.17.0 Linux package.
+	ZAP = Release{
+		Tool: "zap", Version: "2.17.0",
+		URL:            "https://github.com/zaproxy/zaproxy/releases/download/v2.17.0/ZAP_2.17.0_Linux.tar.gz",
+		SHA256:         "efe799aaa3627db683b43f00c9c210aea0b75c00cc8f0a0f0434d12bb3ddde5a",
+		ChecksumSource: "ZapVersions.xml of the ZAP project (zaproxy/zap-admin), linux entry of release 2.17.0",
 	}
 )
 
 // Releases lists every pinned download, for tests and documentation.
 func Releases() []Release {
-	return []Release{Gitleaks, GitSecrets, DependencyCheck, Trivy, Grype, PHPStan, SonarScanner}
+	return []Release{Gitleaks, GitSecrets, DependencyCheck, Trivy, Grype, PHPStan, SonarScanner, Opengrep, ZAP}
 }
 
-// ContainerImages lists every pinned image.
-func ContainerImages() []ContainerImage { return []ContainerImage{Semgrep, ZAP} }
+// ContainerImages lists every pinned image. Only SastSemgrep, which is opt-in, runs one.
+func ContainerImages() []ContainerImage { return []ContainerImage{Semgrep} }

@@ -117,9 +117,8 @@ var SeverityTables = map[string]map[string]Label{
 	reports.Grype: {"critical": Critical, "high": High, "medium": Medium, "low": Low,
 		"negligible": Informational, "unknown": Informational},
 	reports.Gitleaks: {"secret": High},
-	reports.Semgrep: {"error": High, "warning": Medium, "info": Low,
-		"critical": Critical, "high": High, "medium": Medium, "low": Low,
-		"inventory": Informational, "experiment": Informational},
+	reports.Semgrep:  semgrepSeverities,
+	reports.Opengrep: semgrepSeverities,
 	reports.SonarQube: {"impact:blocker": Critical, "impact:high": High, "impact:medium": Medium,
 		"impact:low": Low, "impact:info": Informational,
 		"blocker": Critical, "critical": High, "major": Medium, "minor": Low, "info": Informational},
@@ -171,3 +170,8 @@ func scoreBand(score float64) Label {
 }
 
 func formatScore(f float64) string { return strconv.FormatFloat(f, 'f', -1, 64) }
+
+// semgrepSeverities maps extra.severity of Semgrep's JSON format, which Opengrep writes too.
+var semgrepSeverities = map[string]Label{"error": High, "warning": Medium, "info": Low,
+	"critical": Critical, "high": High, "medium": Medium, "low": Low,
+	"inventory": Informational, "experiment": Informational}

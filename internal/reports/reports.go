@@ -32,6 +32,7 @@ const (
 	Grype           = "grype"
 	Gitleaks        = "gitleaks"
 	Semgrep         = "semgrep"
+	Opengrep        = "opengrep"
 	SonarQube       = "sonarqube"
 	PHPStan         = "phpstan"
 	Snyk            = "snyk"
@@ -151,6 +152,7 @@ var parsers = map[string]Parser{
 	Grype:           ParseGrype,
 	Gitleaks:        ParseGitleaks,
 	Semgrep:         ParseSemgrep,
+	Opengrep:        ParseOpengrep,
 	SonarQube:       ParseSonarQube,
 	PHPStan:         ParsePHPStan,
 	Snyk:            ParseSnyk,
@@ -243,6 +245,7 @@ var describe = map[string]string{
 	Grype:           "a Grype JSON report (an object with matches and descriptor)",
 	Gitleaks:        "a gitleaks JSON report (an array of findings with RuleID)",
 	Semgrep:         "a Semgrep JSON report (an object with results and errors)",
+	Opengrep:        "an Opengrep JSON report (Semgrep's format: an object with results and errors)",
 	SonarQube:       "a SonarQube /api/issues/search response (an object with issues and paging)",
 	PHPStan:         "a PHPStan JSON report (an object with totals and files)",
 	Snyk:            "a Snyk JSON report (an object with ok and vulnerabilities, or an array of them)",

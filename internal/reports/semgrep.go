@@ -79,9 +79,9 @@ type semgrepError struct {
 // no results then, and a gate that read only results would pass an unscanned repository.
 // Warnings ("warn": a file that did not parse, a rule that timed out on one file) are gaps in
 // the coverage of single files and do not fail the report.
-func semgrepFatal(data, raw json.RawMessage) error {
+func semgrepFatal(tool string, data, raw json.RawMessage) error {
 	var errs []semgrepError
-	if err := decodeAt(Semgrep, data, raw, "errors", &errs); err != nil {
+	if err := decodeAt(tool, data, raw, "errors", &errs); err != nil {
 		return err
 	}
 	for i, e := range errs {
@@ -103,7 +103,7 @@ func semgrepFatal(data, raw json.RawMessage) error {
 		if len(msg) > 300 {
 			msg = msg[:300] + "..."
 		}
-		return invalid(Semgrep, "errors."+strconv.Itoa(i), fmt.Sprintf("the scan failed (code %d, %s): %s; a run whose rules did not load scanned nothing and cannot pass", e.Code, name, msg))
+		return invalid(tool, "errors."+strconv.Itoa(i), fmt.Sprintf("the scan failed (code %d, %s): %s; a run whose rules did not load scanned nothing and cannot pass", e.Code, name, msg))
 	}
 	return nil
 }
@@ -112,27 +112,37 @@ func semgrepFatal(data, raw json.RawMessage) error {
 // "error": rules that did not load) is an error, not an empty report. One finding per result that is not ignored (nosemgrep).
 // Severity is extra.severity (ERROR, WARNING, INFO, and the newer CRITICAL, HIGH, MEDIUM, LOW).
 // Location is the file and start line.
-func ParseSemgrep(data []byte) (*Report, error) {
+func ParseSemgrep(data []byte) (*Report, error) { return parseSemgrepFamily(Semgrep, "Semgrep", data) }
+
+// ParseOpengrep reads an Opengrep JSON report. Opengrep, the community fork of Semgrep CE,
+// writes Semgrep's format (https://github.com/opengrep/opengrep), so the rules of ParseSemgrep
+// apply; the findings name Opengrep as their scanner.
+func ParseOpengrep(data []byte) (*Report, error) {
+	return parseSemgrepFamily(Opengrep, "Opengrep", data)
+}
+
+// parseSemgrepFamily reads a report in Semgrep's JSON format written by tool.
+func parseSemgrepFamily(tool, scanner string, data []byte) (*Report, error) {
 	var r semgrepReport
-	if err := decode(Semgrep, data, &r); err != nil {
+	if err := decode(tool, data, &r); err != nil {
 		return nil, err
 	}
 	if r.Results == nil {
-		return nil, missing(Semgrep, "results")
+		return nil, missing(tool, "results")
 	}
 	if r.Errors == nil {
-		return nil, missing(Semgrep, "errors")
+		return nil, missing(tool, "errors")
 	}
-	if err := semgrepFatal(data, r.Errors); err != nil {
+	if err := semgrepFatal(tool, data, r.Errors); err != nil {
 		return nil, err
 	}
-	rep := &Report{Tool: Semgrep, Scanners: scanners("Semgrep")}
+	rep := &Report{Tool: tool, Scanners: scanners(scanner)}
 	for i, res := range *r.Results {
 		if res.Extra.IsIgnored {
 			continue
 		}
 		if res.CheckID == "" {
-			return nil, missing(Semgrep, "results."+strconv.Itoa(i)+".check_id")
+			return nil, missing(tool, "results."+strconv.Itoa(i)+".check_id")
 		}
 		file := RelPath(res.Path)
 		short := res.CheckID
@@ -140,7 +150,7 @@ func ParseSemgrep(data []byte) (*Report, error) {
 			short = short[j+1:]
 		}
 		f := Finding{
-			Scanner:     "Semgrep",
+			Scanner:     scanner,
 			Category:    Code,
 			RuleID:      res.CheckID,
 			Location:    lineLoc(file, res.Start.Line),
