@@ -7,6 +7,7 @@ import (
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscertificatemanager"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awssecretsmanager"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssnssubscriptions"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
@@ -52,6 +53,12 @@ type MtlsConfig struct {
 	AlarmEmail string `json:"alarmEmail,omitempty"`
 	// NatGateways of the VPC (image pulls from public registries). Default 1.
 	NatGateways int `json:"natGateways,omitempty"`
+	// DockerHubCredentialsSecretArn is the complete ARN of a secret named
+	// "ecr-pullthroughcache/..." holding a Docker Hub username and access
+	// token: the Envoy and application images are then pulled through an ECR
+	// pull-through cache the stack creates. Default: anonymous Docker Hub
+	// pulls through the NAT gateway (rate-limited; synth warns).
+	DockerHubCredentialsSecretArn string `json:"dockerHubCredentialsSecretArn,omitempty"`
 }
 
 // MtlsBackendConfig is one entry of MtlsConfig.AdditionalBackends.
@@ -153,6 +160,9 @@ func (c *MtlsConfig) validate(key string) error {
 	}
 	if c.NatGateways < 0 || c.NatGateways > 3 {
 		return errorf(key+".natGateways", "expected a whole number from 1 to 3, got %d", c.NatGateways)
+	}
+	if v := c.DockerHubCredentialsSecretArn; v != "" && (!secretArnRe.MatchString(v) || !strings.Contains(v, ":secret:ecr-pullthroughcache/")) {
+		return errorf(key+".dockerHubCredentialsSecretArn", "expected the complete ARN of a Secrets Manager secret whose name starts with ecr-pullthroughcache/, got %q", v)
 	}
 	if c.PublicCertificateArn != "" && !acmArnRe.MatchString(c.PublicCertificateArn) {
 		return errorf(key+".publicCertificateArn", "expected an ACM certificate ARN, got %q", c.PublicCertificateArn)
@@ -261,6 +271,9 @@ func NewMtlsStack(scope constructs.Construct, id string, props *SystemProps) aws
 	}
 	if cfg.PublicCertificateArn != "" {
 		mtlsProps.PublicCertificate = awscertificatemanager.Certificate_FromCertificateArn(stack, jsii.String("PublicCertificate"), jsii.String(cfg.PublicCertificateArn))
+	}
+	if cfg.DockerHubCredentialsSecretArn != "" {
+		mtlsProps.DockerHubCredentials = awssecretsmanager.Secret_FromSecretCompleteArn(stack, jsii.String("DockerHubCredentials"), jsii.String(cfg.DockerHubCredentialsSecretArn))
 	}
 	system := mtls.NewMutualTls(stack, "Mtls", mtlsProps)
 	if cfg.AlarmEmail != "" {

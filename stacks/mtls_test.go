@@ -59,6 +59,7 @@ func TestMtlsStack(t *testing.T) {
 		PublicCertificateArn:           "arn:aws-us-gov:acm:us-gov-west-1:123456789012:certificate/abcd-1234",
 		LoadBalancerDeletionProtection: &off,
 		AlarmEmail:                     "pki-team@example.com",
+		DockerHubCredentialsSecretArn:  "arn:aws-us-gov:secretsmanager:us-gov-west-1:123456789012:secret:ecr-pullthroughcache/docker-hub-AbCdEf",
 	}))
 	// AND a third environment with a third endpoint in its own domain and flat hierarchies
 	three := stacks.NewMtlsStack(app, "Three-Mtls", mtlsProps("three", "", "", &stacks.MtlsConfig{
@@ -78,6 +79,11 @@ func TestMtlsStack(t *testing.T) {
 			"ContainerDefinitions": assertions.Match_ArrayWith(&[]any{assertions.Match_ObjectLike(&map[string]any{"Image": mtls.DefaultEnvoyImage})}),
 		})
 		sandboxTpl.ResourceCountIs(jsii.String("AWS::AppMesh::Mesh"), jsii.Number(0))
+		// AND from Docker Hub, with one line saying so (no pull-through cache in the sandbox)
+		sandboxTpl.ResourceCountIs(jsii.String("AWS::ECR::PullThroughCacheRule"), jsii.Number(0))
+		if w := *assertions.Annotations_FromStack(sandbox).FindWarning(jsii.String("*"), assertions.Match_StringLikeRegexp(jsii.String(".*"+mtls.DockerHubWarningId+".*"))); len(w) != 1 {
+			t.Errorf("%d Docker Hub warnings, want 1", len(w))
+		}
 		if warnings := *assertions.Annotations_FromStack(sandbox).FindWarning(jsii.String("*"), assertions.Match_StringLikeRegexp(jsii.String("App Mesh"))); len(warnings) != 0 {
 			t.Errorf("sandbox warns about App Mesh: %v", warnings)
 		}
@@ -109,6 +115,11 @@ func TestMtlsStack(t *testing.T) {
 	t.Run("prod follows its section on the App Mesh plane", func(t *testing.T) {
 		// THEN App Mesh is there with its end-of-support warning
 		prodTpl.ResourceCountIs(jsii.String("AWS::AppMesh::VirtualGateway"), jsii.Number(1))
+		// AND the Envoy init image comes through the pull-through cache of the given secret
+		prodTpl.HasResourceProperties(jsii.String("AWS::ECR::PullThroughCacheRule"), &map[string]any{
+			"UpstreamRegistryUrl": "registry-1.docker.io",
+			"CredentialArn":       "arn:aws-us-gov:secretsmanager:us-gov-west-1:123456789012:secret:ecr-pullthroughcache/docker-hub-AbCdEf",
+		})
 		assertions.Annotations_FromStack(prod).HasWarning(jsii.String("/Prod-Mtls/Mtls"),
 			assertions.Match_StringLikeRegexp(jsii.String("AWS App Mesh reached end of support on 2026-09-30")))
 		// AND the section's names, algorithms, validity, revocation and counts are applied
@@ -191,6 +202,7 @@ func TestMtlsConfigErrors(t *testing.T) {
 		{`{"renewBeforeDays": 400}`, `environments.prod.mtls.renewBeforeDays: expected a whole number from 1 to 365`},
 		{`{"publicCertificateArn": "my-cert"}`, `environments.prod.mtls.publicCertificateArn: expected an ACM certificate ARN`},
 		{`{"alarmEmail": "nobody"}`, `environments.prod.mtls.alarmEmail: expected an e-mail address`},
+		{`{"dockerHubCredentialsSecretArn": "arn:aws:secretsmanager:eu-west-1:123456789012:secret:docker-hub-AbCdEf"}`, `environments.prod.mtls.dockerHubCredentialsSecretArn: expected the complete ARN of a Secrets Manager secret whose name starts with ecr-pullthroughcache/`},
 		{`{"ca": {"keyAlgorithm": "RSA_1024"}}`, `environments.prod.mtls.ca.keyAlgorithm: expected RSA_2048`},
 		{`{"ca": {"revocation": "always"}}`, `environments.prod.mtls.ca.revocation: expected none, crl or ocsp`},
 		{`{"ca": {"flat": false, "rootValidityDays": 365, "subordinateValidityDays": 365}}`, `environments.prod.mtls.ca.subordinateValidityDays: expected fewer days than rootValidityDays (365)`},

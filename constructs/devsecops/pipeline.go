@@ -25,6 +25,7 @@ import (
 
 	"github.com/securestacks/securestacks/constructs/gofunction"
 	"github.com/securestacks/securestacks/constructs/internal/defaults"
+	"github.com/securestacks/securestacks/constructs/internal/pullthrough"
 	"github.com/securestacks/securestacks/internal/nag"
 )
 
@@ -87,6 +88,7 @@ type Pipeline struct {
 	PullThroughCache awsecr.CfnPullThroughCacheRule
 
 	props            resolved
+	cache            *pullthrough.Cache
 	source           awscodepipeline.Artifact
 	imageDefinitions awscodepipeline.Artifact
 	commit           *string
@@ -247,7 +249,7 @@ func resolve(props *PipelineProps) resolved {
 	if r.ProductionDeploy == nil && len(r.ApproverEmails) > 0 {
 		fail("ApproverEmails are used only with ProductionDeploy")
 	}
-	if sec := r.DockerHubCredentials; sec != nil && !*awscdk.Token_IsUnresolved(sec.SecretArn()) && !strings.Contains(*sec.SecretArn(), ":secret:ecr-pullthroughcache/") {
+	if sec := r.DockerHubCredentials; sec != nil && !pullthrough.ValidSecretArn(sec.SecretArn()) {
 		fail("DockerHubCredentials %s: expected a secret whose name starts with ecr-pullthroughcache/, as ECR pull-through cache requires", *sec.SecretArn())
 	}
 	if r.DockerHubCredentials != nil && r.SastTool != SastSemgrep {
@@ -406,22 +408,8 @@ func (p *Pipeline) suppressProjectRole(proj awscodebuild.PipelineProject) {
 	)
 }
 
-// arnPrefix is "arn:<partition>:<service>:<region>:<account>" as cdk-nag prints it: literal
-// region and account when the stack has them, references otherwise.
 func (p *Pipeline) arnPrefix(service string) string {
-	stack := awscdk.Stack_Of(p)
-	partition, region, account := "<AWS::Partition>", "<AWS::Region>", "<AWS::AccountId>"
-	// CDK writes the partition literally once it knows the region.
-	if !*awscdk.Token_IsUnresolved(stack.Partition()) {
-		partition = *stack.Partition()
-	}
-	if !*awscdk.Token_IsUnresolved(stack.Region()) {
-		region = *stack.Region()
-	}
-	if !*awscdk.Token_IsUnresolved(stack.Account()) {
-		account = *stack.Account()
-	}
-	return "arn:" + partition + ":" + service + ":" + region + ":" + account
+	return nag.ArnPrefix(awscdk.Stack_Of(p), service)
 }
 
 // logicalID is the template logical id of c's CloudFormation resource, as cdk-nag writes it
@@ -637,56 +625,35 @@ func (p *Pipeline) warnOptIns() {
 }
 
 // DockerHubUpstream is the upstream registry URL of Docker Hub for ECR pull-through cache.
-const DockerHubUpstream = "registry-1.docker.io"
-
-// pullThroughCachePrefix is the ECR repository prefix of the construct's cache rule: 2 to 30
-// characters, unique per construct path (and so per environment) in one registry.
-func (p *Pipeline) pullThroughCachePrefix() string {
-	return "dockerhub-" + (*p.Node().Addr())[:12]
-}
+const DockerHubUpstream = pullthrough.DockerHubUpstream
 
 // scannerImageEnv is the environment of a project that runs a scanner image: SCANNER_REGISTRY,
-// the cache's repository prefix, with DockerHubCredentials; nothing (Docker Hub) without.
-// It creates the cache rule on first use.
+// the cache's registry and repository prefix, with DockerHubCredentials; nothing (Docker Hub)
+// without. It creates the cache rule on first use.
 func (p *Pipeline) scannerImageEnv() map[string]*awscodebuild.BuildEnvironmentVariable {
 	env := map[string]*awscodebuild.BuildEnvironmentVariable{}
 	secret := p.props.DockerHubCredentials
 	if secret == nil {
 		return env
 	}
-	if p.PullThroughCache == nil {
-		p.PullThroughCache = awsecr.NewCfnPullThroughCacheRule(p, jsii.String("DockerHubCache"), &awsecr.CfnPullThroughCacheRuleProps{
-			EcrRepositoryPrefix: jsii.String(p.pullThroughCachePrefix()),
-			UpstreamRegistry:    jsii.String("docker-hub"),
-			UpstreamRegistryUrl: jsii.String(DockerHubUpstream),
-			CredentialArn:       secret.SecretArn(),
-		})
+	if p.cache == nil {
+		p.cache = pullthrough.New(p, "DockerHubCache", secret)
+		p.PullThroughCache = p.cache.Rule
 	}
-	stack := awscdk.Stack_Of(p)
-	env[envScannerRegistry] = plainVar(jsii.String(*stack.Account() + ".dkr.ecr." + *stack.Region() + "." + *stack.UrlSuffix() + "/" + p.pullThroughCachePrefix() + "/"))
+	env[envScannerRegistry] = plainVar(jsii.String(p.cache.Registry()))
 	return env
 }
 
 // grantScannerImages lets proj pull the scanner images through the cache, including the first
-// pull, which creates the cached repository and imports the image (ECR User Guide, "IAM
-// permissions required to sync an upstream registry with an Amazon ECR private registry").
+// pull, which creates the cached repository and imports the image.
 func (p *Pipeline) grantScannerImages(proj awscodebuild.PipelineProject) {
-	if p.PullThroughCache == nil {
+	if p.cache == nil {
 		return
 	}
-	stack := awscdk.Stack_Of(p)
-	cached := stack.FormatArn(&awscdk.ArnComponents{Service: jsii.String("ecr"), Resource: jsii.String("repository"), ResourceName: jsii.String(p.pullThroughCachePrefix() + "/*")})
-	proj.AddToRolePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-		Sid:       jsii.String("PullScannerImagesThroughTheCache"),
-		Actions:   jsii.Strings("ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer", "ecr:BatchImportUpstreamImage", "ecr:CreateRepository"),
-		Resources: jsii.Strings(*cached),
-	}))
-	proj.AddToRolePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-		Sid: jsii.String("RegistryLogin"), Actions: jsii.Strings("ecr:GetAuthorizationToken"), Resources: jsii.Strings("*"),
-	}))
-	nag.SuppressTree(proj.Role(), nag.Rule{ID: "AwsSolutions-IAM5",
-		Reason:    "The pull-through cache creates one repository per scanner image under the construct's prefix (prefix/*); ecr:GetAuthorizationToken supports no resource-level permissions",
-		AppliesTo: []string{"Resource::" + p.arnPrefix("ecr") + ":repository/" + p.pullThroughCachePrefix() + "/*", "Resource::*"}})
+	for _, st := range p.cache.Statements() {
+		proj.AddToRolePolicy(st)
+	}
+	p.cache.SuppressWildcards(proj.Role())
 }
 
 func deref(s *string, d string) string {

@@ -37,7 +37,7 @@ func (t *MutualTls) newAppMeshPlane(p *MutualTlsProps) {
 	awscdk.Annotations_Of(t).AddWarningV2(jsii.String(AppMeshWarningId), jsii.String(AppMeshEndOfSupportWarning), nil)
 	initImage := p.EnvoyImage
 	if initImage == nil {
-		initImage = awsecs.ContainerImage_FromRegistry(jsii.String(DefaultEnvoyImage), nil)
+		initImage = t.defaultImage(DefaultEnvoyImage)
 	}
 	meshEnvoy := p.AppMeshEnvoyImage
 	if meshEnvoy == nil {

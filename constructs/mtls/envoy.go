@@ -46,7 +46,7 @@ const AppUser = "65534"
 func (t *MutualTls) newEnvoyPlane(p *MutualTlsProps) {
 	envoyImage := p.EnvoyImage
 	if envoyImage == nil {
-		envoyImage = awsecs.ContainerImage_FromRegistry(jsii.String(DefaultEnvoyImage), nil)
+		envoyImage = t.defaultImage(DefaultEnvoyImage)
 	}
 	upstreams := make([]Upstream, len(t.AdditionalBackends))
 	// Public: each backend hierarchy's root certificate, the gateway's
@@ -139,7 +139,7 @@ func addEnvironment(c awsecs.ContainerDefinition, env map[string]*string) {
 func (t *MutualTls) addBackendApp(p *MutualTlsProps, b *Endpoint, listenHost string) {
 	image := p.AppImage
 	if image == nil {
-		image = awsecs.ContainerImage_FromRegistry(jsii.String(DefaultAppImage), nil)
+		image = t.defaultImage(DefaultAppImage)
 	}
 	b.TaskDefinition.AddContainer(jsii.String("app"), &awsecs.ContainerDefinitionOptions{
 		Image:                  image,
@@ -179,6 +179,12 @@ func (t *MutualTls) newTaskDefinition(e *Endpoint, id string, taskRole awsiam.IR
 			statement("Logs", []string{"logs:CreateLogStream", "logs:PutLogEvents"}, []*string{e.LogGroup.LogGroupArn()}),
 		},
 	})
+	if t.cache != nil {
+		for _, st := range t.cache.Statements() {
+			policy.AddStatements(st)
+		}
+		t.cache.SuppressWildcards(policy)
+	}
 	e.TaskDefinition = awsecs.NewFargateTaskDefinition(scope, jsii.String(id), &awsecs.FargateTaskDefinitionProps{
 		Cpu:            jsii.Number(256),
 		MemoryLimitMiB: jsii.Number(TaskMemoryMiB),

@@ -20,6 +20,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatch"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatchactions"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsec2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsecr"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsecs"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awselasticloadbalancingv2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsevents"
@@ -39,6 +40,7 @@ import (
 	"github.com/securestacks/securestacks/constructs/gofunction"
 	"github.com/securestacks/securestacks/constructs/internal/customresource"
 	"github.com/securestacks/securestacks/constructs/internal/defaults"
+	"github.com/securestacks/securestacks/constructs/internal/pullthrough"
 	"github.com/securestacks/securestacks/constructs/privateca"
 	"github.com/securestacks/securestacks/internal/mtlssecret"
 	"github.com/securestacks/securestacks/internal/nag"
@@ -52,6 +54,21 @@ const (
 
 // ExportResourceType is the CloudFormation type of the export custom resource.
 const ExportResourceType = "Custom::MtlsCertificateExport"
+
+// DockerHubWarning is the synth warning for default images pulled from Docker
+// Hub without DockerHubCredentials; DockerHubWarningId identifies it.
+const (
+	DockerHubWarning   = "DockerHubCredentials is not set: the tasks pull the Envoy and application images from Docker Hub anonymously through the NAT gateway, which Docker Hub limits to about 10 pulls an hour per IP address (a crash loop or a scale-out can exhaust it); set it to pull them once through an ECR pull-through cache"
+	DockerHubWarningId = "securestacks:mtls-docker-hub-anonymous"
+)
+
+// defaultImage is ref, a Docker Hub reference, through the cache when there is one.
+func (t *MutualTls) defaultImage(ref string) awsecs.ContainerImage {
+	if t.cache != nil {
+		ref = t.cache.Registry() + ref
+	}
+	return awsecs.ContainerImage_FromRegistry(jsii.String(ref), nil)
+}
 
 // AppMeshEndOfSupportWarning is the synth warning of PlaneAppMesh.
 const AppMeshEndOfSupportWarning = "AWS App Mesh reached end of support on 2026-09-30; this plane cannot be deployed to new resources"
@@ -131,6 +148,9 @@ type MutualTls struct {
 	// SecretsKey encrypts the secrets; LogsKey the log groups.
 	SecretsKey awskms.IKey
 	LogsKey    awskms.IKey
+	// PullThroughCache is the ECR pull-through cache rule for Docker Hub,
+	// with MutualTlsProps.DockerHubCredentials; nil otherwise.
+	PullThroughCache awsecr.CfnPullThroughCacheRule
 
 	// ExportFunction and ExportProvider run the export custom resources.
 	ExportFunction *gofunction.GoFunction
@@ -161,6 +181,8 @@ type MutualTls struct {
 	GatewayRoute   awsappmesh.GatewayRoute
 
 	secretReaders map[*Endpoint]map[*string]struct{}
+	// cache is the Docker Hub pull-through cache, with DockerHubCredentials.
+	cache *pullthrough.Cache
 }
 
 // Backends returns Backend followed by AdditionalBackends.
@@ -193,6 +215,12 @@ func NewMutualTls(scope constructs.Construct, id string, props *MutualTlsProps) 
 	}
 	if plane == PlaneEnvoy && p.AppMeshEnvoyImage != nil {
 		panic("mtls: AppMeshEnvoyImage conflicts with PlaneEnvoy: expected Plane = PlaneAppMesh")
+	}
+	if sec := p.DockerHubCredentials; sec != nil && !pullthrough.ValidSecretArn(sec.SecretArn()) {
+		panic(fmt.Sprintf("mtls: DockerHubCredentials %s: expected a secret whose name starts with %s, as ECR pull-through cache requires", *sec.SecretArn(), pullthrough.SecretNamePrefix))
+	}
+	if p.DockerHubCredentials != nil && p.EnvoyImage != nil && p.AppImage != nil {
+		panic("mtls: DockerHubCredentials conflicts with giving both EnvoyImage and AppImage: the cache serves only the default Docker Hub images")
 	}
 	if plane == PlaneAppMesh && len(p.AdditionalBackends) > 0 {
 		panic("mtls: AdditionalBackends conflicts with PlaneAppMesh: the end-of-support App Mesh plane keeps the walkthrough's two endpoints; expected Plane = PlaneEnvoy")
@@ -228,6 +256,12 @@ func NewMutualTls(scope constructs.Construct, id string, props *MutualTlsProps) 
 		})
 	}
 	t.Namespace = t.namespace(p.Vpc, domain, domain)
+	if p.DockerHubCredentials != nil {
+		t.cache = pullthrough.New(t, "DockerHubCache", p.DockerHubCredentials)
+		t.PullThroughCache = t.cache.Rule
+	} else if p.EnvoyImage == nil || p.AppImage == nil {
+		awscdk.Annotations_Of(t).AddWarningV2(jsii.String(DockerHubWarningId), jsii.String(DockerHubWarning), nil)
+	}
 
 	t.Gateway = t.newEndpoint("Gateway", "Gateway", p.Gateway, DefaultGatewayName, domain, false, renewDays)
 	t.Backend = t.newEndpoint("Backend", "Backend", p.Backend, DefaultBackendName, domain, false, renewDays)

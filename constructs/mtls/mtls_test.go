@@ -11,6 +11,8 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscertificatemanager"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsec2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsecs"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awssecretsmanager"
 	"github.com/aws/jsii-runtime-go"
 	"gopkg.in/yaml.v3"
 
@@ -698,6 +700,15 @@ func TestInvalidPropsPanic(t *testing.T) {
 		{"flat CA too short-lived for the renewal window", func(s awscdk.Stack) *mtls.MutualTlsProps {
 			return &mtls.MutualTlsProps{Vpc: newVpc(s), RenewBefore: awscdk.Duration_Days(jsii.Number(100)), Gateway: &mtls.EndpointProps{CaHierarchyProps: &privateca.CaHierarchyProps{Flat: true, RootValidity: awscdk.Duration_Days(jsii.Number(550))}}}
 		}, "mtls: Gateway.CaHierarchy: the issuing CA is valid 550 days, expected at least 585"},
+		{"Docker Hub secret without the pull-through cache prefix", func(s awscdk.Stack) *mtls.MutualTlsProps {
+			return &mtls.MutualTlsProps{Vpc: newVpc(s), DockerHubCredentials: awssecretsmanager.Secret_FromSecretCompleteArn(s, jsii.String("Hub"),
+				jsii.String("arn:aws:secretsmanager:eu-west-1:123456789012:secret:docker-hub-AbCdEf"))}
+		}, "mtls: DockerHubCredentials arn:aws:secretsmanager:eu-west-1:123456789012:secret:docker-hub-AbCdEf: expected a secret whose name starts with ecr-pullthroughcache/"},
+		{"Docker Hub secret with both images given", func(s awscdk.Stack) *mtls.MutualTlsProps {
+			img := awsecs.ContainerImage_FromRegistry(jsii.String("public.ecr.aws/example/app:1"), nil)
+			return &mtls.MutualTlsProps{Vpc: newVpc(s), EnvoyImage: img, AppImage: img, DockerHubCredentials: awssecretsmanager.Secret_FromSecretCompleteArn(s, jsii.String("Hub"),
+				jsii.String("arn:aws:secretsmanager:eu-west-1:123456789012:secret:ecr-pullthroughcache/docker-hub-AbCdEf"))}
+		}, "mtls: DockerHubCredentials conflicts with giving both EnvoyImage and AppImage"},
 		{"App Mesh image on the Envoy plane", func(s awscdk.Stack) *mtls.MutualTlsProps {
 			return &mtls.MutualTlsProps{Vpc: newVpc(s), AppMeshEnvoyImage: nil, Plane: mtls.PlaneEnvoy, RenewBefore: awscdk.Duration_Days(jsii.Number(400))}
 		}, "mtls: RenewBefore"},

@@ -6,6 +6,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsec2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsecs"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awssecretsmanager"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssns"
 
 	"github.com/securestacks/securestacks/constructs/privateca"
@@ -26,15 +27,26 @@ const (
 	PlaneAppMesh Plane = "appmesh"
 )
 
-// Images, pinned by version. They are pulled by name at deploy time; nothing
-// is built during synth.
+// Images, pinned by version and by the digest of the multi-platform image
+// index (arm64 and amd64), so that a re-tagged image cannot run. They are
+// pulled at deploy time from Docker Hub, their only registry, or through an
+// ECR pull-through cache with DockerHubCredentials; nothing is built during
+// synth.
+//
+// The digests were not read from Docker Hub here (this machine reaches no
+// registry): each is the one several unrelated public projects pin for the
+// same tag. Confirm before the first deploy with
+//
+//	docker buildx imagetools inspect envoyproxy/envoy:v1.39.3
+//
+// A wrong digest cannot run another image: the task fails to start.
 const (
 	// DefaultEnvoyImage is the official Envoy image (Ubuntu-based, with sh
-	// and openssl for the start script).
-	DefaultEnvoyImage = "envoyproxy/envoy:v1.40.0"
+	// and openssl for the start script), a supported release line.
+	DefaultEnvoyImage = "envoyproxy/envoy:v1.39.3@sha256:dd85940439de19a0b6ae8419610363ea0ad351d9a994ea007161c206ec1e1865"
 	// DefaultAppImage is the sample backend application: it answers every
 	// request with BackendText.
-	DefaultAppImage = "hashicorp/http-echo:1.0.0"
+	DefaultAppImage = "hashicorp/http-echo:1.0.0@sha256:fcb75f691c8b0414d670ae570240cbf95502cc18a9ba57e982ecac589760a186"
 	// DefaultAppMeshEnvoyImage is the App Mesh Envoy of PlaneAppMesh.
 	DefaultAppMeshEnvoyImage = "public.ecr.aws/appmesh/aws-appmesh-envoy:v1.29.12.1-prod"
 )
@@ -118,8 +130,19 @@ type MutualTlsProps struct {
 
 	// EnvoyImage is the proxy image of PlaneEnvoy, and the image of the
 	// start-script init container of PlaneAppMesh. Default DefaultEnvoyImage
-	// from its registry.
+	// from Docker Hub, or through the cache of DockerHubCredentials.
 	EnvoyImage awsecs.ContainerImage
+	// DockerHubCredentials is a Secrets Manager secret of this account and
+	// region whose name starts with "ecr-pullthroughcache/", holding
+	// {"username", "accessToken"} of a Docker Hub account. With it the
+	// construct creates an ECR pull-through cache rule for Docker Hub, and
+	// the tasks pull the default Envoy and application images through it:
+	// Docker Hub is asked once per image. Default: none, and the tasks pull
+	// them from Docker Hub anonymously through the NAT gateway, which Docker
+	// Hub limits to about 10 pulls an hour per IP address; synth warns.
+	// Conflicts with giving both EnvoyImage and AppImage (nothing would use
+	// the cache).
+	DockerHubCredentials awssecretsmanager.ISecret
 	// AppImage is the backend application. It must accept the arguments
 	// -listen=127.0.0.1:AppPort and -text=BackendText (as http-echo does).
 	// Default DefaultAppImage.

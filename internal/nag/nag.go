@@ -135,3 +135,21 @@ func NISTAndHIPAA(name, reason string) []Rule {
 		{ID: "HIPAA.Security-" + name, Reason: reason},
 	}
 }
+
+// ArnPrefix is "arn:<partition>:<service>:<region>:<account>" of stack as cdk-nag prints it in
+// AppliesTo values: literal where the stack knows the value, <AWS::Partition>, <AWS::Region>
+// and <AWS::AccountId> where it does not (CDK writes the partition literally once it knows the
+// region).
+func ArnPrefix(stack awscdk.Stack, service string) string {
+	partition, region, account := "<AWS::Partition>", "<AWS::Region>", "<AWS::AccountId>"
+	if !*awscdk.Token_IsUnresolved(stack.Partition()) {
+		partition = *stack.Partition()
+	}
+	if !*awscdk.Token_IsUnresolved(stack.Region()) {
+		region = *stack.Region()
+	}
+	if !*awscdk.Token_IsUnresolved(stack.Account()) {
+		account = *stack.Account()
+	}
+	return "arn:" + partition + ":" + service + ":" + region + ":" + account
+}
