@@ -56,8 +56,15 @@ node_modules/.installed: package.json package-lock.json
 	@node --version | grep -q '^v24\.' || { echo "node_modules/.bin/node is not Node 24" >&2; exit 1; }
 	@touch $@
 
-.cache/gomod.stamp: go.mod go.sum
+# The consumer test's `go mod tidy` also resolves the test-only imports of our dependencies
+# (gopkg.in/yaml.v3's tests import gopkg.in/check.v1, which imports github.com/kr/pretty and
+# so github.com/kr/text), which lie outside our module graph. Tests use no network, so they
+# are fetched here with the rest; a fresh machine failed TestConsumerModule without them.
+CONSUMER_EXTRA_MODULES := github.com/kr/text@v0.2.0
+
+.cache/gomod.stamp: go.mod go.sum Makefile
 	go mod download
+	go mod download $(CONSUMER_EXTRA_MODULES)
 	@mkdir -p .cache && touch $@
 
 # Tools are pinned by tools/go.mod and built once into .bin.
