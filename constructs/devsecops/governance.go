@@ -231,10 +231,17 @@ func (p *Pipeline) addAlarms() {
 
 // addRecorder creates the account's AWS Config recorder and its delivery channel, writing to a
 // bucket of its own (KMS, versioned, access-logged) from this account only.
+//
+// AWS Config delivers to a bucket of its own account as the recorder's IAM role ("Permissions
+// for the Amazon S3 Bucket": "it assumes the IAM role that you assigned"), and as the service
+// principal only to another account's bucket or with the service-linked role. So the role gets
+// the S3 and KMS statements of "Permissions for the IAM Role Assigned to AWS Config", and the
+// bucket and key keep the service-principal statements for the other cases.
 func (p *Pipeline) addRecorder() {
 	stack := awscdk.Stack_Of(p)
 	service := awsiam.NewServicePrincipal(jsii.String("config.amazonaws.com"), nil)
 	sameAccount := map[string]any{"aws:SourceAccount": stack.Account()}
+	deliveryPrefix := "AWSLogs/" + *stack.Account() + "/Config/*"
 	bucket := defaults.Bucket(p, "ConfigBucket", &awss3.BucketProps{EncryptionKey: p.Key, ServerAccessLogsBucket: p.AccessLogsBucket})
 	bucket.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 		Sid: jsii.String("AWSConfigBucketCheck"), Principals: &[]awsiam.IPrincipal{service},
@@ -244,7 +251,7 @@ func (p *Pipeline) addRecorder() {
 	bucket.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 		Sid: jsii.String("AWSConfigBucketDelivery"), Principals: &[]awsiam.IPrincipal{service},
 		Actions:   jsii.Strings("s3:PutObject"),
-		Resources: jsii.Strings(*bucket.ArnForObjects(jsii.String("AWSLogs/" + *stack.Account() + "/Config/*"))),
+		Resources: jsii.Strings(*bucket.ArnForObjects(jsii.String(deliveryPrefix))),
 		Conditions: &map[string]any{"StringEquals": map[string]any{
 			"aws:SourceAccount": stack.Account(), "s3:x-amz-acl": "bucket-owner-full-control",
 		}},
@@ -255,13 +262,37 @@ func (p *Pipeline) addRecorder() {
 		Conditions: &map[string]any{"StringEquals": sameAccount},
 	}), jsii.Bool(true))
 	role := awsiam.NewRole(p, jsii.String("ConfigRecorderRole"), &awsiam.RoleProps{
-		AssumedBy:       service,
+		AssumedBy:       awsiam.NewServicePrincipal(jsii.String("config.amazonaws.com"), &awsiam.ServicePrincipalOpts{Conditions: &map[string]any{"StringEquals": sameAccount}}),
 		Description:     jsii.String("AWS Config recorder"),
 		ManagedPolicies: &[]awsiam.IManagedPolicy{awsiam.ManagedPolicy_FromAwsManagedPolicyName(jsii.String("service-role/AWS_ConfigRole"))},
 	})
 	nag.Suppress(role, nag.Rule{ID: "AwsSolutions-IAM4",
 		Reason:    "AWS_ConfigRole is the policy AWS maintains so that the recorder can read the configuration of every resource type it supports",
 		AppliesTo: []string{"Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWS_ConfigRole"}})
+	delivery := awsiam.NewManagedPolicy(p, jsii.String("ConfigDeliveryPolicy"), &awsiam.ManagedPolicyProps{
+		Description: jsii.String("AWS Config delivers configuration history and snapshots to its bucket"),
+		Roles:       &[]awsiam.IRole{role},
+		Statements: &[]awsiam.PolicyStatement{
+			awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+				Sid: jsii.String("ConfigBucketDelivery"), Actions: jsii.Strings("s3:PutObject", "s3:PutObjectAcl"),
+				Resources:  jsii.Strings(*bucket.ArnForObjects(jsii.String(deliveryPrefix))),
+				Conditions: &map[string]any{"StringLike": map[string]any{"s3:x-amz-acl": "bucket-owner-full-control"}},
+			}),
+			awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+				Sid: jsii.String("ConfigBucketCheck"), Actions: jsii.Strings("s3:GetBucketAcl"), Resources: jsii.Strings(*bucket.BucketArn()),
+			}),
+			awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+				Sid: jsii.String("ConfigDeliveryKey"), Actions: jsii.Strings("kms:Decrypt", "kms:GenerateDataKey"), Resources: jsii.Strings(*p.Key.KeyArn()),
+			}),
+		},
+	})
+	account := "<AWS::AccountId>" // as cdk-nag prints it in an environment-agnostic stack
+	if !*awscdk.Token_IsUnresolved(stack.Account()) {
+		account = *stack.Account()
+	}
+	nag.Suppress(delivery, nag.Rule{ID: "AwsSolutions-IAM5",
+		Reason:    "AWS Config names each delivered object itself, under the AWSLogs/<account>/Config/ prefix AWS documents for it",
+		AppliesTo: []string{"Resource::<" + logicalID(bucket) + ".Arn>/AWSLogs/" + account + "/Config/*"}})
 	recorder := awsconfig.NewCfnConfigurationRecorder(p, jsii.String("ConfigRecorder"), &awsconfig.CfnConfigurationRecorderProps{
 		RoleArn: role.RoleArn(),
 		RecordingGroup: &awsconfig.CfnConfigurationRecorder_RecordingGroupProperty{
@@ -271,6 +302,7 @@ func (p *Pipeline) addRecorder() {
 	channel := awsconfig.NewCfnDeliveryChannel(p, jsii.String("ConfigDeliveryChannel"), &awsconfig.CfnDeliveryChannelProps{
 		S3BucketName: bucket.BucketName(), S3KmsKeyArn: p.Key.KeyArn(),
 	})
-	channel.Node().AddDependency(recorder)
+	// AWS Config checks that the role may write when the channel is created.
+	channel.Node().AddDependency(recorder, delivery)
 	p.recorder = channel
 }

@@ -170,6 +170,54 @@ func TestServicePrincipals(t *testing.T) {
 			t.Error("the key does not let Config encrypt deliveries")
 		}
 	})
+
+	t.Run("Config delivers to its own account's bucket as the recorder role", func(t *testing.T) {
+		// https://docs.aws.amazon.com/config/latest/developerguide/s3-bucket-policy.html: "When
+		// AWS Config sends configuration information (history files and snapshots) to Amazon S3
+		// bucket in your account, it assumes the IAM role that you assigned when you set up AWS
+		// Config." The bucket policy for config.amazonaws.com serves only another account's
+		// bucket or the service-linked role. So the role needs, per
+		// https://docs.aws.amazon.com/config/latest/developerguide/iamrole-permissions.html:
+		//   {"Action": ["s3:PutObject", "s3:PutObjectAcl"], "Resource": "arn:aws:s3:::myBucketName/prefix/AWSLogs/myAccountID/*",
+		//    "Condition": {"StringLike": {"s3:x-amz-acl": "bucket-owner-full-control"}}}
+		//   {"Action": ["s3:GetBucketAcl"], "Resource": "arn:aws:s3:::myBucketName"}
+		//   {"Action": ["kms:Decrypt", "kms:GenerateDataKey"], "Resource": "myKMSKeyARN"}
+		// and its trust policy may carry "AWS:SourceAccount" (same page).
+		var roleID string
+		for id, r := range tp.ofType("AWS::IAM::Role") {
+			if strings.Contains(js(r["AssumeRolePolicyDocument"]), "config.amazonaws.com") {
+				roleID = id
+				if !strings.Contains(js(r["AssumeRolePolicyDocument"]), `"Condition":{"StringEquals":{"aws:SourceAccount":"123456789012"}}`) {
+					t.Errorf("recorder role trust is not limited to this account: %s", js(r["AssumeRolePolicyDocument"]))
+				}
+			}
+		}
+		if roleID == "" {
+			t.Fatal("no recorder role")
+		}
+		var policyID, doc string
+		for id, mp := range tp.ofType("AWS::IAM::ManagedPolicy") {
+			if strings.Contains(js(mp["Roles"]), `"Ref":"`+roleID+`"`) {
+				policyID, doc = id, js(mp["PolicyDocument"])
+			}
+		}
+		for _, want := range []string{
+			`"Action":["s3:PutObject","s3:PutObjectAcl"],"Condition":{"StringLike":{"s3:x-amz-acl":"bucket-owner-full-control"}}`,
+			`/AWSLogs/123456789012/Config/*"`,
+			`"Action":"s3:GetBucketAcl"`,
+			`"Action":["kms:Decrypt","kms:GenerateDataKey"]`,
+		} {
+			if !strings.Contains(doc, want) {
+				t.Errorf("recorder role's delivery policy lacks %s: %s", want, doc)
+			}
+		}
+		// AND the delivery channel waits for it: AWS Config checks delivery when it is created
+		for id, r := range tp.Resources {
+			if r.Type == "AWS::Config::DeliveryChannel" && !contains(tp.dependsOn(id), policyID) {
+				t.Errorf("delivery channel %s does not depend on %s: %v", id, policyID, tp.dependsOn(id))
+			}
+		}
+	})
 }
 
 // TestOptInWarnings checks that synth prints one warning for each seed feature the props
