@@ -797,7 +797,13 @@ func TestServicePrincipals(t *testing.T) {
 	t.Run("S3 notifications to the validator", func(t *testing.T) {
 		// https://docs.aws.amazon.com/AmazonS3/latest/userguide/grant-destinations-permissions-to-s3.html:
 		// the function's resource policy lets s3.amazonaws.com invoke it, for the source bucket
-		// (aws:SourceArn) of the expected owner (aws:SourceAccount).
+		// (aws:SourceArn) of the expected owner (aws:SourceAccount). AWS's AddPermission example
+		// for S3 (https://docs.aws.amazon.com/lambda/latest/api/API_AddPermission.html):
+		//   Action "lambda:InvokeFunction", Principal "s3.amazonaws.com",
+		//   SourceAccount "123456789012", SourceArn "arn:aws:s3:::my-bucket-1xpuxmplzrlbh/*"
+		// and AWS::Lambda::Permission: "If you grant permission to a service principal without
+		// specifying the source, other accounts could potentially configure resources in their
+		// account to invoke your Lambda function."
 		_, perm := tp.one(t, "AWS::Lambda::Permission")
 		if perm.Properties["Action"] != "lambda:InvokeFunction" || perm.Properties["Principal"] != "s3.amazonaws.com" ||
 			perm.Properties["SourceAccount"] != "123456789012" ||
