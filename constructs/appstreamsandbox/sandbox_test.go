@@ -798,7 +798,7 @@ func TestServicePrincipals(t *testing.T) {
 		// https://docs.aws.amazon.com/AmazonS3/latest/userguide/grant-destinations-permissions-to-s3.html:
 		// the function's resource policy lets s3.amazonaws.com invoke it, for the source bucket
 		// (aws:SourceArn) of the expected owner (aws:SourceAccount). AWS's AddPermission example
-		// for S3 (https://docs.aws.amazon.com/lambda/latest/api/API_AddPermission.html):
+		// for S3 (AWS SDK for .NET reference, https://docs.amazonaws.cn/sdkfornet/v3/apidocs/items/Lambda/TAddPermissionResponse.html):
 		//   Action "lambda:InvokeFunction", Principal "s3.amazonaws.com",
 		//   SourceAccount "123456789012", SourceArn "arn:aws:s3:::my-bucket-1xpuxmplzrlbh/*"
 		// and AWS::Lambda::Permission: "If you grant permission to a service principal without
