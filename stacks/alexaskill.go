@@ -28,8 +28,11 @@ const AlexaSkillBackendEntry = "github.com/securestacks/securestacks/lambda-src/
 // AlexaEndpointRegions are the AWS Regions Alexa's own tooling puts skill
 // endpoints in: the ASK CLI maps Alexa's endpoint regions NA, EU and FE to
 // us-east-1, eu-west-1 and us-west-2, and Alexa's skill samples add
-// ap-northeast-1
-// (https://developer.amazon.com/docs/custom-skills/host-a-custom-skill-as-an-aws-lambda-function.html).
+// ap-northeast-1 ("AWS Lambda only works with the Alexa Skills Kit in these
+// regions: US East (N. Virginia), US West (Oregon), Asia Pacific (Tokyo) and EU
+// (Ireland)", https://github.com/alexa-samples/skill-sample-nodejs-trivia/blob/en-US/instructions/2-lambda-function.md;
+// hosting guide:
+// https://developer.amazon.com/docs/custom-skills/host-a-custom-skill-as-an-aws-lambda-function.html).
 var AlexaEndpointRegions = []string{"us-east-1", "eu-west-1", "us-west-2", "ap-northeast-1"}
 
 // AlexaRegionWarningId identifies the synth warning for a Region outside

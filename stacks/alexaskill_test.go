@@ -43,9 +43,20 @@ func TestAlexaSkillStack(t *testing.T) {
 	nag.ApplyPacks(app)
 
 	t.Run("a Region outside Alexa's endpoint Regions warns, theirs do not", func(t *testing.T) {
-		// Alexa's tooling puts skill endpoints in us-east-1, eu-west-1, us-west-2 (NA, EU, FE)
-		// and its samples in ap-northeast-1
-		// (https://developer.amazon.com/docs/custom-skills/host-a-custom-skill-as-an-aws-lambda-function.html)
+		// Alexa's own sources for the Regions of a skill's Lambda endpoint:
+		// - the ASK CLI's deploy template maps Alexa's endpoint regions to AWS Regions:
+		//   "AlexaAwsRegionMap: NA: us-east-1, EU: eu-west-1, FE: us-west-2"
+		//   (https://unpkg.com/ask-cli@2.11.2/test/unit/fixture/model/yaml-config.yaml);
+		// - Alexa's skill samples: "AWS Lambda only works with the Alexa Skills Kit in these
+		//   regions: US East (N. Virginia), US West (Oregon), Asia Pacific (Tokyo) and EU
+		//   (Ireland)" (https://github.com/alexa-samples/skill-sample-nodejs-trivia/blob/en-US/instructions/2-lambda-function.md);
+		// - video skills enforce us-east-1, eu-west-1 and us-west-2
+		//   (https://developer.amazon.com/docs/video-skills-multimodal-devices/supported-countries).
+		// https://developer.amazon.com/docs/custom-skills/host-a-custom-skill-as-an-aws-lambda-function.html
+		// is the hosting guide; its stored copy names no Region list.
+		if got := strings.Join(stacks.AlexaEndpointRegions, ","); got != "us-east-1,eu-west-1,us-west-2,ap-northeast-1" {
+			t.Errorf("AlexaEndpointRegions = %s, want the four Regions Alexa's sources name", got)
+		}
 		assertions.Annotations_FromStack(prod).HasWarning(jsii.String("/Prod-AlexaSkill"),
 			assertions.Match_StringLikeRegexp(jsii.String("region us-gov-west-1 is none of Alexa's skill-endpoint Regions")))
 		for _, s := range []awscdk.Stack{sandbox, ireland} {

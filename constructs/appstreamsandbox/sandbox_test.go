@@ -797,7 +797,13 @@ func TestServicePrincipals(t *testing.T) {
 	t.Run("S3 notifications to the validator", func(t *testing.T) {
 		// https://docs.aws.amazon.com/AmazonS3/latest/userguide/grant-destinations-permissions-to-s3.html:
 		// the function's resource policy lets s3.amazonaws.com invoke it, for the source bucket
-		// (aws:SourceArn) of the expected owner (aws:SourceAccount).
+		// (aws:SourceArn) of the expected owner (aws:SourceAccount). AWS's AddPermission example
+		// for S3 (AWS SDK for .NET reference, https://docs.amazonaws.cn/sdkfornet/v3/apidocs/items/Lambda/TAddPermissionResponse.html):
+		//   Action "lambda:InvokeFunction", Principal "s3.amazonaws.com",
+		//   SourceAccount "123456789012", SourceArn "arn:aws:s3:::my-bucket-1xpuxmplzrlbh/*"
+		// and AWS::Lambda::Permission: "If you grant permission to a service principal without
+		// specifying the source, other accounts could potentially configure resources in their
+		// account to invoke your Lambda function."
 		_, perm := tp.one(t, "AWS::Lambda::Permission")
 		if perm.Properties["Action"] != "lambda:InvokeFunction" || perm.Properties["Principal"] != "s3.amazonaws.com" ||
 			perm.Properties["SourceAccount"] != "123456789012" ||
@@ -807,20 +813,26 @@ func TestServicePrincipals(t *testing.T) {
 	})
 
 	t.Run("CloudWatch alarms to the encrypted alarm topic", func(t *testing.T) {
-		// https://repost.aws/knowledge-center/cloudwatch-receive-sns-for-alarm-trigger (topic
-		// policy for cloudwatch.amazonaws.com, aws:SourceArn the alarms) and
-		// https://repost.aws/knowledge-center/cloudwatch-configure-alarm-sns (kms:Decrypt and
-		// kms:GenerateDataKey* on the topic's customer managed key). The TLS-only topic policy
-		// replaces SNS's default one, so without the statement nobody hears the alarms.
+		// Topic policy, https://repost.aws/knowledge-center/cloudwatch-receive-sns-for-alarm-trigger:
+		//   {"Principal": {"Service": ["cloudwatch.amazonaws.com"]}, "Action": "sns:Publish", "Resource": <topic>,
+		//    "Condition": {"ArnLike": {"aws:SourceArn": "arn:aws:cloudwatch:REGION:ACCOUNT_ID:alarm:ALARM_NAME"}}}
+		// The TLS-only topic policy replaces SNS's default one, so without it nobody hears the alarms.
 		want := `:alarm:` + s.AlarmNamePrefix() + `*"`
-		for _, action := range []string{"sns:Publish", "kms:GenerateDataKey*", "kms:Decrypt"} {
+		pub := policytest.AllowsService(raw, "cloudwatch.amazonaws.com", "sns:Publish")
+		if len(pub) != 1 {
+			t.Fatalf("%d statements allow CloudWatch sns:Publish", len(pub))
+		}
+		if cond := pub[0].Condition(); !strings.Contains(cond, `"ArnLike":{"aws:SourceArn":`) || !strings.Contains(cond, want) || !strings.Contains(cond, `"aws:SourceAccount":"123456789012"`) {
+			t.Errorf("sns:Publish is not limited to the sandbox's alarms: %s", cond)
+		}
+		// Key policy, https://docs.aws.amazon.com/sns/latest/dg/sns-key-management.html#compatibility-with-aws-services
+		// and https://repost.aws/knowledge-center/cloudwatch-configure-alarm-sns:
+		//   {"Principal": {"Service": "cloudwatch.amazonaws.com"}, "Action": ["kms:GenerateDataKey*", "kms:Decrypt"], "Resource": "*"}
+		// without condition: AWS documents none for this path.
+		for _, action := range []string{"kms:GenerateDataKey*", "kms:Decrypt"} {
 			sts := policytest.AllowsService(raw, "cloudwatch.amazonaws.com", action)
-			if len(sts) != 1 {
-				t.Fatalf("%d statements allow CloudWatch %s", len(sts), action)
-			}
-			cond := sts[0].Condition()
-			if !strings.Contains(cond, `"ArnLike":{"aws:SourceArn":`) || !strings.Contains(cond, want) || !strings.Contains(cond, `"aws:SourceAccount":"123456789012"`) {
-				t.Errorf("%s is not limited to the sandbox's alarms: %s", action, cond)
+			if len(sts) != 1 || sts[0].Type != "AWS::KMS::Key" || sts[0].Condition() != "" {
+				t.Errorf("key statements for CloudWatch %s: %v", action, sts)
 			}
 		}
 		for _, id := range tp.ofType("AWS::CloudWatch::Alarm") {

@@ -221,8 +221,8 @@ func (s *Sandbox) AlarmNamePrefix() string { return *s.AppStreamStackName + "-" 
 
 // alarms creates the two security alarms and, on the topic the construct creates, what
 // CloudWatch needs to notify through it: a topic-policy statement for cloudwatch.amazonaws.com
-// (the topic policy that enforces TLS replaces SNS's default policy) and a key-policy statement
-// for its data keys, both limited to these alarms (aws:SourceArn) of this account.
+// (the topic policy that enforces TLS replaces SNS's default policy), limited to these alarms
+// (aws:SourceArn) of this account, and a key-policy statement for its data keys.
 func (s *Sandbox) alarms(r resolved, props *SandboxProps) {
 	stack := awscdk.Stack_Of(s)
 	theseAlarms := &map[string]any{
@@ -237,12 +237,14 @@ func (s *Sandbox) alarms(r resolved, props *SandboxProps) {
 		s.AlarmTopic = props.AlarmTopic
 	} else {
 		key := defaults.Key(s, "AlarmTopicKey", &awskms.KeyProps{Description: jsii.String("Encrypts the AppStream sandbox's security alarm topic")})
+		// The statement Amazon SNS documents for AWS event sources, without condition: AWS
+		// documents none that reaches KMS on this path, and one that does not would drop
+		// every alarm. The topic policy below limits who may publish.
 		key.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 			Sid:        jsii.String("CloudWatchAlarmsPublish"),
 			Principals: cloudwatch,
 			Actions:    jsii.Strings("kms:Decrypt", "kms:GenerateDataKey*"),
 			Resources:  jsii.Strings("*"),
-			Conditions: theseAlarms,
 		}), jsii.Bool(true))
 		topic := awssns.NewTopic(s, jsii.String("AlarmTopic"), &awssns.TopicProps{
 			DisplayName: jsii.String("AppStream sandbox security alarms"),

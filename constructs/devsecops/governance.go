@@ -123,11 +123,15 @@ func (p *Pipeline) addTrail() {
 	} {
 		p.Key.AddToResourcePolicy(awsiam.NewPolicyStatement(st), jsii.Bool(true))
 	}
-	bucket := defaults.Bucket(p, "TrailBucket", &awss3.BucketProps{EncryptionKey: p.Key, ServerAccessLogsBucket: p.AccessLogsBucket})
+	bucket := p.trailBucket(trailArn)
 	p.TrailLogGroup = defaults.LogGroup(p, "TrailLogs", &awslogs.LogGroupProps{EncryptionKey: p.Key})
 	p.Trail = awscloudtrail.NewTrail(p, jsii.String("Trail"), &awscloudtrail.TrailProps{
-		TrailName:                  jsii.String(p.TrailName()),
-		Bucket:                     bucket,
+		TrailName: jsii.String(p.TrailName()),
+		// The trail sees the bucket through a reference, so that it adds none of its own
+		// bucket-policy statements, which lack aws:SourceArn: trailBucket writes them.
+		Bucket: awss3.Bucket_FromBucketAttributes(p, jsii.String("TrailBucketRef"), &awss3.BucketAttributes{
+			BucketArn: bucket.BucketArn(), BucketName: bucket.BucketName(),
+		}),
 		EncryptionKey:              p.Key,
 		EnableFileValidation:       jsii.Bool(true),
 		IsMultiRegionTrail:         jsii.Bool(true),
@@ -136,7 +140,9 @@ func (p *Pipeline) addTrail() {
 		CloudWatchLogGroup:         p.TrailLogGroup,
 		ManagementEvents:           awscloudtrail.ReadWriteType_ALL,
 	})
-	// The key policy is written before the trail is created, so that CloudTrail finds it.
+	// The key and bucket policies are written before the trail is created, so that CloudTrail
+	// finds them.
+	p.Trail.Node().AddDependency(bucket.Policy())
 	if key, ok := p.Key.(awskms.Key); ok {
 		p.Trail.Node().AddDependency(key)
 	}
@@ -147,9 +153,36 @@ func (p *Pipeline) addTrail() {
 	)
 }
 
+// trailBucket creates the trail's bucket with the bucket policy CloudTrail's documentation
+// requires ("Amazon S3 bucket policy for CloudTrail"): s3:GetBucketAcl on the bucket, and
+// s3:PutObject under AWSLogs/<account>/ with bucket-owner-full-control; both limited to this
+// trail by aws:SourceArn, as that page recommends.
+func (p *Pipeline) trailBucket(trailArn *string) awss3.Bucket {
+	stack := awscdk.Stack_Of(p)
+	bucket := defaults.Bucket(p, "TrailBucket", &awss3.BucketProps{EncryptionKey: p.Key, ServerAccessLogsBucket: p.AccessLogsBucket})
+	cloudtrail := &[]awsiam.IPrincipal{awsiam.NewServicePrincipal(jsii.String("cloudtrail.amazonaws.com"), nil)}
+	bucket.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid: jsii.String("AWSCloudTrailAclCheck"), Principals: cloudtrail,
+		Actions: jsii.Strings("s3:GetBucketAcl"), Resources: jsii.Strings(*bucket.BucketArn()),
+		Conditions: &map[string]any{"StringEquals": map[string]any{"aws:SourceArn": trailArn}},
+	}))
+	bucket.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid: jsii.String("AWSCloudTrailWrite"), Principals: cloudtrail,
+		Actions:   jsii.Strings("s3:PutObject"),
+		Resources: jsii.Strings(*bucket.ArnForObjects(jsii.String("AWSLogs/" + *stack.Account() + "/*"))),
+		Conditions: &map[string]any{"StringEquals": map[string]any{
+			"s3:x-amz-acl": "bucket-owner-full-control", "aws:SourceArn": trailArn,
+		}},
+	}))
+	return bucket
+}
+
 // addAlarms creates the tampering alarms and what CloudWatch needs to notify through the
-// KMS-encrypted topic: a topic-policy statement for cloudwatch.amazonaws.com and a key-policy
-// statement for its data keys, both limited to these alarms (aws:SourceArn) of this account.
+// KMS-encrypted topic: a topic-policy statement for cloudwatch.amazonaws.com, limited to these
+// alarms (aws:SourceArn) of this account, and the key-policy statement for its data keys that
+// Amazon SNS documents for AWS event sources ("Enable compatibility between event sources from
+// AWS services and encrypted topics"). That statement has no condition: AWS documents no
+// condition key that reaches KMS on this path, and one that does not would drop every alarm.
 func (p *Pipeline) addAlarms() {
 	stack := awscdk.Stack_Of(p)
 	alarmArns := stack.FormatArn(&awscdk.ArnComponents{
@@ -169,7 +202,6 @@ func (p *Pipeline) addAlarms() {
 	p.Key.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 		Sid: jsii.String("AllowPipelineAlarmsToEncryptedTopic"), Principals: cloudwatch,
 		Actions: jsii.Strings("kms:Decrypt", "kms:GenerateDataKey*"), Resources: jsii.Strings("*"),
-		Conditions: theseAlarms,
 	}), jsii.Bool(true))
 	for _, w := range watchedEvents {
 		pattern := `{ ($.eventSource = "` + w.source + `") && (($.eventName = "` + w.events[0] + `") || ($.eventName = "` + w.events[1] + `")) }`
@@ -199,10 +231,17 @@ func (p *Pipeline) addAlarms() {
 
 // addRecorder creates the account's AWS Config recorder and its delivery channel, writing to a
 // bucket of its own (KMS, versioned, access-logged) from this account only.
+//
+// AWS Config delivers to a bucket of its own account as the recorder's IAM role ("Permissions
+// for the Amazon S3 Bucket": "it assumes the IAM role that you assigned"), and as the service
+// principal only to another account's bucket or with the service-linked role. So the role gets
+// the S3 and KMS statements of "Permissions for the IAM Role Assigned to AWS Config", and the
+// bucket and key keep the service-principal statements for the other cases.
 func (p *Pipeline) addRecorder() {
 	stack := awscdk.Stack_Of(p)
 	service := awsiam.NewServicePrincipal(jsii.String("config.amazonaws.com"), nil)
 	sameAccount := map[string]any{"aws:SourceAccount": stack.Account()}
+	deliveryPrefix := "AWSLogs/" + *stack.Account() + "/Config/*"
 	bucket := defaults.Bucket(p, "ConfigBucket", &awss3.BucketProps{EncryptionKey: p.Key, ServerAccessLogsBucket: p.AccessLogsBucket})
 	bucket.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 		Sid: jsii.String("AWSConfigBucketCheck"), Principals: &[]awsiam.IPrincipal{service},
@@ -212,7 +251,7 @@ func (p *Pipeline) addRecorder() {
 	bucket.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 		Sid: jsii.String("AWSConfigBucketDelivery"), Principals: &[]awsiam.IPrincipal{service},
 		Actions:   jsii.Strings("s3:PutObject"),
-		Resources: jsii.Strings(*bucket.ArnForObjects(jsii.String("AWSLogs/" + *stack.Account() + "/Config/*"))),
+		Resources: jsii.Strings(*bucket.ArnForObjects(jsii.String(deliveryPrefix))),
 		Conditions: &map[string]any{"StringEquals": map[string]any{
 			"aws:SourceAccount": stack.Account(), "s3:x-amz-acl": "bucket-owner-full-control",
 		}},
@@ -223,13 +262,37 @@ func (p *Pipeline) addRecorder() {
 		Conditions: &map[string]any{"StringEquals": sameAccount},
 	}), jsii.Bool(true))
 	role := awsiam.NewRole(p, jsii.String("ConfigRecorderRole"), &awsiam.RoleProps{
-		AssumedBy:       service,
+		AssumedBy:       awsiam.NewServicePrincipal(jsii.String("config.amazonaws.com"), &awsiam.ServicePrincipalOpts{Conditions: &map[string]any{"StringEquals": sameAccount}}),
 		Description:     jsii.String("AWS Config recorder"),
 		ManagedPolicies: &[]awsiam.IManagedPolicy{awsiam.ManagedPolicy_FromAwsManagedPolicyName(jsii.String("service-role/AWS_ConfigRole"))},
 	})
 	nag.Suppress(role, nag.Rule{ID: "AwsSolutions-IAM4",
 		Reason:    "AWS_ConfigRole is the policy AWS maintains so that the recorder can read the configuration of every resource type it supports",
 		AppliesTo: []string{"Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWS_ConfigRole"}})
+	delivery := awsiam.NewManagedPolicy(p, jsii.String("ConfigDeliveryPolicy"), &awsiam.ManagedPolicyProps{
+		Description: jsii.String("AWS Config delivers configuration history and snapshots to its bucket"),
+		Roles:       &[]awsiam.IRole{role},
+		Statements: &[]awsiam.PolicyStatement{
+			awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+				Sid: jsii.String("ConfigBucketDelivery"), Actions: jsii.Strings("s3:PutObject", "s3:PutObjectAcl"),
+				Resources:  jsii.Strings(*bucket.ArnForObjects(jsii.String(deliveryPrefix))),
+				Conditions: &map[string]any{"StringLike": map[string]any{"s3:x-amz-acl": "bucket-owner-full-control"}},
+			}),
+			awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+				Sid: jsii.String("ConfigBucketCheck"), Actions: jsii.Strings("s3:GetBucketAcl"), Resources: jsii.Strings(*bucket.BucketArn()),
+			}),
+			awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+				Sid: jsii.String("ConfigDeliveryKey"), Actions: jsii.Strings("kms:Decrypt", "kms:GenerateDataKey"), Resources: jsii.Strings(*p.Key.KeyArn()),
+			}),
+		},
+	})
+	account := "<AWS::AccountId>" // as cdk-nag prints it in an environment-agnostic stack
+	if !*awscdk.Token_IsUnresolved(stack.Account()) {
+		account = *stack.Account()
+	}
+	nag.Suppress(delivery, nag.Rule{ID: "AwsSolutions-IAM5",
+		Reason:    "AWS Config names each delivered object itself, under the AWSLogs/<account>/Config/ prefix AWS documents for it",
+		AppliesTo: []string{"Resource::<" + logicalID(bucket) + ".Arn>/AWSLogs/" + account + "/Config/*"}})
 	recorder := awsconfig.NewCfnConfigurationRecorder(p, jsii.String("ConfigRecorder"), &awsconfig.CfnConfigurationRecorderProps{
 		RoleArn: role.RoleArn(),
 		RecordingGroup: &awsconfig.CfnConfigurationRecorder_RecordingGroupProperty{
@@ -239,6 +302,7 @@ func (p *Pipeline) addRecorder() {
 	channel := awsconfig.NewCfnDeliveryChannel(p, jsii.String("ConfigDeliveryChannel"), &awsconfig.CfnDeliveryChannelProps{
 		S3BucketName: bucket.BucketName(), S3KmsKeyArn: p.Key.KeyArn(),
 	})
-	channel.Node().AddDependency(recorder)
+	// AWS Config checks that the role may write when the channel is created.
+	channel.Node().AddDependency(recorder, delivery)
 	p.recorder = channel
 }

@@ -45,11 +45,17 @@ func TestServicePrincipals(t *testing.T) {
 	trailArn := `"trail/` + govPipe.TrailName() + `"`
 
 	t.Run("CloudTrail to the key", func(t *testing.T) {
-		// https://docs.aws.amazon.com/awscloudtrail/latest/userguide/create-kms-key-policy-for-cloudtrail.html:
-		// encrypt (GenerateDataKey* with the aws:cloudtrail:arn encryption context), describe the
-		// key, and kms:Decrypt because the trail bucket uses an S3 Bucket Key; aws:SourceArn the
-		// trail as a best practice. DescribeKey carries no encryption context, so a context
-		// condition on it never matches.
+		// https://docs.aws.amazon.com/awscloudtrail/latest/userguide/create-kms-key-policy-for-cloudtrail.html
+		// "Required KMS key policy elements for trails":
+		//   encrypt:  {"Principal": {"Service": "cloudtrail.amazonaws.com"}, "Action": "kms:GenerateDataKey*",
+		//              "Condition": {"StringLike": {"kms:EncryptionContext:aws:cloudtrail:arn": "arn:aws:cloudtrail:*:account-id:trail/*"},
+		//                            "StringEquals": {"aws:SourceArn": "arn:aws:cloudtrail:region:account-id:trail/trailName"}}}
+		//   describe: {"Action": "kms:DescribeKey", "Condition": {"StringEquals": {"aws:SourceArn": <trail>}}}
+		//   decrypt:  "If you are using an existing S3 bucket with an S3 Bucket Key, kms:Decrypt
+		//              permissions are required to create or update a trail with SSE-KMS encryption
+		//              enabled" ("Allow CloudTrail to decrypt a trail": kms:Decrypt for the service).
+		// "As a security best practice, add an aws:SourceArn condition key to the KMS key policy."
+		// DescribeKey carries no encryption context, so a context condition on it never matches.
 		for _, action := range []string{"kms:GenerateDataKey*", "kms:DescribeKey", "kms:Decrypt"} {
 			sts := allowsService(tp, "AWS::KMS::Key", "cloudtrail.amazonaws.com", action)
 			if len(sts) != 1 {
@@ -59,43 +65,73 @@ func TestServicePrincipals(t *testing.T) {
 			if !strings.Contains(cond, `"StringEquals":{"aws:SourceArn":`) || !strings.Contains(cond, trailArn[1:]) {
 				t.Errorf("%s is not limited to the trail %s: %s", action, govPipe.TrailName(), cond)
 			}
-			hasContext := strings.Contains(cond, "kms:EncryptionContext:aws:cloudtrail:arn")
+			hasContext := strings.Contains(cond, `"StringLike":{"kms:EncryptionContext:aws:cloudtrail:arn":"arn:<AWS::Partition>:cloudtrail:*:123456789012:trail/*"}`)
 			if hasContext != (action == "kms:GenerateDataKey*") {
 				t.Errorf("%s: encryption-context condition %v: %s", action, hasContext, cond)
+			}
+		}
+		// AND the trail bucket does use an S3 Bucket Key, the reason for kms:Decrypt
+		for id, b := range tp.ofType("AWS::S3::Bucket") {
+			if strings.HasPrefix(id, "PipelineTrailBucket") && !strings.Contains(js(b["BucketEncryption"]), `"BucketKeyEnabled":true`) {
+				t.Errorf("trail bucket %s has no S3 Bucket Key: %s", id, js(b["BucketEncryption"]))
 			}
 		}
 	})
 
 	t.Run("CloudTrail to the bucket", func(t *testing.T) {
 		// https://docs.aws.amazon.com/awscloudtrail/latest/userguide/create-s3-bucket-policy-for-cloudtrail.html:
-		// s3:GetBucketAcl on the bucket, s3:PutObject under AWSLogs/<account>/ with
-		// bucket-owner-full-control.
-		if len(allowsService(tp, "AWS::S3::BucketPolicy", "cloudtrail.amazonaws.com", "s3:GetBucketAcl")) != 1 {
-			t.Error("no GetBucketAcl for CloudTrail")
-		}
+		//   {"Sid": "AWSCloudTrailAclCheck20150319", "Principal": {"Service": "cloudtrail.amazonaws.com"},
+		//    "Action": "s3:GetBucketAcl", "Resource": "arn:aws:s3:::myBucketName"}
+		//   {"Sid": "AWSCloudTrailWrite20150319", "Principal": {"Service": "cloudtrail.amazonaws.com"},
+		//    "Action": "s3:PutObject", "Resource": "arn:aws:s3:::myBucketName/[optional prefix]/AWSLogs/myAccountID/*",
+		//    "Condition": {"StringEquals": {"s3:x-amz-acl": "bucket-owner-full-control"}}}
+		// "As a security best practice, add an aws:SourceArn condition key to the Amazon S3 bucket
+		// policy ... The value of aws:SourceArn is always the ARN of the trail."
+		// Every statement for CloudTrail must carry it: one without would still let any trail write.
+		acl := allowsService(tp, "AWS::S3::BucketPolicy", "cloudtrail.amazonaws.com", "s3:GetBucketAcl")
 		put := allowsService(tp, "AWS::S3::BucketPolicy", "cloudtrail.amazonaws.com", "s3:PutObject")
-		if len(put) != 1 || !strings.Contains(js(put[0].Statement), `/AWSLogs/123456789012/*`) || !strings.Contains(js(put[0].Statement), `"s3:x-amz-acl":"bucket-owner-full-control"`) {
-			t.Errorf("CloudTrail PutObject statement %v", put)
+		if len(acl) != 1 || len(put) != 1 {
+			t.Fatalf("%d GetBucketAcl and %d PutObject statements for CloudTrail, want 1 and 1", len(acl), len(put))
+		}
+		for _, st := range append(acl, put...) {
+			if cond := st.Condition(); !strings.Contains(cond, `"aws:SourceArn":`) || !strings.Contains(cond, trailArn[1:]) {
+				t.Errorf("%v is not limited to the trail %s: %s", st.Statement["Action"], govPipe.TrailName(), cond)
+			}
+		}
+		if !strings.Contains(js(put[0].Statement), `/AWSLogs/123456789012/*`) || !strings.Contains(put[0].Condition(), `"s3:x-amz-acl":"bucket-owner-full-control"`) {
+			t.Errorf("CloudTrail PutObject statement %s", js(put[0].Statement))
+		}
+		// AND the trail waits for the bucket policy, which CloudTrail checks at creation
+		for id, r := range tp.Resources {
+			if r.Type == "AWS::CloudTrail::Trail" && !strings.Contains(js(tp.dependsOn(id)), "PipelineTrailBucketPolicy") {
+				t.Errorf("trail %s does not depend on its bucket policy: %v", id, tp.dependsOn(id))
+			}
 		}
 	})
 
 	t.Run("CloudWatch alarms to the encrypted topic", func(t *testing.T) {
-		// https://repost.aws/knowledge-center/cloudwatch-receive-sns-for-alarm-trigger (topic
-		// policy for cloudwatch.amazonaws.com, aws:SourceArn the alarms) and
-		// https://repost.aws/knowledge-center/cloudwatch-configure-alarm-sns (kms:Decrypt and
-		// kms:GenerateDataKey* on the topic's customer managed key).
+		// Topic policy, https://repost.aws/knowledge-center/cloudwatch-receive-sns-for-alarm-trigger:
+		//   {"Principal": {"Service": ["cloudwatch.amazonaws.com"]}, "Action": "sns:Publish",
+		//    "Resource": <topic>, "Condition": {"ArnLike": {"aws:SourceArn": "arn:aws:cloudwatch:REGION:ACCOUNT_ID:alarm:ALARM_NAME"}}}
+		// ("To restrict the ability to publish messages to the topic for specific alarms").
 		want := `:alarm:` + govPipe.AlarmNamePrefix() + `*"`
-		for typ, action := range map[string]string{"AWS::SNS::TopicPolicy": "sns:Publish", "AWS::KMS::Key": "kms:GenerateDataKey*"} {
-			sts := allowsService(tp, typ, "cloudwatch.amazonaws.com", action)
-			if len(sts) != 1 {
-				t.Fatalf("%d %s statements allow CloudWatch %s", len(sts), typ, action)
-			}
-			cond := sts[0].Condition()
-			if !strings.Contains(cond, `"ArnLike":{"aws:SourceArn":`) || !strings.Contains(cond, want) || !strings.Contains(cond, `"aws:SourceAccount":"123456789012"`) {
-				t.Errorf("%s: not limited to the pipeline's alarms: %s", typ, cond)
-			}
+		sts := allowsService(tp, "AWS::SNS::TopicPolicy", "cloudwatch.amazonaws.com", "sns:Publish")
+		if len(sts) != 1 {
+			t.Fatalf("%d topic statements allow CloudWatch sns:Publish", len(sts))
 		}
-		// AND every alarm's name matches the pattern the policies name
+		if cond := sts[0].Condition(); !strings.Contains(cond, `"ArnLike":{"aws:SourceArn":`) || !strings.Contains(cond, want) || !strings.Contains(cond, `"aws:SourceAccount":"123456789012"`) {
+			t.Errorf("topic statement not limited to the pipeline's alarms: %s", cond)
+		}
+		// Key policy, https://docs.aws.amazon.com/sns/latest/dg/sns-key-management.html#compatibility-with-aws-services
+		// and https://repost.aws/knowledge-center/cloudwatch-configure-alarm-sns:
+		//   {"Principal": {"Service": "cloudwatch.amazonaws.com"}, "Action": ["kms:GenerateDataKey*", "kms:Decrypt"], "Resource": "*"}
+		// with no condition: AWS documents none for this path, and a condition the request
+		// does not carry would drop every notification without an error anyone sees.
+		keySts := allowsService(tp, "AWS::KMS::Key", "cloudwatch.amazonaws.com", "kms:GenerateDataKey*")
+		if len(keySts) != 1 || !contains(texts(keySts[0].Statement["Action"]), "kms:Decrypt") || keySts[0].Condition() != "" {
+			t.Errorf("key statements for CloudWatch: %v", keySts)
+		}
+		// AND every alarm's name matches the pattern the topic policy names
 		for id, a := range tp.ofType("AWS::CloudWatch::Alarm") {
 			if name, _ := a["AlarmName"].(string); !strings.HasPrefix(name, govPipe.AlarmNamePrefix()) {
 				t.Errorf("alarm %s is named %q, outside %s*", id, name, govPipe.AlarmNamePrefix())
@@ -104,14 +140,19 @@ func TestServicePrincipals(t *testing.T) {
 	})
 
 	t.Run("EventBridge to the encrypted topic", func(t *testing.T) {
-		// https://repost.aws/knowledge-center/sns-not-getting-eventbridge-notification: the topic
-		// policy allows events.amazonaws.com sns:Publish, and the customer managed key lets it
-		// GenerateDataKey* and Decrypt.
-		if len(allowsService(tp, "AWS::SNS::TopicPolicy", "events.amazonaws.com", "sns:Publish")) != 1 {
-			t.Error("the notification topic does not let EventBridge publish")
+		// https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-use-resource-based.html#eb-sns-permissions:
+		//   {"Sid": "PublishEventsToMyTopic", "Principal": {"Service": "events.amazonaws.com"},
+		//    "Action": "sns:Publish", "Resource": "arn:aws:sns:region:account-id:topic-name"}
+		// "You can't use Condition blocks in Amazon SNS topic policies for EventBridge."
+		// Key policy: the SNS statement for AWS event sources, as for CloudWatch above
+		// (https://docs.aws.amazon.com/sns/latest/dg/sns-key-management.html#compatibility-with-aws-services).
+		pub := allowsService(tp, "AWS::SNS::TopicPolicy", "events.amazonaws.com", "sns:Publish")
+		if len(pub) != 1 || pub[0].Condition() != "" {
+			t.Errorf("topic statements for EventBridge (one, without Condition): %v", pub)
 		}
-		if len(allowsService(tp, "AWS::KMS::Key", "events.amazonaws.com", "kms:GenerateDataKey*")) == 0 {
-			t.Error("the key does not let EventBridge encrypt for the topic")
+		keySts := allowsService(tp, "AWS::KMS::Key", "events.amazonaws.com", "kms:GenerateDataKey*")
+		if len(keySts) != 1 || !contains(texts(keySts[0].Statement["Action"]), "kms:Decrypt") {
+			t.Errorf("key statements for EventBridge: %v", keySts)
 		}
 	})
 
@@ -127,6 +168,54 @@ func TestServicePrincipals(t *testing.T) {
 		}
 		if len(allowsService(tp, "AWS::KMS::Key", "config.amazonaws.com", "kms:GenerateDataKey")) != 1 {
 			t.Error("the key does not let Config encrypt deliveries")
+		}
+	})
+
+	t.Run("Config delivers to its own account's bucket as the recorder role", func(t *testing.T) {
+		// https://docs.aws.amazon.com/config/latest/developerguide/s3-bucket-policy.html: "When
+		// AWS Config sends configuration information (history files and snapshots) to Amazon S3
+		// bucket in your account, it assumes the IAM role that you assigned when you set up AWS
+		// Config." The bucket policy for config.amazonaws.com serves only another account's
+		// bucket or the service-linked role. So the role needs, per
+		// https://docs.aws.amazon.com/config/latest/developerguide/iamrole-permissions.html:
+		//   {"Action": ["s3:PutObject", "s3:PutObjectAcl"], "Resource": "arn:aws:s3:::myBucketName/prefix/AWSLogs/myAccountID/*",
+		//    "Condition": {"StringLike": {"s3:x-amz-acl": "bucket-owner-full-control"}}}
+		//   {"Action": ["s3:GetBucketAcl"], "Resource": "arn:aws:s3:::myBucketName"}
+		//   {"Action": ["kms:Decrypt", "kms:GenerateDataKey"], "Resource": "myKMSKeyARN"}
+		// and its trust policy may carry "AWS:SourceAccount" (same page).
+		var roleID string
+		for id, r := range tp.ofType("AWS::IAM::Role") {
+			if strings.Contains(js(r["AssumeRolePolicyDocument"]), "config.amazonaws.com") {
+				roleID = id
+				if !strings.Contains(js(r["AssumeRolePolicyDocument"]), `"Condition":{"StringEquals":{"aws:SourceAccount":"123456789012"}}`) {
+					t.Errorf("recorder role trust is not limited to this account: %s", js(r["AssumeRolePolicyDocument"]))
+				}
+			}
+		}
+		if roleID == "" {
+			t.Fatal("no recorder role")
+		}
+		var policyID, doc string
+		for id, mp := range tp.ofType("AWS::IAM::ManagedPolicy") {
+			if strings.Contains(js(mp["Roles"]), `"Ref":"`+roleID+`"`) {
+				policyID, doc = id, js(mp["PolicyDocument"])
+			}
+		}
+		for _, want := range []string{
+			`"Action":["s3:PutObject","s3:PutObjectAcl"],"Condition":{"StringLike":{"s3:x-amz-acl":"bucket-owner-full-control"}}`,
+			`/AWSLogs/123456789012/Config/*"`,
+			`"Action":"s3:GetBucketAcl"`,
+			`"Action":["kms:Decrypt","kms:GenerateDataKey"]`,
+		} {
+			if !strings.Contains(doc, want) {
+				t.Errorf("recorder role's delivery policy lacks %s: %s", want, doc)
+			}
+		}
+		// AND the delivery channel waits for it: AWS Config checks delivery when it is created
+		for id, r := range tp.Resources {
+			if r.Type == "AWS::Config::DeliveryChannel" && !contains(tp.dependsOn(id), policyID) {
+				t.Errorf("delivery channel %s does not depend on %s: %v", id, policyID, tp.dependsOn(id))
+			}
 		}
 	})
 }
@@ -275,4 +364,27 @@ func TestSeveralEnvironmentsInOneAccount(t *testing.T) {
 			names[n] = stackName
 		}
 	}
+}
+
+// texts returns v, a string or a list of strings, as a list.
+func texts(v any) []string {
+	if l, ok := v.([]any); ok {
+		out := make([]string, 0, len(l))
+		for _, e := range l {
+			out = append(out, policytest.Text(e))
+		}
+		return out
+	}
+	return []string{policytest.Text(v)}
+}
+
+// dependsOn returns the DependsOn of resource id of tp.
+func (tp tmpl) dependsOn(id string) []string {
+	var raw struct {
+		Resources map[string]struct {
+			DependsOn []string `json:"DependsOn"`
+		} `json:"Resources"`
+	}
+	_ = json.Unmarshal([]byte(tp.raw), &raw)
+	return raw.Resources[id].DependsOn
 }

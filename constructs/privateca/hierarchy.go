@@ -274,32 +274,40 @@ func (h *CaHierarchy) revocation(p *CaHierarchyProps) *awsacmpca.CfnCertificateA
 }
 
 // newCrlBucket creates the secure-default bucket and lets AWS Private CA of
-// this account write CRLs into it and use its key. The grants name the
-// account and the CA ARN pattern instead of the CAs themselves: the CAs must
-// be created after the policy (AWS Private CA checks its access at creation),
-// so the policy cannot reference them.
+// this account write CRLs into it and use its key, with the statements of the
+// AWS Private CA User Guide: "Access policies for CRLs in Amazon S3" for the
+// bucket, and the SSE-KMS key statement for a bucket whose S3 Bucket Key is
+// enabled. The bucket grant names the account and the CA ARN pattern instead
+// of the CAs themselves: the CAs must be created after the policy (AWS Private
+// CA checks its access at creation), so the policy cannot reference them. The
+// key grant is limited by the encryption context S3 sends with a Bucket Key:
+// the bucket's ARN. The key policy cannot reference the bucket, which
+// references the key, so the bucket gets a name known at synth: unique per
+// construct path, account and region.
 func (h *CaHierarchy) newCrlBucket() awss3.Bucket {
 	stack := awscdk.Stack_Of(h)
-	bucket := defaults.Bucket(h, "CrlBucket", nil)
+	prefix := strings.ToLower(*awscdk.Names_UniqueResourceName(h, &awscdk.UniqueResourceNameOptions{MaxLength: jsii.Number(28), Separator: jsii.String("-")}))
+	name := prefix + "-crl-" + *stack.Account() + "-" + *stack.Region()
+	bucketArn := "arn:" + *stack.Partition() + ":s3:::" + name
+	bucket := defaults.Bucket(h, "CrlBucket", &awss3.BucketProps{BucketName: jsii.String(name), BucketKeyEnabled: jsii.Bool(true)})
 	pca := awsiam.NewServicePrincipal(jsii.String("acm-pca.amazonaws.com"), nil)
 	caPattern := stack.FormatArn(&awscdk.ArnComponents{Service: jsii.String("acm-pca"), Resource: jsii.String("certificate-authority"), ResourceName: jsii.String("*")})
-	conditions := &map[string]any{
-		"StringEquals": map[string]any{"aws:SourceAccount": stack.Account()},
-		"ArnLike":      map[string]any{"aws:SourceArn": caPattern},
-	}
 	bucket.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 		Sid:        jsii.String("AcmPcaWritesCrls"),
 		Principals: &[]awsiam.IPrincipal{pca},
 		Actions:    jsii.Strings("s3:PutObject", "s3:PutObjectAcl", "s3:GetBucketAcl", "s3:GetBucketLocation"),
 		Resources:  jsii.Strings(*bucket.BucketArn(), *bucket.ArnForObjects(jsii.String("*"))),
-		Conditions: conditions,
+		Conditions: &map[string]any{
+			"StringEquals": map[string]any{"aws:SourceAccount": stack.Account()},
+			"ArnLike":      map[string]any{"aws:SourceArn": caPattern},
+		},
 	}))
 	bucket.EncryptionKey().AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 		Sid:        jsii.String("AcmPcaEncryptsCrls"),
 		Principals: &[]awsiam.IPrincipal{pca},
 		Actions:    jsii.Strings("kms:GenerateDataKey", "kms:Decrypt"),
 		Resources:  jsii.Strings("*"),
-		Conditions: conditions,
+		Conditions: &map[string]any{"StringLike": map[string]any{"kms:EncryptionContext:aws:s3:arn": bucketArn}},
 	}), jsii.Bool(true))
 	return bucket
 }

@@ -194,6 +194,34 @@ var variants = []struct {
 				},
 			})})},
 		})
+		// AND it may use the bucket's key for this bucket only. The key statement AWS documents
+		// for a bucket whose S3 Bucket Key is enabled
+		// (https://docs.aws.amazon.com/privateca/latest/userguide/PcaAuditReport.html#audit-report-encryption,
+		// the same for CRLs):
+		//   {"Principal": {"Service": "acm-pca.amazonaws.com"}, "Action": ["kms:GenerateDataKey", "kms:Decrypt"],
+		//    "Resource": "*", "Condition": {"StringLike": {"kms:EncryptionContext:aws:s3:arn": "arn:aws:s3:::bucket-name"}}}
+		// AWS documents no aws:SourceArn or aws:SourceAccount for this statement: S3 calls KMS, and
+		// the encryption context is what names the bucket.
+		name := assertions.NewCapture(assertions.Match_StringLikeRegexp(jsii.String(`^[a-z0-9][a-z0-9-]*-crl-123456789012-us-gov-west-1$`)))
+		tpl.HasResourceProperties(jsii.String("AWS::S3::Bucket"), &map[string]any{
+			"BucketName":       name,
+			"BucketEncryption": map[string]any{"ServerSideEncryptionConfiguration": []any{map[string]any{"BucketKeyEnabled": true}}},
+		})
+		crlBucketName := *name.AsString()
+		tpl.HasResourceProperties(jsii.String("AWS::KMS::Key"), &map[string]any{
+			"KeyPolicy": map[string]any{"Statement": assertions.Match_ArrayWith(&[]any{map[string]any{
+				"Sid": "AcmPcaEncryptsCrls", "Effect": "Allow", "Principal": map[string]any{"Service": "acm-pca.amazonaws.com"},
+				"Action": []any{"kms:GenerateDataKey", "kms:Decrypt"}, "Resource": "*",
+				"Condition": map[string]any{"StringLike": map[string]any{
+					"kms:EncryptionContext:aws:s3:arn": map[string]any{"Fn::Join": []any{"", []any{"arn:", map[string]any{"Ref": "AWS::Partition"}, ":s3:::" + crlBucketName}}},
+				}},
+			}})},
+		})
+		// (that ARN is the bucket's: its name is known at synth, because the key policy cannot
+		// reference the bucket, which references the key)
+		if len(crlBucketName) > 63 {
+			t.Errorf("CRL bucket name %q is longer than S3's 63 characters", crlBucketName)
+		}
 		// The CAs wait for the grants: AWS Private CA checks them at creation.
 		tpl.AllResources(jsii.String("AWS::ACMPCA::CertificateAuthority"), &map[string]any{
 			"DependsOn": assertions.Match_ArrayWith(&[]any{assertions.Match_StringLikeRegexp(jsii.String("^CaCrlBucketPolicy"))}),

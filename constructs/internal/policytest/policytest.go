@@ -26,8 +26,11 @@ func (s Statement) Condition() string {
 	if !ok {
 		return ""
 	}
-	b, _ := json.Marshal(Render(c))
-	return strings.ReplaceAll(string(b), `\u003c`, "<")
+	var b strings.Builder
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false) // keep "<AWS::Partition>" readable
+	_ = enc.Encode(Render(c))
+	return strings.TrimSuffix(b.String(), "\n")
 }
 
 // AllowsService returns the Allow statements of the resource policies of tpl (the JSON form of
