@@ -528,11 +528,15 @@ func (t *MutualTls) newRenewal(p *MutualTlsProps, renewDays float64) {
 	endpoints := t.Endpoints()
 	queueKey := defaults.Key(t, "RenewQueueKey", &awskms.KeyProps{Description: jsii.String("Encrypts the mTLS renewal dead-letter queue and alarm topic")})
 	queueKey.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		// The statement AWS documents for CloudWatch alarms publishing to an
+		// encrypted topic, without a condition: AWS documents none that
+		// reaches KMS on this path, and an alarm whose publish fails is lost
+		// (https://docs.aws.amazon.com/sns/latest/dg/sns-key-management.html#compatibility-with-aws-services).
+		// The topic policy keeps aws:SourceAccount and aws:SourceArn.
 		Sid:        jsii.String("CloudWatchAlarmsPublish"),
 		Principals: &[]awsiam.IPrincipal{awsiam.NewServicePrincipal(jsii.String("cloudwatch.amazonaws.com"), nil)},
 		Actions:    jsii.Strings("kms:Decrypt", "kms:GenerateDataKey*"),
 		Resources:  jsii.Strings("*"),
-		Conditions: &map[string]any{"StringEquals": map[string]any{"aws:SourceAccount": awscdk.Stack_Of(t).Account()}},
 	}), jsii.Bool(true))
 	queueKey.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 		Sid:        jsii.String("EventBridgeDeadLetters"),

@@ -440,7 +440,7 @@ func TestRenewalAutomation(t *testing.T) {
 	tpl.HasResourceProperties(jsii.String("AWS::KMS::Key"), &map[string]any{
 		"KeyPolicy": map[string]any{"Statement": assertions.Match_ArrayWith(&[]any{assertions.Match_ObjectLike(&map[string]any{
 			"Sid": "CloudWatchAlarmsPublish", "Principal": map[string]any{"Service": "cloudwatch.amazonaws.com"},
-			"Action": []any{"kms:Decrypt", "kms:GenerateDataKey*"},
+			"Action": []any{"kms:Decrypt", "kms:GenerateDataKey*"}, "Condition": assertions.Match_Absent(),
 		})})},
 	})
 	// AND its target map sends each certificate to its own secret and its own service
