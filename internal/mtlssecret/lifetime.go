@@ -9,6 +9,10 @@ package mtlssecret
 // the same validity. constructs/mtls and `securestacks pca import` share it.
 const CertificateValidityDays = 395
 
+// DefaultRenewBeforeDays is how long before expiry a certificate is renewed
+// by default: ACM's default DaysBeforeExpiry.
+const DefaultRenewBeforeDays = 45
+
 // CaRenewalMarginDays is the time left between the first warning that an
 // issuing CA ends (CertificateValidityDays + CaRenewalMarginDays days before)
 // and the day it can no longer issue or renew a certificate: enough to
