@@ -132,26 +132,8 @@ func Check(in Input) (*Result, error) {
 			return nil, fmt.Errorf("chain: certificate %d is the subordinate's own certificate: expected only its issuers (AWS Private CA refuses a chain that includes the imported certificate)", i+1)
 		}
 	}
-	for i, c := range chain[:len(chain)-1] {
-		if isSelfSigned(c) {
-			return nil, fmt.Errorf("broken chain: chain certificate %d %s is a self-signed root but not last: expected the root CA last, after the CAs it signed", i+1, name(c))
-		}
-	}
-	child := cert
-	for i, c := range chain {
-		// A version 1 root has no extensions and is a CA by being trusted;
-		// every other issuer must say CA:TRUE.
-		root := i == len(chain)-1 && c.Version == 1
-		if (c.BasicConstraintsValid && !c.IsCA) || (!c.BasicConstraintsValid && !root) {
-			return nil, fmt.Errorf("broken chain: chain certificate %d %s is not a CA (basic constraints CA:FALSE or missing)", i+1, name(c))
-		}
-		if err := child.CheckSignatureFrom(c); err != nil {
-			return nil, fmt.Errorf("broken chain: %s is not signed by chain certificate %d %s: expected the chain in order, the issuer of the certificate first and the root last (%v)", name(child), i+1, name(c), err)
-		}
-		child = c
-	}
-	if root := chain[len(chain)-1]; !isSelfSigned(root) {
-		return nil, fmt.Errorf("broken chain: the last chain certificate %s is not self-signed: expected the root CA last", name(root))
+	if err := checkLinks(cert, chain); err != nil {
+		return nil, err
 	}
 
 	// What the subordinate must be: a CA that signs certificates.
@@ -205,6 +187,52 @@ func Check(in Input) (*Result, error) {
 		}
 	}
 	return res, nil
+}
+
+// ParseChain parses a PEM chain that ends in a self-signed root and in which
+// each certificate signs the one before it, as ImportCertificateAuthorityCertificate
+// takes it (and as a peer's trust bundle of an external root is given).
+func ParseChain(b []byte) ([]*x509.Certificate, error) {
+	chain, err := parseCerts("chain", b)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkLinks(nil, chain); err != nil {
+		return nil, err
+	}
+	return chain, nil
+}
+
+// checkLinks checks that chain is ordered issuer first, root last, each
+// certificate signing the one before it (and cert, unless nil).
+func checkLinks(cert *x509.Certificate, chain []*x509.Certificate) error {
+	for i, c := range chain[:len(chain)-1] {
+		if isSelfSigned(c) {
+			return fmt.Errorf("broken chain: chain certificate %d %s is a self-signed root but not last: expected the root CA last, after the CAs it signed", i+1, name(c))
+		}
+	}
+	for i, c := range chain {
+		// A version 1 root has no extensions and is a CA by being trusted;
+		// every other issuer must say CA:TRUE.
+		root := i == len(chain)-1 && c.Version == 1
+		if (c.BasicConstraintsValid && !c.IsCA) || (!c.BasicConstraintsValid && !root) {
+			return fmt.Errorf("broken chain: chain certificate %d %s is not a CA (basic constraints CA:FALSE or missing)", i+1, name(c))
+		}
+		child := cert
+		if i > 0 {
+			child = chain[i-1]
+		}
+		if child == nil {
+			continue
+		}
+		if err := child.CheckSignatureFrom(c); err != nil {
+			return fmt.Errorf("broken chain: %s is not signed by chain certificate %d %s: expected the chain in order, the issuer of the certificate first and the root last (%v)", name(child), i+1, name(c), err)
+		}
+	}
+	if root := chain[len(chain)-1]; !isSelfSigned(root) {
+		return fmt.Errorf("broken chain: the last chain certificate %s is not self-signed: expected the root CA last", name(root))
+	}
+	return nil
 }
 
 // pathLen is the certificate's pathLenConstraint, and whether it has one.
