@@ -156,10 +156,14 @@ func runPcaImport(args []string, stdout, stderr io.Writer) int {
 	if ca == nil || ca.Type != pcatypes.CertificateAuthorityTypeSubordinate {
 		return failure(stderr, where, fmt.Errorf("--ca-arn: %s is not a SUBORDINATE CA: expected the subordinate the external root signs", *arn))
 	}
+	// AWS installs an externally signed certificate on a subordinate that is
+	// PENDING_CERTIFICATE, ACTIVE, DISABLED or EXPIRED
+	// (https://docs.aws.amazon.com/privateca/latest/userguide/PcaExternalRoot.html).
 	switch ca.Status {
-	case pcatypes.CertificateAuthorityStatusPendingCertificate, pcatypes.CertificateAuthorityStatusActive, pcatypes.CertificateAuthorityStatusExpired:
+	case pcatypes.CertificateAuthorityStatusPendingCertificate, pcatypes.CertificateAuthorityStatusActive,
+		pcatypes.CertificateAuthorityStatusDisabled, pcatypes.CertificateAuthorityStatusExpired:
 	default:
-		return failure(stderr, where, fmt.Errorf("--ca-arn: %s is %s: expected PENDING_CERTIFICATE (first import), ACTIVE or EXPIRED (re-sign)", *arn, ca.Status))
+		return failure(stderr, where, fmt.Errorf("--ca-arn: %s is %s: expected PENDING_CERTIFICATE (first import), or ACTIVE, DISABLED or EXPIRED (re-sign)", *arn, ca.Status))
 	}
 	csr, err := client.GetCertificateAuthorityCsr(ctx, &acmpca.GetCertificateAuthorityCsrInput{CertificateAuthorityArn: arn})
 	if err != nil {

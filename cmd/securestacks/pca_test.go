@@ -126,6 +126,17 @@ func TestPcaImportRefusesBeforeTheCall(t *testing.T) {
 		}
 	})
 
+	t.Run("a CA that is still creating is refused", func(t *testing.T) {
+		// AWS installs a certificate only on a PENDING_CERTIFICATE, ACTIVE, DISABLED or
+		// EXPIRED subordinate (https://docs.aws.amazon.com/privateca/latest/userguide/PcaExternalRoot.html)
+		pca.Status = "CREATING"
+		defer func() { pca.Status = "PENDING_CERTIFICATE" }()
+		code, _, stderr := cli(t, "pca", "import", "--ca-arn", subArn, "--certificate", cases[1].cert, "--chain", root.CertFile, "--endpoint-url", pca.URL)
+		if code != 1 || !strings.Contains(stderr, "is CREATING: expected PENDING_CERTIFICATE (first import)") {
+			t.Fatalf("exit %d, stderr %q", code, stderr)
+		}
+	})
+
 	t.Run("a root CA is refused", func(t *testing.T) {
 		pca.Type = "ROOT"
 		defer func() { pca.Type = "SUBORDINATE" }()
