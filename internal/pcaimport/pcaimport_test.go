@@ -42,6 +42,7 @@ func TestCheck(t *testing.T) {
 		warn    string
 	}{
 		{name: "the post's flow: ext.conf, 3650 days, chain = Root_CA.crt", cert: post, chain: root.PEM(t)},
+		{name: "the post's extensions signed by openssl ca", cert: root.SignWithCA(t, sub.CsrPEM, pcaimporttest.PostExtensions, 3650), chain: root.PEM(t)},
 		{name: "the post's extensions with pathlen:0 on the subordinate (AWS's PathLen0 template)", chain: root.PEM(t),
 			cert: root.Sign(t, sub.CsrPEM, strings.Replace(pcaimporttest.PostExtensions, "CA:true", "CA:true, pathlen:0", 1), 3650)},
 		{name: "wrong key: the root signed another CA's CSR", cert: root.Sign(t, stranger.CsrPEM, pcaimporttest.PostExtensions, 3650), chain: root.PEM(t),
@@ -105,6 +106,27 @@ func TestCheck(t *testing.T) {
 			}
 		})
 	}
+
+	t.Run("a chain alone: root last, each certificate signing the one before", func(t *testing.T) {
+		two := mtlstest.NewHierarchy(t, "Two", mtlstest.HierarchyOptions{})
+		for _, tc := range []struct {
+			chain, want string
+		}{
+			{two.Chain(), ""},
+			{string(root.PEM(t)), ""},
+			{two.Root.PEM() + two.Issuing.PEM(), "broken chain: chain certificate 1 (CN=Two Root CA,O=securestacks test) is a self-signed root but not last"},
+			{two.Issuing.PEM(), "broken chain: the last chain certificate (CN=Two Issuing CA,O=securestacks test) is not self-signed"},
+			{two.Issuing.PEM() + string(other.PEM(t)), "broken chain: (CN=Two Issuing CA,O=securestacks test) is not signed by chain certificate 2 (CN=Other Root CA"},
+		} {
+			chain, err := pcaimport.ParseChain([]byte(tc.chain))
+			switch {
+			case tc.want == "" && (err != nil || len(chain) == 0):
+				t.Errorf("chain refused: %v", err)
+			case tc.want != "" && (err == nil || !strings.HasPrefix(err.Error(), tc.want)):
+				t.Errorf("got %v, want %q", err, tc.want)
+			}
+		}
+	})
 
 	t.Run("the CSR must be one", func(t *testing.T) {
 		_, err := pcaimport.Check(pcaimport.Input{Csr: post, Certificate: post, Chain: root.PEM(t)})

@@ -105,6 +105,46 @@ func (r *Root) Sign(t testing.TB, csrPEM []byte, ext string, days int) []byte {
 	return b
 }
 
+// SignWithCA signs csrPEM with `openssl ca`, the minimal CA application the
+// post names, instead of `openssl x509`: a database and serial file in a
+// fresh directory, the subject taken from the CSR as it is, ext (ext.conf
+// syntax) as the extensions, and returns the PEM certificate.
+func (r *Root) SignWithCA(t testing.TB, csrPEM []byte, ext string, days int) []byte {
+	t.Helper()
+	dir := t.TempDir()
+	write(t, dir, "index.txt", "")
+	write(t, dir, "serial", "1000\n")
+	conf := write(t, dir, "ca.cnf", `[ ca ]
+default_ca = root
+[ root ]
+dir = `+dir+`
+database = $dir/index.txt
+serial = $dir/serial
+new_certs_dir = $dir
+certificate = `+r.CertFile+`
+private_key = `+r.KeyFile+`
+default_md = sha256
+policy = any
+unique_subject = no
+copy_extensions = none
+[ any ]
+commonName = supplied
+countryName = optional
+stateOrProvinceName = optional
+localityName = optional
+organizationName = optional
+organizationalUnitName = optional
+`)
+	out := filepath.Join(dir, "IntermediateCA.crt")
+	Openssl(t, dir, "ca", "-batch", "-config", conf, "-extfile", write(t, dir, "ext.conf", ext), "-days", strconv.Itoa(days),
+		"-notext", "-preserveDN", "-in", write(t, dir, "IntermediateCA.csr", string(csrPEM)), "-out", out)
+	b, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
 // Subordinate is the AWS Private CA side: the CA's key (which AWS never
 // reveals; the tests need it to issue as the CA would) and its CSR.
 type Subordinate struct {
