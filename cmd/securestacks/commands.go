@@ -33,6 +33,7 @@ var commands = []command{
 	{name: "asff", summary: "convert scanner reports to ASFF findings and import them into Security Hub", subcommands: asffCommands},
 	{name: "fle", summary: "field-level encryption: encrypt JSON fields, decrypt through KMS", subcommands: fleCommands},
 	{name: "kms", summary: "sign with KMS asymmetric keys and verify offline", subcommands: kmsCommands},
+	{name: "pca", summary: "portable root: export a subordinate CA's CSR, check and import what the external root signed", subcommands: pcaCommands},
 	{name: "version", summary: "print the securestacks and Go versions", run: runVersion},
 }
 

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 
@@ -36,25 +37,43 @@ type awsFlags struct {
 func addAWSFlags(fs interface {
 	String(name, value, usage string) *string
 }) awsFlags {
+	return addServiceFlags(fs, "KMS", "AWS_ENDPOINT_URL_KMS")
+}
+
+// addServiceFlags adds --endpoint-url and --region for a command that calls
+// service, whose SDK endpoint variable is endpointEnv.
+func addServiceFlags(fs interface {
+	String(name, value, usage string) *string
+}, service, endpointEnv string) awsFlags {
 	return awsFlags{
-		endpointURL: fs.String("endpoint-url", "", "send KMS requests to this URL, e.g. a local emulator (default: the SDK's endpoint, or AWS_ENDPOINT_URL_KMS)"),
+		endpointURL: fs.String("endpoint-url", "", "send "+service+" requests to this URL, e.g. a local emulator (default: the SDK's endpoint, or "+endpointEnv+")"),
 		region:      fs.String("region", "", "AWS region (default: AWS_REGION or the shared config)"),
 	}
 }
 
-// kmsClient builds a KMS client from the standard SDK environment (AWS_REGION,
-// AWS_PROFILE, credentials, AWS_ENDPOINT_URL_KMS ...) and the flags.
-func (f awsFlags) kmsClient(ctx context.Context) (*kms.Client, error) {
+// config loads the standard SDK environment (AWS_REGION, AWS_PROFILE,
+// credentials, AWS_ENDPOINT_URL_<SERVICE> ...) with --region.
+func (f awsFlags) config(ctx context.Context) (aws.Config, error) {
 	var opts []func(*config.LoadOptions) error
 	if *f.region != "" {
 		opts = append(opts, config.WithRegion(*f.region))
 	}
 	cfg, err := config.LoadDefaultConfig(ctx, opts...)
 	if err != nil {
-		return nil, fmt.Errorf("loading AWS configuration: %w", err)
+		return aws.Config{}, fmt.Errorf("loading AWS configuration: %w", err)
 	}
 	if cfg.Region == "" {
-		return nil, errors.New("no AWS region: set AWS_REGION or pass --region")
+		return aws.Config{}, errors.New("no AWS region: set AWS_REGION or pass --region")
+	}
+	return cfg, nil
+}
+
+// kmsClient builds a KMS client from the standard SDK environment and the
+// flags.
+func (f awsFlags) kmsClient(ctx context.Context) (*kms.Client, error) {
+	cfg, err := f.config(ctx)
+	if err != nil {
+		return nil, err
 	}
 	return kms.NewFromConfig(cfg, func(o *kms.Options) {
 		if *f.endpointURL != "" {

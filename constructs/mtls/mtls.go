@@ -875,26 +875,23 @@ func secretArns(es []*Endpoint) []*string {
 }
 
 // CertificateValidityDays is the validity of every ACM private certificate
-// (13 months): "The end date of the signing CA certificate must exceed the
-// end date of the requested certificate, or else the certificate request
-// will fail"
-// (https://docs.aws.amazon.com/acm/latest/userguide/private-certificates.title.html).
-// The gateway's client certificate, issued by AWS Private CA directly, gets
-// the same validity.
-const CertificateValidityDays = 395
+// (13 months), and of the gateway's client certificate
+// (mtlssecret.CertificateValidityDays).
+const CertificateValidityDays = mtlssecret.CertificateValidityDays
 
 // CaRenewalMarginDays is the time this construct leaves between the first
 // warning (IssuingCaAlarmDays) and the day the issuing CA can no longer
 // issue or renew a certificate: enough to create and activate a new
-// hierarchy (constructs/privateca/README.md, "Renewing a CA").
-const CaRenewalMarginDays = 90
+// hierarchy, or to re-sign an external root's subordinate
+// (constructs/privateca/README.md, "Renewing a CA").
+const CaRenewalMarginDays = mtlssecret.CaRenewalMarginDays
 
 // MinIssuingCaValidityDays is the shortest issuing-CA validity MutualTls
 // accepts for renewBefore days of RenewBefore: one certificate validity, its
 // renewal window and CaRenewalMarginDays. A CA valid for less could not
 // renew even the first certificate it issues.
 func MinIssuingCaValidityDays(renewBefore float64) float64 {
-	return CertificateValidityDays + renewBefore + CaRenewalMarginDays
+	return mtlssecret.MinIssuingCaValidityDays(renewBefore)
 }
 
 // checkIssuingCaValidity panics when h's issuing CA cannot outlive the

@@ -10,6 +10,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssns"
 
 	"github.com/securestacks/securestacks/constructs/privateca"
+	"github.com/securestacks/securestacks/internal/mtlssecret"
 )
 
 // Plane selects the data plane that carries the mTLS traffic.
@@ -58,7 +59,7 @@ const (
 	DefaultBackendName = "colorteller"
 	DefaultBackendText = "yellow"
 	// DefaultRenewBeforeDays matches ACM's default DaysBeforeExpiry.
-	DefaultRenewBeforeDays = 45
+	DefaultRenewBeforeDays = mtlssecret.DefaultRenewBeforeDays
 )
 
 // EndpointProps configures one endpoint: its name, its CA hierarchy and its

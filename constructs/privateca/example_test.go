@@ -29,3 +29,22 @@ func Example() {
 	fmt.Println(ca.Subordinate != nil, ca.Activated)
 	// Output: true true
 }
+
+// The portable root: a subordinate for a root kept outside AWS Private CA.
+// The first deploy leaves it PENDING_CERTIFICATE and alone; after
+// `securestacks pca csr`, the root's signature and `securestacks pca
+// import`, the next deploy sets SubordinateImported and the CA issues.
+func Example_externalRoot() {
+	app := awscdk.NewApp(nil)
+	rootPem := "-----BEGIN CERTIFICATE-----\n...\n-----END CERTIFICATE-----\n" // Root_CA.crt
+
+	before := privateca.NewCaHierarchy(awscdk.NewStack(app, jsii.String("First"), nil), "Ca", &privateca.CaHierarchyProps{
+		ExternalRoot: &privateca.ExternalRoot{CertificateChain: jsii.String(rootPem)},
+	})
+	after := privateca.NewCaHierarchy(awscdk.NewStack(app, jsii.String("Second"), nil), "Ca", &privateca.CaHierarchyProps{
+		ExternalRoot: &privateca.ExternalRoot{CertificateChain: jsii.String(rootPem), SubordinateImported: true},
+	})
+
+	fmt.Println(before.Activated, before.AcmPermission == nil, after.Activated, after.SubordinateActivation == nil)
+	// Output: false true true true
+}

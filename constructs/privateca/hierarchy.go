@@ -80,14 +80,17 @@ type CaHierarchy struct {
 	// Peers need only the root: the holder of a certificate presents the
 	// intermediate itself.
 	TrustBundle *string
-	// AcmPermission lets ACM issue and renew from IssuingCa.
+	// AcmPermission lets ACM issue and renew from IssuingCa. Nil while an
+	// ExternalRoot hierarchy waits for its certificate (Activated false).
 	AcmPermission awsacmpca.CfnPermission
 	// Ready completes when IssuingCa is active and ACM may use it. Make every
 	// certificate request depend on it: CloudFormation knows no such order
 	// from the CA's ARN alone.
 	Ready constructs.DependencyGroup
 	// Activated is false only for an ExternalRoot hierarchy waiting for its
-	// SubordinateCertificate; such a hierarchy can issue nothing.
+	// certificate (neither SubordinateCertificate nor SubordinateImported);
+	// such a hierarchy can issue nothing, and has only the subordinate CA and
+	// CsrOutput.
 	Activated bool
 	// CrlBucket receives the CRLs; nil unless Revocation is RevocationCrl.
 	CrlBucket awss3.IBucket
@@ -195,6 +198,8 @@ func NewCaHierarchy(scope constructs.Construct, id string, props *CaHierarchyPro
 				CertificateChain:        p.ExternalRoot.CertificateChain,
 				Status:                  jsii.String("ACTIVE"),
 			})
+		case p.ExternalRoot.SubordinateImported:
+			// Installed out of band: nothing to wait for in the template.
 		default:
 			h.Activated = false
 		}
@@ -222,6 +227,10 @@ func NewCaHierarchy(scope constructs.Construct, id string, props *CaHierarchyPro
 
 	h.IssuingCaArn = issuer.AttrArn()
 	h.IssuingCa = awsacmpca.CertificateAuthority_FromCertificateAuthorityArn(h, jsii.String("IssuingCaRef"), h.IssuingCaArn)
+	if !h.Activated {
+		// A CA waiting for its certificate gets nothing else until it has one.
+		return h
+	}
 	h.AcmPermission = awsacmpca.NewCfnPermission(h, jsii.String("AcmPermission"), &awsacmpca.CfnPermissionProps{
 		CertificateAuthorityArn: h.IssuingCaArn,
 		Principal:               jsii.String(AcmPrincipal),
@@ -392,6 +401,8 @@ func checkConflicts(p *CaHierarchyProps, rootDays, subDays float64) {
 		panic("privateca: SubordinateValidity conflicts with Flat: a flat hierarchy has no subordinate")
 	case p.ExternalRoot != nil && p.SubordinateValidity != nil:
 		panic("privateca: SubordinateValidity conflicts with ExternalRoot: the external root chooses the subordinate's validity when it signs")
+	case p.ExternalRoot != nil && p.ExternalRoot.SubordinateCertificate != nil && p.ExternalRoot.SubordinateImported:
+		panic("privateca: ExternalRoot.SubordinateCertificate conflicts with ExternalRoot.SubordinateImported: the certificate is installed either by the template or out of band")
 	case p.ExternalRoot != nil && (p.ExternalRoot.CertificateChain == nil || strings.TrimSpace(*p.ExternalRoot.CertificateChain) == ""):
 		panic("privateca: ExternalRoot.CertificateChain is required: expected the PEM chain of the external root")
 	case !p.Flat && p.ExternalRoot == nil && subDays >= rootDays:

@@ -238,6 +238,24 @@ var variants = []struct {
 		if h.Activated || h.Root != nil || h.RootCaArn != nil {
 			t.Error("pending external hierarchy claims to be active or to have a root")
 		}
+		// Nothing but the CA until it has its certificate: no ACM permission on a
+		// PENDING_CERTIFICATE CA.
+		tpl.ResourceCountIs(jsii.String("AWS::ACMPCA::Permission"), jsii.Number(0))
+		if h.AcmPermission != nil {
+			t.Error("pending external hierarchy has an ACM permission")
+		}
+	}},
+	{"external root, imported out of band", &privateca.CaHierarchyProps{ExternalRoot: &privateca.ExternalRoot{
+		CertificateChain:    jsii.String("ROOT-PEM"),
+		SubordinateImported: true,
+	}}, func(t *testing.T, h *privateca.CaHierarchy, tpl assertions.Template) {
+		// THEN the template installs nothing (securestacks pca import did), ACM may issue,
+		// and the CSR stays published for the next re-sign
+		tpl.ResourceCountIs(jsii.String("AWS::ACMPCA::CertificateAuthorityActivation"), jsii.Number(0))
+		tpl.HasResourceProperties(jsii.String("AWS::ACMPCA::Permission"), &map[string]any{"CertificateAuthorityArn": ref("CaSubordinate")})
+		if !h.Activated || h.CsrOutput == nil || *h.TrustBundle != "ROOT-PEM" || h.IssuingCaValidityDays != 0 {
+			t.Errorf("imported external hierarchy: activated=%t csr=%v validity=%v", h.Activated, h.CsrOutput, h.IssuingCaValidityDays)
+		}
 	}},
 	{"external root, signed", &privateca.CaHierarchyProps{ExternalRoot: &privateca.ExternalRoot{
 		CertificateChain:       jsii.String("ROOT-PEM"),
@@ -283,6 +301,8 @@ func TestConflictingPropsPanic(t *testing.T) {
 		{"unknown key", privateca.CaHierarchyProps{KeyAlgorithm: jsii.String("RSA_1024")}, `privateca: KeyAlgorithm "RSA_1024": expected one of`},
 		{"bucket without CRL", privateca.CaHierarchyProps{CrlValidity: awscdk.Duration_Days(jsii.Number(3))}, "CrlValidity conflicts with Revocation"},
 		{"external root without chain", privateca.CaHierarchyProps{ExternalRoot: &privateca.ExternalRoot{}}, "ExternalRoot.CertificateChain is required"},
+		{"external root installed twice", privateca.CaHierarchyProps{ExternalRoot: &privateca.ExternalRoot{CertificateChain: jsii.String("x"), SubordinateCertificate: jsii.String("y"), SubordinateImported: true}},
+			"privateca: ExternalRoot.SubordinateCertificate conflicts with ExternalRoot.SubordinateImported"},
 		{"flat with subordinate subject", privateca.CaHierarchyProps{Flat: true, SubordinateValidity: awscdk.Duration_Days(jsii.Number(10))}, "SubordinateValidity conflicts with Flat"},
 	}
 	for _, tc := range cases {

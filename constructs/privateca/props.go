@@ -122,8 +122,18 @@ type ExternalRoot struct {
 	// Required.
 	CertificateChain *string
 	// SubordinateCertificate is the PEM certificate the external root issued
-	// for the subordinate's CSR. Default nil: the subordinate stays
+	// for the subordinate's CSR: the template installs it
+	// (CertificateAuthorityActivation). Default nil: the subordinate stays
 	// PENDING_CERTIFICATE and can issue nothing until a later deploy passes
-	// it.
+	// it, or until SubordinateImported. Conflicts with SubordinateImported.
 	SubordinateCertificate *string
+	// SubordinateImported says the subordinate's certificate was installed
+	// outside CloudFormation (`securestacks pca import`, which checks it
+	// first, or ImportCertificateAuthorityCertificate): the CA is ACTIVE and
+	// may issue, and the template installs nothing, so a later re-sign needs
+	// no deploy. Such a CA has no activation resource to disable it: disable
+	// it yourself before you remove it from the stack (README, "The portable
+	// root (CloudHSM) path"). Default false. Conflicts with
+	// SubordinateCertificate.
+	SubordinateImported bool
 }

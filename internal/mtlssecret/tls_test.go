@@ -47,8 +47,8 @@ func newWorld(t *testing.T) *world {
 
 	// The gateway's certificate is the client certificate AWS Private CA
 	// issues (EndEntityClientAuthCertificate/V1); ACM's carry serverAuth only.
-	w.gateway = exportAndStore(t, w.gatewayCA, w.gatewayCA.Issue(t, gatewayName, mtlstest.LeafOptions{ClientAuth: true}))
-	w.teller = exportAndStore(t, w.tellerCA, w.tellerCA.Issue(t, tellerName, mtlstest.LeafOptions{KeyAlgorithm: mtlstest.ECPrime256v1}))
+	w.gateway = w.gatewayCA.Stored(t, w.gatewayCA.Issue(t, gatewayName, mtlstest.LeafOptions{ClientAuth: true}))
+	w.teller = w.tellerCA.Stored(t, w.tellerCA.Issue(t, tellerName, mtlstest.LeafOptions{KeyAlgorithm: mtlstest.ECPrime256v1}))
 	var err error
 	// Each side's trust bundle is the peer's root, as the construct sets it.
 	if w.gatewayTLS, err = mtlstest.RunStartScript(t, w.gateway, w.tellerCA.Root.PEM()); err != nil {
@@ -66,21 +66,6 @@ func newWorld(t *testing.T) *world {
 	past := time.Now().AddDate(0, 0, -400)
 	w.expired = pair(t, w.gatewayCA, w.gatewayCA.Issue(t, gatewayName, mtlstest.LeafOptions{ClientAuth: true, NotBefore: past, NotAfter: time.Now().AddDate(0, 0, -1)}))
 	return w
-}
-
-// exportAndStore exports leaf as ACM would and returns the payload as the
-// container reads it back from Secrets Manager.
-func exportAndStore(t *testing.T, h *mtlstest.Hierarchy, leaf *mtlstest.Leaf) *mtlssecret.Payload {
-	t.Helper()
-	raw, err := h.Export(t, leaf, mtlstest.Passphrase(t), mtlstest.ACMExport).Marshal()
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := mtlssecret.Parse(raw)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return p
 }
 
 func pair(t *testing.T, h *mtlstest.Hierarchy, leaf *mtlstest.Leaf) tls.Certificate {

@@ -206,6 +206,22 @@ func (h *Hierarchy) Export(t testing.TB, leaf *Leaf, passphrase string, params P
 	}
 }
 
+// Stored exports leaf as ACM would (ACMExport parameters, a fresh
+// passphrase) and returns the payload as the container reads it back from
+// Secrets Manager.
+func (h *Hierarchy) Stored(t testing.TB, leaf *Leaf) *mtlssecret.Payload {
+	t.Helper()
+	raw, err := h.Export(t, leaf, Passphrase(t), ACMExport).Marshal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := mtlssecret.Parse(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
 // Passphrase returns a passphrase as GetRandomPassword returns it with the
 // options of package mtlssecret.
 func Passphrase(t testing.TB) string {
