@@ -277,3 +277,7 @@ func TenantFromClaims(c VerifiedClaims, claim string) (string, error) {
 	}
 	return id, nil
 }
+
+// ObjectKey is the S3 key of name in tenant's prefix: "<tenant>/<name>",
+// the prefix constructs/tenantisolation grants.
+func ObjectKey(tenant, name string) string { return tenant + "/" + name }
