@@ -13,6 +13,7 @@ package tenantisolation
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
@@ -146,11 +147,25 @@ func NewTenantIsolation(scope constructs.Construct, id string, props *TenantIsol
 		Actions:      jsii.Strings("sts:AssumeRole", "sts:TagSession"),
 		ResourceArns: jsii.Strings(*t.AccessRole.RoleArn()),
 	})
-	nag.SuppressTree(t.AccessRole, nag.Rule{
-		ID: "AwsSolutions-IAM5",
-		Reason: "Each wildcard is one tenant's space: resource patterns end in ${aws:PrincipalTag/TenantID} or ${aws:PrincipalTag/TenantID}/*, " +
-			"and KMS key/* is limited by the TenantID resource tag and kms:ViaService; the iamsim proofs show own-allowed and other-denied",
-	})
+	// An explicit deny for any call of a session without the tag (none can
+	// be opened through the trust policy, but a deny does not depend on it).
+	// It also creates the role's policy now, so the suppressions below reach it.
+	t.AccessRole.AddToPrincipalPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid:        jsii.String("DenyWithoutTenantTag"),
+		Effect:     awsiam.Effect_DENY,
+		Actions:    jsii.Strings("*"),
+		Resources:  jsii.Strings("*"),
+		Conditions: &map[string]any{"Null": map[string]any{"aws:PrincipalTag/" + TenantTagKey: "true"}},
+	}))
+	nag.SuppressTree(t.AccessRole, slices.Concat(nag.NISTAndHIPAA("IAMNoInlinePolicy",
+		"The tenant-scoped policy grows with each Grant* call and belongs to this role alone: inline, it cannot be attached to any other principal and goes with the role"),
+		nag.NISTAndHIPAA("IAMPolicyNoStatementsWithFullAccess",
+			"The only statement with action * is DenyWithoutTenantTag, a Deny for sessions without the TenantID tag: it grants nothing"),
+		[]nag.Rule{{
+			ID: "AwsSolutions-IAM5",
+			Reason: "Each wildcard is one tenant's space: resource patterns end in ${aws:PrincipalTag/TenantID} or ${aws:PrincipalTag/TenantID}/*, " +
+				"and KMS key/* is limited by the TenantID resource tag and kms:ViaService; the iamsim proofs show own-allowed and other-denied",
+		}})...)
 	return t
 }
 
