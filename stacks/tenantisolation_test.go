@@ -116,3 +116,19 @@ func fmtJSON(v any) string {
 	b, _ := json.Marshal(v)
 	return string(b)
 }
+
+func TestTenantIsolationInvokePermissionsNameTheAccount(t *testing.T) {
+	app := awscdk.NewApp(&awscdk.AppProps{Context: &map[string]any{"aws:cdk:bundling-stacks": []any{}}})
+	stack := stacks.NewTenantIsolationStack(app, "Pinned-TenantIsolation", tenantProps("pinned", "123456789012", "eu-west-1", nil))
+	tpl := assertions.Template_FromStack(stack, nil)
+	perms := *tpl.FindResources(jsii.String("AWS::Lambda::Permission"), nil)
+	if len(perms) != 2 {
+		t.Fatalf("%d invoke permissions, want one per route (2)", len(perms))
+	}
+	for id, p := range perms {
+		props := (*p)["Properties"].(map[string]any)
+		if props["SourceAccount"] != "123456789012" || props["SourceArn"] == nil {
+			t.Errorf("%s: SourceAccount %v, SourceArn %v", id, props["SourceAccount"], props["SourceArn"])
+		}
+	}
+}

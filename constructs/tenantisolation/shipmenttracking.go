@@ -256,11 +256,21 @@ func (s *ShipmentTracking) newApi() {
 	})
 	integration := awsapigatewayv2integrations.NewHttpLambdaIntegration(jsii.String("Tracking"), s.Function, nil)
 	for _, path := range []string{ShipmentRoute, DocumentRoute} {
-		s.Api.AddRoutes(&awsapigatewayv2.AddRoutesOptions{
+		routes := s.Api.AddRoutes(&awsapigatewayv2.AddRoutesOptions{
 			Path:        jsii.String(path),
 			Methods:     &[]awsapigatewayv2.HttpMethod{awsapigatewayv2.HttpMethod_GET},
 			Integration: integration,
 		})
+		// The integration's invoke permission names the API by SourceArn; the
+		// account too, so no other account's API can match it (Control Tower
+		// lambda_function_public_access_prohibited_check).
+		for _, r := range *routes {
+			for _, c := range *r.Node().FindAll(constructs.ConstructOrder_PREORDER) {
+				if res, ok := c.(awscdk.CfnResource); ok && *res.CfnResourceType() == "AWS::Lambda::Permission" {
+					res.AddPropertyOverride(jsii.String("SourceAccount"), awscdk.Stack_Of(s).Account())
+				}
+			}
+		}
 	}
 	accessLogs := defaults.LogGroup(s, "ApiAccessLogs", nil)
 	stage := s.Api.DefaultStage().Node().DefaultChild().(awsapigatewayv2.CfnStage)
