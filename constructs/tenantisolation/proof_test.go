@@ -28,21 +28,21 @@ type proof struct {
 // and the service role's resolved policies, the trust policy, the key
 // policies and the keys' tags, never hand-copied documents.
 type prover struct {
-	f                  *fixture
-	access, service    []iamsim.Policy
-	trust              any
-	accessArn          string
-	serviceArn         string
-	tableArn           string
-	bucketArn          string
-	keyArn, keyPolicy  map[string]any // tenant -> key ARN (string) / key policy
-	keyTag             map[string]string
-	yellowKeyPolicyDoc any
+	f               *fixture
+	access, service []iamsim.Policy
+	trust           any
+	accessArn       string
+	serviceArn      string
+	tableArn        string
+	bucketArn       string
+	keyArn          map[string]string // tenant -> its key's ARN
+	keyPolicy       map[string]any    // tenant -> its key policy
+	keyTag          map[string]string // tenant -> its key's TenantID tag
 }
 
 func newProver(t *testing.T, f *fixture) *prover {
 	t.Helper()
-	p := &prover{f: f, keyArn: map[string]any{}, keyPolicy: map[string]any{}, keyTag: map[string]string{}}
+	p := &prover{f: f, keyArn: map[string]string{}, keyPolicy: map[string]any{}, keyTag: map[string]string{}}
 	var err error
 	if p.access, err = (&rolecoverage.Function{T: f.t, Role: f.access}).IdentityPolicies(); err != nil {
 		t.Fatal(err)
@@ -72,8 +72,8 @@ func newProver(t *testing.T, f *fixture) *prover {
 	return p
 }
 
-// session is the principal of an access-role session, with its tenant tag
-// (none when tenant is "").
+// data is a request of an access-role session tagged with tenant (untagged
+// when tenant is ""), evaluated against the access role's policies.
 func (p *prover) data(tenant, action, resource string, ctx map[string]any) iamsim.Request {
 	c := map[string]any{}
 	for k, v := range ctx {
@@ -135,7 +135,7 @@ func (p *prover) keyProofs(own, other string) []proof {
 	s3Via := map[string]any{"kms:ViaService": "s3." + region + ".amazonaws.com"}
 	for _, action := range []string{"kms:Decrypt", "kms:GenerateDataKey"} {
 		for _, target := range []string{own, other} {
-			req := p.data(own, action, p.keyArn[target].(string), withTag(s3Via, p.keyTag[target]))
+			req := p.data(own, action, p.keyArn[target], withTag(s3Via, p.keyTag[target]))
 			req.ResourcePolicy = p.keyPolicy[target]
 			want := iamsim.ImplicitlyDenied
 			if target == own {
@@ -143,7 +143,7 @@ func (p *prover) keyProofs(own, other string) []proof {
 			}
 			out = append(out, proof{name: fmt.Sprintf("%s: %s on %s's key through S3", own, action, target), req: req, want: want})
 		}
-		direct := p.data(own, action, p.keyArn[own].(string), withTag(nil, p.keyTag[own]))
+		direct := p.data(own, action, p.keyArn[own], withTag(nil, p.keyTag[own]))
 		direct.ResourcePolicy = p.keyPolicy[own]
 		out = append(out, proof{name: fmt.Sprintf("%s: %s on its own key, not through S3", own, action), req: direct, want: iamsim.ImplicitlyDenied})
 	}
@@ -258,7 +258,7 @@ func (p *prover) untaggedProofs() []proof {
 	} {
 		out = append(out, proof{"untagged session: " + r.Action + " " + r.Resource, r, iamsim.ExplicitlyDenied})
 	}
-	key := p.data("", "kms:Decrypt", p.keyArn["yellow"].(string), withTag(map[string]any{"kms:ViaService": "s3." + region + ".amazonaws.com"}, "yellow"))
+	key := p.data("", "kms:Decrypt", p.keyArn["yellow"], withTag(map[string]any{"kms:ViaService": "s3." + region + ".amazonaws.com"}, "yellow"))
 	key.ResourcePolicy = p.keyPolicy["yellow"]
 	return append(out, proof{"untagged session: kms:Decrypt", key, iamsim.ExplicitlyDenied})
 }
@@ -358,7 +358,7 @@ func TestPolicyProofRandomTenants(t *testing.T) {
 		for _, pair := range [][2]string{{a, b}, {b, a}} {
 			proofs = append(proofs, p.storeProofs(pair[0], pair[1])...)
 			for _, target := range pair {
-				req := p.data(pair[0], "kms:Decrypt", p.keyArn["yellow"].(string), withTag(map[string]any{"kms:ViaService": "s3." + region + ".amazonaws.com"}, target))
+				req := p.data(pair[0], "kms:Decrypt", p.keyArn["yellow"], withTag(map[string]any{"kms:ViaService": "s3." + region + ".amazonaws.com"}, target))
 				req.ResourcePolicy = p.keyPolicy["yellow"]
 				want := iamsim.ImplicitlyDenied
 				if target == pair[0] {
