@@ -263,6 +263,25 @@ func (p *prover) untaggedProofs() []proof {
 	return append(out, proof{"untagged session: kms:Decrypt", key, iamsim.ExplicitlyDenied})
 }
 
+// serviceRoleProofs: the service role itself reaches no data, even with a
+// TenantID tag of its own; it may only assume the access role.
+func (p *prover) serviceRoleProofs() []proof {
+	var out []proof
+	for _, r := range []iamsim.Request{
+		p.data("yellow", "dynamodb:GetItem", p.tableArn, map[string]any{"dynamodb:LeadingKeys": []string{"yellow"}}),
+		p.data("yellow", "s3:GetObject", p.bucketArn+"/yellow/x", nil),
+		p.data("yellow", "es:ESHttpGet", domainArn+"/yellow", nil),
+		p.data("yellow", "kms:Decrypt", p.keyArn["yellow"], withTag(map[string]any{"kms:ViaService": "s3." + region + ".amazonaws.com"}, "yellow")),
+	} {
+		r.Principal, r.IdentityPolicies = p.serviceArn, p.service
+		if r.Action == "kms:Decrypt" {
+			r.ResourcePolicy = p.keyPolicy["yellow"]
+		}
+		out = append(out, proof{"service role: " + r.Action + " " + r.Resource, r, iamsim.ImplicitlyDenied})
+	}
+	return out
+}
+
 // neverGranted: actions whose requests carry no leading keys, or that a
 // grant leaves out on purpose.
 func (p *prover) neverGranted() []proof {
@@ -318,6 +337,7 @@ func TestPolicyProof(t *testing.T) {
 	proofs = append(proofs, p.trustProofs()...)
 	proofs = append(proofs, p.untaggedProofs()...)
 	proofs = append(proofs, p.neverGranted()...)
+	proofs = append(proofs, p.serviceRoleProofs()...)
 	run(t, proofs)
 }
 
