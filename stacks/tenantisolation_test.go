@@ -71,6 +71,10 @@ func TestTenantIsolationStack(t *testing.T) {
 		}
 	}
 	pt.ResourceCountIs(jsii.String("AWS::ApiGatewayV2::Route"), jsii.Number(2))
+	// The route keys are the ones lambda-src/tenant-shipment-tracking serves.
+	for _, key := range []string{"GET /tenants/{tenantId}/shipments/{shipmentId}", "GET /tenants/{tenantId}/shipments/{shipmentId}/document"} {
+		pt.HasResourceProperties(jsii.String("AWS::ApiGatewayV2::Route"), map[string]any{"RouteKey": key})
+	}
 	pt.HasResourceProperties(jsii.String("AWS::Cognito::UserPool"), map[string]any{
 		"AdminCreateUserConfig": map[string]any{"AllowAdminCreateUserOnly": true},
 		"Schema": assertions.Match_ArrayWith(&[]any{map[string]any{
