@@ -13,6 +13,7 @@ import (
 	_ "github.com/aws/aws-sdk-go-v2/service/acm"
 	_ "github.com/aws/aws-sdk-go-v2/service/acmpca"
 	_ "github.com/aws/aws-sdk-go-v2/service/appstream"
+	_ "github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	_ "github.com/aws/aws-sdk-go-v2/service/ecs"
 	_ "github.com/aws/aws-sdk-go-v2/service/iam"
 	_ "github.com/aws/aws-sdk-go-v2/service/kms"
@@ -21,10 +22,11 @@ import (
 	_ "github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	_ "github.com/aws/aws-sdk-go-v2/service/securityhub"
 	_ "github.com/aws/aws-sdk-go-v2/service/ssm"
+	_ "github.com/aws/aws-sdk-go-v2/service/sts"
 )
 
 // prebuilt lists the services imported above.
-var prebuilt = []string{"acm", "acmpca", "appstream", "ecs", "iam", "kms", "lambda", "s3", "secretsmanager", "securityhub", "ssm"}
+var prebuilt = []string{"acm", "acmpca", "appstream", "dynamodb", "ecs", "iam", "kms", "lambda", "s3", "secretsmanager", "securityhub", "ssm", "sts"}
 
 func TestEveryHandlerServiceIsPrebuilt(t *testing.T) {
 	ready(t)

@@ -277,6 +277,7 @@ var physicalNameProperty = map[string]string{
 	"AWS::SageMaker::NotebookInstance": "NotebookInstanceName",
 	"AWS::Events::Rule":                "Name",
 	"AWS::SNS::Topic":                  "TopicName",
+	"AWS::DynamoDB::Table":             "TableName",
 }
 
 // name is the resource's physical name: the property prop when set, else a
@@ -348,6 +349,8 @@ func (t *Template) getAtt(id, attr string) (any, error) {
 		return t.name(r, "NotebookInstanceName"), nil
 	case "AWS::Events::Rule.Arn":
 		return arn("events", reg, acct, "rule/"+t.name(r, "Name")), nil
+	case "AWS::DynamoDB::Table.Arn":
+		return arn("dynamodb", reg, acct, "table/"+t.name(r, "TableName")), nil
 	case "AWS::EC2::VPC.DefaultSecurityGroup":
 		return "sg-" + strings.ToLower(id), nil
 	case "AWS::AppStream::Fleet.Arn":

@@ -20,6 +20,7 @@ import (
 	"github.com/securestacks/securestacks/constructs/gofunction"
 	"github.com/securestacks/securestacks/constructs/mtls"
 	"github.com/securestacks/securestacks/constructs/privateca"
+	"github.com/securestacks/securestacks/constructs/tenantisolation"
 )
 
 func main() {
@@ -66,6 +67,8 @@ func main() {
 		LwaClientSecret:  awscdk.SecretValue_SecretsManager(jsii.String("/alexa/lwa-client-secret"), nil),
 		LwaRefreshToken:  awscdk.SecretValue_SecretsManager(jsii.String("/alexa/lwa-refresh-token"), nil),
 	})
+
+	tenantisolation.NewShipmentTracking(awscdk.NewStack(app, jsii.String("Tenants"), nil), "Tracking", nil)
 
 	for _, pack := range []awscdk.IAspect{
 		cdknag.NewAwsSolutionsChecks(nil),

@@ -1,0 +1,7 @@
+//go:build securestacks.handlers
+
+package tenantisolation
+
+import (
+	_ "github.com/securestacks/securestacks/lambda-src/tenant-shipment-tracking"
+)
