@@ -152,6 +152,8 @@ func TestRuntimeFindings(t *testing.T) {
 		`logs:PutLogEvents {"Fn::GetAtt":["` + logicalPrefix(t, tp, "PipelineRuntimeFunctionLogs") + `","Arn"]}`,
 		`s3:PutObject {"Fn::Join":["",[{"Fn::GetAtt":["` + bucket + `","Arn"]},"/runtime/*"]]}`,
 		`securityhub:BatchImportFindings {"Fn::Join":["",["arn:",{"Ref":"AWS::Partition"},":securityhub:eu-west-1:123456789012:product/123456789012/default"]]}`,
+		`xray:PutTelemetryRecords "*"`,
+		`xray:PutTraceSegments "*"`,
 	}
 	if strings.Join(actions, "\n") != strings.Join(want, "\n") {
 		t.Errorf("runtime role:\n%s\nwant:\n%s", strings.Join(actions, "\n"), strings.Join(want, "\n"))

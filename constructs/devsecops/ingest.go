@@ -152,11 +152,13 @@ func (p *Pipeline) newRuntimeFunction() {
 			statement("EncryptWithThePipelineKey", []*string{p.Key.KeyArn()}, nil, "kms:GenerateDataKey"),
 			statement("ImportFindings", []*string{defaultProductArn(stack)}, nil, "securityhub:BatchImportFindings"),
 			statement("Logs", []*string{logGroup.LogGroupArn()}, nil, "logs:CreateLogStream", "logs:PutLogEvents"),
+			// X-Ray's PutTraceSegments and PutTelemetryRecords have no resource-level permissions.
+			statement("Traces", []*string{jsii.String("*")}, nil, "xray:PutTraceSegments", "xray:PutTelemetryRecords"),
 		},
 	})
 	nag.Suppress(policy, nag.Rule{ID: "AwsSolutions-IAM5",
-		Reason:    "The function writes only objects under runtime/ of the artifact bucket (an object prefix ends in /*)",
-		AppliesTo: []string{"Resource::<" + p.bucketLogicalID() + ".Arn>/runtime/*"}})
+		Reason:    "The function writes only objects under runtime/ of the artifact bucket (an object prefix ends in /*); X-Ray tracing supports no resource-level permissions",
+		AppliesTo: []string{"Resource::<" + p.bucketLogicalID() + ".Arn>/runtime/*", "Resource::*"}})
 	p.RuntimeFunction = gofunction.NewGoFunction(p, "RuntimeFunction", &gofunction.GoFunctionProps{
 		Entry: jsii.String(RuntimeHandlerEntry),
 		FunctionProps: &awslambda.FunctionProps{
