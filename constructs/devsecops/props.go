@@ -195,9 +195,8 @@ type DeployContext struct {
 	ImageDefinitions awscodepipeline.Artifact
 }
 
-// DeployActionFactory builds the deploy action of one stage. ElasticBeanstalkDeploy and
-// EcsDeploy are ready-made; anything that returns a CodePipeline action works, such as a
-// CodeBuild action running kubectl against EKS.
+// DeployActionFactory builds the deploy action of one stage. ElasticBeanstalkDeploy,
+// EcsDeploy and EksDeploy are ready-made; anything that returns a CodePipeline action works.
 type DeployActionFactory func(scope constructs.Construct, ctx DeployContext) awscodepipeline.IAction
 
 // PipelineProps configure a Pipeline. A nil *PipelineProps means a new CodeCommit repository,
