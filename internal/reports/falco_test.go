@@ -76,3 +76,21 @@ func TestParseFalcoMalformedLines(t *testing.T) {
 		})
 	}
 }
+
+// TestParseFalcoOlderShape reads an event of the shape in Falco's Kubernetes documentation
+// (Falco before hostname, source and tags were added to the JSON output; output_fields with a
+// null and numbers), and one written with json_include_output_property: false.
+func TestParseFalcoOlderShape(t *testing.T) {
+	data := `{"output":"17:48:58.590038385: Notice A shell was spawned in a container with an attached terminal (user=root k8s.pod=falco-74htl container=a98c2aa8e670 shell=bash parent=<NA> cmdline=bash terminal=34816)","priority":"Notice","rule":"Terminal shell in container","time":"2017-12-20T17:48:58.590038385Z", "output_fields": {"container.id":"a98c2aa8e670","evt.time":1513792138590038385,"k8s.pod.name":"falco-74htl","proc.cmdline":"bash","proc.name":"bash","proc.pname":null,"proc.tty":34816,"user.name":"root"}}
+{"priority":"Warning","rule":"Read sensitive file untrusted","time":"2017-12-20T17:49:02Z","output_fields":{"container.id":"host","fd.name":"/etc/shadow"}}`
+	rep, err := reports.ParseFalco([]byte(data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	eq(t, "keys", keys(rep.Findings), []key{
+		{"Terminal shell in container", "Notice", "container/unknown-host/a98c2aa8e670"},
+		{"Read sensitive file untrusted", "Warning", "host/unknown-host"},
+	})
+	eq(t, "large number kept exactly", rep.Findings[0].Fields["evt.time"], "1513792138590038385")
+	eq(t, "no output: the rule is the description", rep.Findings[1].Description, "Read sensitive file untrusted")
+}
