@@ -8,7 +8,9 @@ import (
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscodecommit"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsec2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsecs"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssecretsmanager"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
@@ -35,12 +37,15 @@ type DevSecOpsConfig struct {
 
 	// SecretsTool is gitleaks (default) or git-secrets.
 	SecretsTool string `json:"secretsTool,omitempty"`
-	// ScaTool is grype (default), trivy or dependency-check.
+	// ScaTool is grype (default), trivy, dependency-check or snyk.
 	ScaTool string `json:"scaTool,omitempty"`
 	// NvdAPIKeySecretArn is the complete ARN of the Secrets Manager secret holding an NVD API
 	// key. Required with scaTool dependency-check.
 	NvdAPIKeySecretArn string `json:"nvdApiKeySecretArn,omitempty"`
-	// SastTool is opengrep (default), semgrep, sonarqube or phpstan.
+	// SnykTokenSecretArn is the complete ARN of the Secrets Manager secret holding a Snyk API
+	// token. Required with scaTool or sastTool snyk.
+	SnykTokenSecretArn string `json:"snykTokenSecretArn,omitempty"`
+	// SastTool is opengrep (default), semgrep, sonarqube, phpstan or snyk.
 	SastTool string `json:"sastTool,omitempty"`
 	// SemgrepConfig is the --config of Opengrep or Semgrep. Default "p/default".
 	SemgrepConfig string `json:"semgrepConfig,omitempty"`
@@ -65,6 +70,10 @@ type DevSecOpsConfig struct {
 	DastTargetURL string `json:"dastTargetUrl,omitempty"`
 	// DastMode is baseline (default) or full.
 	DastMode string `json:"dastMode,omitempty"`
+	// DastVpc runs ZAP in a VPC, to scan a staging application that is not public.
+	DastVpc *DevSecOpsDastVpc `json:"dastVpc,omitempty"`
+	// RuntimeFindings imports Falco's events from a CloudWatch Logs group into Security Hub.
+	RuntimeFindings *DevSecOpsRuntimeFindings `json:"runtimeFindings,omitempty"`
 	// ApproverEmails approve production deploys. NotificationEmails receive state changes and
 	// alarms.
 	ApproverEmails     []string `json:"approverEmails,omitempty"`
@@ -102,13 +111,39 @@ type DevSecOpsSonarQube struct {
 	ProjectKey string `json:"projectKey,omitempty"`
 }
 
-// DevSecOpsTarget is one deploy target: exactly one of elasticBeanstalk and ecsServiceArn.
+// DevSecOpsTarget is one deploy target: exactly one of elasticBeanstalk, ecsServiceArn and
+// type eks.
 type DevSecOpsTarget struct {
+	// Type "eks" deploys with kubectl to Cluster/Namespace (devsecops.EksDeploy). Empty for
+	// the other targets.
+	Type string `json:"type,omitempty"`
+	// Cluster is the existing EKS cluster's name, Namespace the Kubernetes namespace (both
+	// required with type eks), Manifests the repository directory of the manifests (default
+	// "k8s"), RolloutTimeoutMinutes the rollout wait (default 5).
+	Cluster               string `json:"cluster,omitempty"`
+	Namespace             string `json:"namespace,omitempty"`
+	Manifests             string `json:"manifests,omitempty"`
+	RolloutTimeoutMinutes int    `json:"rolloutTimeoutMinutes,omitempty"`
 	// ElasticBeanstalk deploys the source bundle to an Elastic Beanstalk environment.
 	ElasticBeanstalk *DevSecOpsBeanstalk `json:"elasticBeanstalk,omitempty"`
 	// EcsServiceArn rolls the built image out to this ECS service (in the environment's
 	// account and region).
 	EcsServiceArn string `json:"ecsServiceArn,omitempty"`
+}
+
+// DevSecOpsDastVpc places the DAST build in existing subnets of an existing VPC. The subnets
+// need a route to the internet (NAT) to download ZAP and to reach Security Hub's ingestion.
+type DevSecOpsDastVpc struct {
+	// VpcID, SubnetIDs and SecurityGroupIDs are required.
+	VpcID            string   `json:"vpcId"`
+	SubnetIDs        []string `json:"subnetIds"`
+	SecurityGroupIDs []string `json:"securityGroupIds"`
+}
+
+// DevSecOpsRuntimeFindings names the log group where Falco writes its JSON events.
+type DevSecOpsRuntimeFindings struct {
+	// LogGroupName is the existing CloudWatch Logs group. Required.
+	LogGroupName string `json:"logGroupName"`
 }
 
 // DevSecOpsBeanstalk names an Elastic Beanstalk application and environment.
@@ -133,6 +168,15 @@ var (
 	connectionArnRe  = regexp.MustCompile(`^arn:aws[a-z-]*:(codeconnections|codestar-connections):[a-z0-9-]+:[0-9]{12}:connection/[0-9a-f-]{36}$`)
 	ecsServiceArnRe  = regexp.MustCompile(`^arn:aws[a-z-]*:ecs:([a-z0-9-]+):([0-9]{12}):service/[A-Za-z0-9_-]+/[A-Za-z0-9_-]+$`)
 	branchRe         = regexp.MustCompile(`^[A-Za-z0-9._/-]{1,255}$`)
+	// EKS cluster names (https://docs.aws.amazon.com/eks/latest/APIReference/API_CreateCluster.html#API_CreateCluster_RequestSyntax)
+	// and Kubernetes namespaces (RFC 1123 labels).
+	eksClusterRe   = regexp.MustCompile(`^[0-9A-Za-z][A-Za-z0-9_-]{0,99}$`)
+	k8sNamespaceRe = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$`)
+	manifestsRe    = regexp.MustCompile(`^[A-Za-z0-9._-]+(/[A-Za-z0-9._-]+)*$`)
+	logGroupRe     = regexp.MustCompile(`^[A-Za-z0-9_\-/.#]{1,512}$`)
+	vpcIDRe        = regexp.MustCompile(`^vpc-[0-9a-f]{8,17}$`)
+	subnetIDRe     = regexp.MustCompile(`^subnet-[0-9a-f]{8,17}$`)
+	sgIDRe         = regexp.MustCompile(`^sg-[0-9a-f]{8,17}$`)
 )
 
 // validate checks the section; key is its dotted path, such as "environments.prod.devSecOps".
@@ -179,8 +223,8 @@ func (c *DevSecOpsConfig) validate(key string) error {
 	}
 	checks := []error{
 		oneOf("secretsTool", c.SecretsTool, "gitleaks", "git-secrets"),
-		oneOf("scaTool", c.ScaTool, "grype", "trivy", "dependency-check"),
-		oneOf("sastTool", c.SastTool, "opengrep", "semgrep", "sonarqube", "phpstan"),
+		oneOf("scaTool", c.ScaTool, "grype", "trivy", "dependency-check", "snyk"),
+		oneOf("sastTool", c.SastTool, "opengrep", "semgrep", "sonarqube", "phpstan", "snyk"),
 		oneOf("imageScanTool", c.ImageScanTool, "grype", "trivy"),
 		oneOf("severityThreshold", c.SeverityThreshold, "INFORMATIONAL", "LOW", "MEDIUM", "HIGH", "CRITICAL"),
 		oneOf("dastMode", c.DastMode, "baseline", "full"),
@@ -195,6 +239,36 @@ func (c *DevSecOpsConfig) validate(key string) error {
 	}
 	if c.NvdAPIKeySecretArn != "" && !secretArnRe.MatchString(c.NvdAPIKeySecretArn) {
 		return errorf(key+".nvdApiKeySecretArn", "expected the complete ARN of a Secrets Manager secret (with its 6-character suffix), got %q", c.NvdAPIKeySecretArn)
+	}
+	if (c.ScaTool == "snyk" || c.SastTool == "snyk") != (c.SnykTokenSecretArn != "") {
+		return errorf(key+".snykTokenSecretArn", "expected exactly when scaTool or sastTool is snyk (the Snyk CLI needs an API token)")
+	}
+	if c.SnykTokenSecretArn != "" && !secretArnRe.MatchString(c.SnykTokenSecretArn) {
+		return errorf(key+".snykTokenSecretArn", "expected the complete ARN of a Secrets Manager secret (with its 6-character suffix), got %q", c.SnykTokenSecretArn)
+	}
+	if v := c.DastVpc; v != nil {
+		if c.DastTargetURL == "" {
+			return errorf(key+".dastVpc", "expected only with dastTargetUrl")
+		}
+		if !vpcIDRe.MatchString(v.VpcID) {
+			return errorf(key+".dastVpc.vpcId", "expected a VPC id such as vpc-0a1b2c3d, got %q", v.VpcID)
+		}
+		if len(v.SubnetIDs) == 0 || len(v.SecurityGroupIDs) == 0 {
+			return errorf(key+".dastVpc", "expected subnetIds and securityGroupIds")
+		}
+		for i, id := range v.SubnetIDs {
+			if !subnetIDRe.MatchString(id) {
+				return errorf(fmt.Sprintf("%s.dastVpc.subnetIds[%d]", key, i), "expected a subnet id such as subnet-0a1b2c3d, got %q", id)
+			}
+		}
+		for i, id := range v.SecurityGroupIDs {
+			if !sgIDRe.MatchString(id) {
+				return errorf(fmt.Sprintf("%s.dastVpc.securityGroupIds[%d]", key, i), "expected a security group id such as sg-0a1b2c3d, got %q", id)
+			}
+		}
+	}
+	if r := c.RuntimeFindings; r != nil && !logGroupRe.MatchString(r.LogGroupName) {
+		return errorf(key+".runtimeFindings.logGroupName", "expected a CloudWatch Logs group name, got %q", r.LogGroupName)
 	}
 	if (c.SastTool == "sonarqube") != (c.SonarQube != nil) {
 		return errorf(key+".sonarQube", "expected exactly when sastTool is sonarqube")
@@ -217,8 +291,14 @@ func (c *DevSecOpsConfig) validate(key string) error {
 		if t == nil {
 			continue
 		}
+		if t.Type != "" || t.Cluster != "" || t.Namespace != "" || t.Manifests != "" || t.RolloutTimeoutMinutes != 0 {
+			if err := t.validateEks(key+"."+field, c.NoImageStage); err != nil {
+				return err
+			}
+			continue
+		}
 		if (t.ElasticBeanstalk != nil) == (t.EcsServiceArn != "") {
-			return errorf(key+"."+field, "expected exactly one of elasticBeanstalk and ecsServiceArn")
+			return errorf(key+"."+field, "expected exactly one of elasticBeanstalk, ecsServiceArn and type eks")
 		}
 		if eb := t.ElasticBeanstalk; eb != nil && (eb.Application == "" || eb.Environment == "") {
 			return errorf(key+"."+field+".elasticBeanstalk", "expected application and environment")
@@ -258,6 +338,27 @@ func (c *DevSecOpsConfig) validate(key string) error {
 	}
 	if g := c.Governance; g != nil && g.PipelineAlarms != nil && *g.PipelineAlarms && g.CloudTrail != nil && !*g.CloudTrail {
 		return errorf(key+".governance.pipelineAlarms", "expected cloudTrail too: the alarms read the trail's log group")
+	}
+	return nil
+}
+
+// validateEks checks a target of type eks.
+func (t *DevSecOpsTarget) validateEks(key string, noImageStage bool) error {
+	switch {
+	case t.Type != "eks":
+		return errorf(key+".type", "expected \"eks\" with cluster, namespace, manifests and rolloutTimeoutMinutes, got %q", t.Type)
+	case t.ElasticBeanstalk != nil || t.EcsServiceArn != "":
+		return errorf(key, "expected exactly one of elasticBeanstalk, ecsServiceArn and type eks")
+	case !eksClusterRe.MatchString(t.Cluster):
+		return errorf(key+".cluster", "expected the name of an existing EKS cluster, got %q", t.Cluster)
+	case !k8sNamespaceRe.MatchString(t.Namespace):
+		return errorf(key+".namespace", "expected a Kubernetes namespace (lower-case letters, digits and -, at most 63), got %q", t.Namespace)
+	case t.Manifests != "" && (!manifestsRe.MatchString(t.Manifests) || strings.Contains(t.Manifests, "..")):
+		return errorf(key+".manifests", "expected a directory relative to the repository root, got %q", t.Manifests)
+	case t.RolloutTimeoutMinutes < 0 || t.RolloutTimeoutMinutes > 60:
+		return errorf(key+".rolloutTimeoutMinutes", "expected 1 to 60, got %d", t.RolloutTimeoutMinutes)
+	case noImageStage:
+		return errorf(key+".type", "expected the image stage: an EKS deploy rolls out the image it builds; remove noImageStage")
 	}
 	return nil
 }
@@ -313,6 +414,23 @@ func NewDevSecOpsStack(scope constructs.Construct, id string, props *SystemProps
 	pp.DastTargetURL = strOrNil(c.DastTargetURL)
 	if c.NvdAPIKeySecretArn != "" {
 		pp.NvdApiKeySecret = awssecretsmanager.Secret_FromSecretCompleteArn(stack, jsii.String("NvdApiKey"), jsii.String(c.NvdAPIKeySecretArn))
+	}
+	if c.SnykTokenSecretArn != "" {
+		pp.SnykTokenSecret = awssecretsmanager.Secret_FromSecretCompleteArn(stack, jsii.String("SnykToken"), jsii.String(c.SnykTokenSecretArn))
+	}
+	if v := c.DastVpc; v != nil {
+		pp.DastVpc = awsec2.Vpc_FromVpcAttributes(stack, jsii.String("DastVpc"), &awsec2.VpcAttributes{VpcId: jsii.String(v.VpcID), AvailabilityZones: awscdk.Fn_GetAzs(nil)})
+		subnets := make([]awsec2.ISubnet, len(v.SubnetIDs))
+		for i, id := range v.SubnetIDs {
+			subnets[i] = awsec2.Subnet_FromSubnetId(stack, jsii.String(fmt.Sprintf("DastSubnet%d", i)), jsii.String(id))
+		}
+		pp.DastSubnets = &awsec2.SubnetSelection{Subnets: &subnets}
+		for i, id := range v.SecurityGroupIDs {
+			pp.DastSecurityGroups = append(pp.DastSecurityGroups, awsec2.SecurityGroup_FromSecurityGroupId(stack, jsii.String(fmt.Sprintf("DastSecurityGroup%d", i)), jsii.String(id), nil))
+		}
+	}
+	if r := c.RuntimeFindings; r != nil {
+		pp.RuntimeFindings = &devsecops.RuntimeFindingsProps{LogGroup: awslogs.LogGroup_FromLogGroupName(stack, jsii.String("FalcoLogGroup"), jsii.String(r.LogGroupName))}
 	}
 	if s := c.SonarQube; s != nil {
 		pp.SonarQube = &devsecops.SonarQubeProps{
@@ -372,6 +490,12 @@ func deployTarget(stack awscdk.Stack, env Environment, key, stage string, t *Dev
 		return nil
 	case t.ElasticBeanstalk != nil:
 		return devsecops.ElasticBeanstalkDeploy(t.ElasticBeanstalk.Application, t.ElasticBeanstalk.Environment)
+	case t.Type == "eks":
+		ep := &devsecops.EksDeployProps{ClusterName: jsii.String(t.Cluster), Namespace: jsii.String(t.Namespace), Manifests: strOrNil(t.Manifests)}
+		if t.RolloutTimeoutMinutes > 0 {
+			ep.RolloutTimeout = awscdk.Duration_Minutes(jsii.Number(float64(t.RolloutTimeoutMinutes)))
+		}
+		return devsecops.EksDeploy(ep)
 	}
 	m := ecsServiceArnRe.FindStringSubmatch(t.EcsServiceArn)
 	if env.Region == "" || env.Account == "" || m[1] != env.Region || m[2] != env.Account {

@@ -45,6 +45,15 @@ func TestDevSecOpsStack(t *testing.T) {
 		NotificationEmails: []string{"security@example.com"},
 		Governance:         &stacks.DevSecOpsGovernance{SecurityHub: &yes},
 	}))
+	eks := stacks.NewDevSecOpsStack(app, "Eks-DevSecOps", devSecOpsProps("eks", "123456789012", "eu-west-1", &stacks.DevSecOpsConfig{
+		ScaTool: "snyk", SastTool: "snyk", SnykTokenSecretArn: "arn:aws:secretsmanager:eu-west-1:123456789012:secret:devsecops/snyk-StUvWx",
+		Staging:         &stacks.DevSecOpsTarget{Type: "eks", Cluster: "shop-staging", Namespace: "shop"},
+		Production:      &stacks.DevSecOpsTarget{Type: "eks", Cluster: "shop-production", Namespace: "shop", Manifests: "deploy/k8s", RolloutTimeoutMinutes: 10},
+		DastTargetURL:   "https://staging.shop.internal",
+		DastVpc:         &stacks.DevSecOpsDastVpc{VpcID: "vpc-0a1b2c3d4e5f60718", SubnetIDs: []string{"subnet-0a1b2c3d4e5f60718", "subnet-1a1b2c3d4e5f60718"}, SecurityGroupIDs: []string{"sg-0a1b2c3d4e5f60718"}},
+		RuntimeFindings: &stacks.DevSecOpsRuntimeFindings{LogGroupName: "/eks/shop/falco"},
+		ApproverEmails:  []string{"approver@example.com"},
+	}))
 	nag.ApplyPacks(app)
 
 	cases := []struct {
@@ -56,6 +65,7 @@ func TestDevSecOpsStack(t *testing.T) {
 	}{
 		{"sandbox defaults", sandbox, "Source,Secrets,Analysis,Image", "HIGH", `"RepositoryName":"sandbox-sample-app"`},
 		{"GovCloud, every setting", gov, "Source,Secrets,Analysis,Image,Staging,DAST,Approval,Production", "MEDIUM", `"RepositoryName":"wordpress"`},
+		{"EKS, Snyk, Falco, private DAST", eks, "Source,Secrets,Analysis,Image,Staging,DAST,Approval,Production", "HIGH", `"ClusterName":"shop-production"`},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -130,8 +140,24 @@ func TestDevSecOpsConfigErrors(t *testing.T) {
 	}{
 		{"two sources", map[string]any{"repositoryName": "a", "existingRepository": "b"},
 			"config: environments.prod.devSecOps: expected at most one of repositoryName, existingRepository and connection"},
-		{"unknown tool", map[string]any{"scaTool": "snyk"},
-			`config: environments.prod.devSecOps.scaTool: expected one of grype, trivy, dependency-check, got "snyk"`},
+		{"unknown tool", map[string]any{"scaTool": "nessus"},
+			`config: environments.prod.devSecOps.scaTool: expected one of grype, trivy, dependency-check, snyk, got "nessus"`},
+		{"snyk without token", map[string]any{"sastTool": "snyk"},
+			"config: environments.prod.devSecOps.snykTokenSecretArn: expected exactly when scaTool or sastTool is snyk (the Snyk CLI needs an API token)"},
+		{"eks without namespace", map[string]any{"staging": map[string]any{"type": "eks", "cluster": "shop"}},
+			`config: environments.prod.devSecOps.staging.namespace: expected a Kubernetes namespace (lower-case letters, digits and -, at most 63), got ""`},
+		{"unknown target type", map[string]any{"staging": map[string]any{"type": "nomad", "cluster": "shop"}},
+			`config: environments.prod.devSecOps.staging.type: expected "eks" with cluster, namespace, manifests and rolloutTimeoutMinutes, got "nomad"`},
+		{"eks and ECS", map[string]any{"staging": map[string]any{"type": "eks", "cluster": "shop", "namespace": "shop", "ecsServiceArn": "arn:aws:ecs:eu-west-1:123456789012:service/c/s"}},
+			"config: environments.prod.devSecOps.staging: expected exactly one of elasticBeanstalk, ecsServiceArn and type eks"},
+		{"eks manifests outside the repository", map[string]any{"staging": map[string]any{"type": "eks", "cluster": "shop", "namespace": "shop", "manifests": "../k8s"}},
+			`config: environments.prod.devSecOps.staging.manifests: expected a directory relative to the repository root, got "../k8s"`},
+		{"DAST VPC without DAST", map[string]any{"dastVpc": map[string]any{"vpcId": "vpc-0a1b2c3d", "subnetIds": []any{"subnet-0a1b2c3d"}, "securityGroupIds": []any{"sg-0a1b2c3d"}}},
+			"config: environments.prod.devSecOps.dastVpc: expected only with dastTargetUrl"},
+		{"DAST VPC bad subnet", map[string]any{"dastTargetUrl": "https://s.internal", "dastVpc": map[string]any{"vpcId": "vpc-0a1b2c3d", "subnetIds": []any{"subnet-x"}, "securityGroupIds": []any{"sg-0a1b2c3d"}}},
+			`config: environments.prod.devSecOps.dastVpc.subnetIds[0]: expected a subnet id such as subnet-0a1b2c3d, got "subnet-x"`},
+		{"runtime findings without a log group", map[string]any{"runtimeFindings": map[string]any{}},
+			`config: environments.prod.devSecOps.runtimeFindings.logGroupName: expected a CloudWatch Logs group name, got ""`},
 		{"the seed's typo", map[string]any{"severityThreshold": "Meduim"},
 			`config: environments.prod.devSecOps.severityThreshold: expected one of INFORMATIONAL, LOW, MEDIUM, HIGH, CRITICAL, got "Meduim"`},
 		{"dependency-check without key", map[string]any{"scaTool": "dependency-check"},
@@ -141,7 +167,7 @@ func TestDevSecOpsConfigErrors(t *testing.T) {
 		{"sonarqube without server", map[string]any{"sastTool": "sonarqube"},
 			"config: environments.prod.devSecOps.sonarQube: expected exactly when sastTool is sonarqube"},
 		{"target with two kinds", map[string]any{"staging": map[string]any{"ecsServiceArn": "arn:aws:ecs:eu-west-1:123456789012:service/c/s", "elasticBeanstalk": map[string]any{"application": "a", "environment": "e"}}},
-			"config: environments.prod.devSecOps.staging: expected exactly one of elasticBeanstalk and ecsServiceArn"},
+			"config: environments.prod.devSecOps.staging: expected exactly one of elasticBeanstalk, ecsServiceArn and type eks"},
 		{"production without approvers", map[string]any{"production": map[string]any{"elasticBeanstalk": map[string]any{"application": "a", "environment": "e"}}},
 			"config: environments.prod.devSecOps.approverEmails: expected exactly when production is set: production deploys only after a manual approval"},
 		{"bad email", map[string]any{"notificationEmails": []any{"security"}},

@@ -31,6 +31,7 @@ func TestAsffConvertEveryTool(t *testing.T) {
 		{"sonarqube", "sonarqube.json", 3}, {"phpstan", "phpstan.json", 4}, {"snyk", "snyk-oss.json", 2},
 		{"snyk", "snyk-container.json", 2}, {"anchore", "anchore.json", 3}, {"ecr", "ecr-basic.json", 3},
 		{"ecr", "ecr-enhanced.json", 2}, {"sarif", "sarif-codeql.json", 2}, {"sarif", "sarif-zap.json", 1},
+		{"falco", "falco.jsonl", 4},
 	}
 	for _, tt := range tests {
 		t.Run(tt.file, func(t *testing.T) {
@@ -79,6 +80,8 @@ func TestAsffConvertErrors(t *testing.T) {
 	dir := t.TempDir()
 	truncated := writeFile(t, dir, "truncated.json", func() []byte { b, _ := os.ReadFile(reportPath("trivy-fs.json")); return b[:512] }())
 	empty := writeFile(t, dir, "empty.json", nil)
+	falco, _ := os.ReadFile(reportPath("falco.jsonl"))
+	badLine := writeFile(t, dir, "falco-bad.jsonl", append(append(falco[:len(falco):len(falco)], []byte(`{"rule":"x","priority":"Notice"`+"\n")...), falco...))
 	tests := []struct {
 		name   string
 		args   []string
@@ -89,11 +92,13 @@ func TestAsffConvertErrors(t *testing.T) {
 			"securestacks asff convert: trivy: byte 512: truncated JSON (the report ends after 512 bytes): expected a Trivy JSON report (an object with SchemaVersion 2)\n"},
 		{"another tool's report", []string{"--tool", "grype", "--report", reportPath("trivy-fs.json")}, 1,
 			"securestacks asff convert: grype: field matches: missing: expected a Grype JSON report (an object with matches and descriptor)\n"},
+		{"malformed Falco line", []string{"--tool", "falco", "--report", badLine}, 1,
+			"securestacks asff convert: falco: line 7: byte 31: truncated JSON"},
 		{"empty file", []string{"--tool", "zap", "--report", empty}, 1,
 			"securestacks asff convert: zap: byte 0: empty report (0 bytes): expected a ZAP traditional JSON report (an object with @version and site)\n"},
 		{"unreadable file", []string{"--tool", "semgrep", "--report", filepath.Join(dir, "missing.json")}, 1,
 			"securestacks asff convert: semgrep: reading the report: open " + filepath.Join(dir, "missing.json") + ": no such file or directory\n"},
-		{"no tool", []string{"--report", empty}, 2, "securestacks asff convert: --tool: expected one of anchore, dependency-check, ecr, gitleaks, grype, opengrep, phpstan, sarif, semgrep, snyk, sonarqube, trivy, zap\n"},
+		{"no tool", []string{"--report", empty}, 2, "securestacks asff convert: --tool: expected one of anchore, dependency-check, ecr, falco, gitleaks, grype, opengrep, phpstan, sarif, semgrep, snyk, sonarqube, trivy, zap\n"},
 		{"unknown tool", []string{"--tool", "nessus", "--report", empty}, 2, `securestacks asff convert: --tool: unknown tool "nessus": expected one of anchore,`},
 		{"no report", []string{"--tool", "trivy"}, 2, "securestacks asff convert: --report: expected the report file, or - for standard input\n"},
 		{"bad created-at", []string{"--tool", "trivy", "--report", empty, "--created-at", "yesterday"}, 2, `securestacks asff convert: --created-at: expected an RFC 3339 time`},

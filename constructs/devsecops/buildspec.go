@@ -22,6 +22,11 @@ const (
 	envStage         = "STAGE_NAME"
 	envNvdAPIKey     = "NVD_API_KEY" // secrets-manager
 	envSonarToken    = "SONAR_TOKEN" // secrets-manager
+	envSnykToken     = "SNYK_TOKEN"  // secrets-manager
+	envEksCluster    = "EKS_CLUSTER"
+	envK8sNamespace  = "K8S_NAMESPACE"
+	envK8sManifests  = "K8S_MANIFESTS"
+	envRollout       = "ROLLOUT_TIMEOUT"
 	envSonarHost     = "SONAR_HOST_URL"
 	envSonarProject  = "SONAR_PROJECT_KEY"
 	envSemgrepConfig = "SEMGREP_CONFIG"
@@ -98,8 +103,8 @@ func installRelease(r Release) string {
 		return fmt.Sprintf("fetch %s %s /usr/local/bin/phpstan.phar\n", r.URL, r.SHA256)
 	case "sonar-scanner":
 		return fmt.Sprintf("fetch %s %s /tmp/sonar-scanner.zip\nunzip -q /tmp/sonar-scanner.zip -d /opt\nexport PATH=\"/opt/sonar-scanner-%s-linux-x64/bin:$PATH\"\n", r.URL, r.SHA256, r.Version)
-	case "opengrep":
-		return fmt.Sprintf("fetch %s %s /usr/local/bin/opengrep\nchmod 0755 /usr/local/bin/opengrep\n", r.URL, r.SHA256)
+	case "opengrep", "kubectl", "snyk":
+		return fmt.Sprintf("fetch %s %s /usr/local/bin/%s\nchmod 0755 /usr/local/bin/%s\n", r.URL, r.SHA256, r.Tool, r.Tool)
 	case "zap":
 		return fmt.Sprintf("fetch %s %s /tmp/zap.tar.gz\ntar -xzf /tmp/zap.tar.gz -C /opt\nexport PATH=\"/opt/ZAP_%s:$PATH\"\n", r.URL, r.SHA256, r.Version)
 	}
@@ -171,6 +176,9 @@ func scaScript(tool ScaTool) string {
   --project "$REPOSITORY_NAME" --data /root/.dependency-check --nvdApiKey "$NVD_API_KEY"
 ingest dependency-check dependency-check/dependency-check-report.json
 `)
+	case ScaSnyk:
+		b.WriteString(installRelease(Snyk))
+		b.WriteString(snykRun("snyk test --all-projects", "snyk.json", "--json-file-output", "snyk"))
 	case ScaTrivy:
 		b.WriteString(installRelease(Trivy))
 		b.WriteString(`trivy fs --format json --output trivy.json --scanners vuln,misconfig,secret --exit-code 0 --no-progress .
@@ -215,6 +223,9 @@ if [ "$gate" -ne 0 ]; then
   exit "$gate"
 fi
 `)
+	case SastSnyk:
+		b.WriteString(installRelease(Snyk))
+		b.WriteString(snykRun("snyk code test", "snyk-code.sarif", "--sarif-file-output", "sarif"))
 	case SastPHPStan:
 		b.WriteString(installRelease(PHPStan))
 		b.WriteString(`if [ -f composer.json ]; then composer install --no-interaction --no-progress --no-scripts; fi
@@ -263,6 +274,60 @@ fi
 `)
 	}
 	return b.String()
+}
+
+// snykRun runs a Snyk test that writes its report to file (with flag) and ingests it as
+// format. SNYK_TOKEN comes from Secrets Manager; the CLI reads it from the environment. Snyk's
+// exit codes (https://docs.snyk.io/developer-tools/snyk-cli/commands/test#exit-codes and
+// .../commands/code-test#exit-codes): 0 no issues, 1 issues
+// found (the threshold decides), 2 the command failed, 3 no supported project was found. 2 and
+// 3, and anything else, fail the build: a scan that did not run never passes as clean.
+func snykRun(command, file, flag, format string) string {
+	return `snyk_exit=0
+` + command + ` ` + flag + `=` + file + ` || snyk_exit=$?
+case "$snyk_exit" in
+  0|1) ingest ` + format + ` ` + file + ` ;;
+  3) echo "snyk found no supported project (exit 3): failing the build" >&2; exit 3 ;;
+  *) echo "snyk exited $snyk_exit: the scan did not complete, failing the build" >&2; exit "$snyk_exit" ;;
+esac
+`
+}
+
+// deployScript deploys to EKS with the pinned kubectl: the image URI of the image stage is
+// substituted for ${IMAGE_URI} in a copy of the manifests, which are applied to the namespace;
+// every Deployment applied must finish its rollout within ROLLOUT_TIMEOUT seconds, or it is
+// rolled back (kubectl rollout undo) and the build fails. The checksum check comes first, so
+// a tampered kubectl never runs.
+func deployScript() string {
+	return installRelease(Kubectl) + `image="$(jq -r --arg n "$CONTAINER_NAME" '.[] | select(.name == $n) | .imageUri' "$CODEBUILD_SRC_DIR_ImageDefinitions/imagedefinitions.json")"
+if [ -z "$image" ]; then
+  echo "imagedefinitions.json has no image for container $CONTAINER_NAME (no Dockerfile?): nothing to deploy" >&2
+  exit 1
+fi
+export KUBECONFIG="$PWD/.kubeconfig"
+aws eks update-kubeconfig --name "$EKS_CLUSTER" --region "$AWS_REGION" --kubeconfig "$KUBECONFIG" > /dev/null
+if [ ! -d "$K8S_MANIFESTS" ]; then
+  echo "no manifests directory $K8S_MANIFESTS in the repository" >&2
+  exit 1
+fi
+rendered="$(mktemp -d)"
+cp -R "$K8S_MANIFESTS/." "$rendered/"
+find "$rendered" -type f \( -name '*.yaml' -o -name '*.yml' -o -name '*.json' \) -exec sed -i "s|\${IMAGE_URI}|$image|g" {} +
+kubectl apply --namespace "$K8S_NAMESPACE" --recursive --filename "$rendered" --output name > applied.txt
+failed=0
+for workload in $(grep -E '^deployment(\.apps)?/' applied.txt || true); do
+  if ! kubectl rollout status "$workload" --namespace "$K8S_NAMESPACE" --timeout "${ROLLOUT_TIMEOUT}s"; then
+    echo "the rollout of $workload did not complete in ${ROLLOUT_TIMEOUT}s: rolling it back" >&2
+    kubectl rollout undo "$workload" --namespace "$K8S_NAMESPACE" || echo "the rollback of $workload failed too" >&2
+    failed=1
+  fi
+done
+if [ "$failed" -ne 0 ]; then
+  echo "deploy to $EKS_CLUSTER/$K8S_NAMESPACE failed: rolled back" >&2
+  exit 1
+fi
+echo "deployed $image to $EKS_CLUSTER/$K8S_NAMESPACE"
+`
 }
 
 // ecrScanWaiter defines wait_for_ecr_scan, a bounded poll of the pushed image's ECR scan that

@@ -8,3 +8,12 @@ var (
 	SecretsScript = secretsScript
 	DastScript    = dastScript
 )
+
+// DeployScript is the EKS deploy script; Prelude the helpers every buildspec starts with.
+var (
+	DeployScript = deployScript
+	ScaScript    = scaScript
+	Prelude      = func() string {
+		return buildSpec("", nil, nil)["phases"].(map[string]any)["build"].(map[string]any)["commands"].([]any)[0].(string)
+	}
+)

@@ -11,4 +11,5 @@ package devsecops
 
 import (
 	_ "github.com/securestacks/securestacks/lambda-src/asff-ingest"
+	_ "github.com/securestacks/securestacks/lambda-src/falco-ingest"
 )

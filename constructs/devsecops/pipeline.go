@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscodepipeline"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscodepipelineactions"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsconfig"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsec2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsecr"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
@@ -62,6 +63,11 @@ type Pipeline struct {
 	// IngestFunction is the asff-ingest Lambda, IngestRole its role.
 	IngestFunction *gofunction.GoFunction
 	IngestRole     awsiam.Role
+	// RuntimeFunction is the falco-ingest Lambda, RuntimeRole its role and RuntimeSubscription
+	// its subscription filter on RuntimeFindings.LogGroup; nil without RuntimeFindings.
+	RuntimeFunction     *gofunction.GoFunction
+	RuntimeRole         awsiam.Role
+	RuntimeSubscription awslogs.SubscriptionFilter
 	// SecretsProject, ScaProject and SastProject are the scan builds.
 	SecretsProject, ScaProject, SastProject awscodebuild.PipelineProject
 	// ImageProject builds, scans and pushes the image; nil with NoImageStage.
@@ -128,6 +134,7 @@ func NewPipeline(scope constructs.Construct, id string, props *PipelineProps) *P
 
 	p.NotificationTopic = p.topic("NotificationTopic", "DevSecOps pipeline notifications", r.NotificationEmails)
 	p.newIngestFunction()
+	p.newRuntimeFunction()
 
 	p.Pipeline = awscodepipeline.NewPipeline(p, jsii.String("Pipeline"), &awscodepipeline.PipelineProps{
 		ArtifactBucket:           p.ArtifactBucket,
@@ -186,12 +193,12 @@ func resolve(props *PipelineProps) resolved {
 		if r.NvdApiKeySecret == nil {
 			fail("ScaTool dependency-check needs NvdApiKeySecret: Dependency-Check 12 cannot download the NVD without an API key")
 		}
-	case ScaGrype, ScaTrivy:
+	case ScaGrype, ScaTrivy, ScaSnyk:
 		if r.NvdApiKeySecret != nil {
 			fail("NvdApiKeySecret is used only by ScaTool dependency-check, not %s", r.ScaTool)
 		}
 	default:
-		fail("ScaTool %q: expected grype, trivy or dependency-check", r.ScaTool)
+		fail("ScaTool %q: expected grype, trivy, dependency-check or snyk", r.ScaTool)
 	}
 	if r.SastTool == "" {
 		r.SastTool = SastOpengrep
@@ -204,12 +211,25 @@ func resolve(props *PipelineProps) resolved {
 		if !strings.HasPrefix(*r.SonarQube.HostURL, "https://") && !strings.HasPrefix(*r.SonarQube.HostURL, "http://") {
 			fail("SonarQube.HostURL: expected an http(s) URL, got %q", *r.SonarQube.HostURL)
 		}
-	case SastOpengrep, SastSemgrep, SastPHPStan:
+	case SastOpengrep, SastSemgrep, SastPHPStan, SastSnyk:
 		if r.SonarQube != nil {
 			fail("SonarQube is used only by SastTool sonarqube, not %s", r.SastTool)
 		}
 	default:
-		fail("SastTool %q: expected opengrep, semgrep, sonarqube or phpstan", r.SastTool)
+		fail("SastTool %q: expected opengrep, semgrep, sonarqube, phpstan or snyk", r.SastTool)
+	}
+	usesSnyk := r.ScaTool == ScaSnyk || r.SastTool == SastSnyk
+	switch {
+	case usesSnyk && r.SnykTokenSecret == nil:
+		fail("ScaTool or SastTool snyk needs SnykTokenSecret: the Snyk CLI authenticates with an API token")
+	case !usesSnyk && r.SnykTokenSecret != nil:
+		fail("SnykTokenSecret is used only by ScaTool or SastTool snyk")
+	}
+	switch {
+	case r.DastVpc != nil && r.DastTargetURL == nil:
+		fail("DastVpc is used only with DastTargetURL (the DAST stage)")
+	case r.DastVpc == nil && (r.DastSubnets != nil || len(r.DastSecurityGroups) > 0):
+		fail("DastSubnets and DastSecurityGroups need DastVpc")
 	}
 	if r.SemgrepConfig != nil && r.SastTool != SastOpengrep && r.SastTool != SastSemgrep {
 		fail("SemgrepConfig is used only by SastTool opengrep or semgrep, not %s", r.SastTool)
@@ -254,6 +274,9 @@ func resolve(props *PipelineProps) resolved {
 	}
 	if r.DockerHubCredentials != nil && r.SastTool != SastSemgrep {
 		fail("DockerHubCredentials is used only by SastTool semgrep, the one stage that pulls an image from Docker Hub, not %s", r.SastTool)
+	}
+	if r.RuntimeFindings != nil && r.RuntimeFindings.LogGroup == nil {
+		fail("RuntimeFindings.LogGroup: expected the CloudWatch Logs group where Falco writes its JSON events")
 	}
 	if c := r.IngestReservedConcurrency; c != nil && (*c != float64(int64(*c)) || *c < 1 || *c > 1000) {
 		fail("IngestReservedConcurrency %v: expected a whole number from 1 to 1000", *c)
@@ -346,6 +369,26 @@ func (p *Pipeline) repositoryName() *string {
 // project defines one scan build with its log group and the grants every scan needs: upload
 // reports under scans/, invoke the ingestion function.
 func (p *Pipeline) project(id, stage, description string, spec map[string]any, privileged bool, env map[string]*awscodebuild.BuildEnvironmentVariable) awscodebuild.PipelineProject {
+	return p.projectIn(nil, id, stage, description, spec, privileged, env)
+}
+
+// network places a CodeBuild project in a VPC.
+type network struct {
+	vpc            awsec2.IVpc
+	subnets        *awsec2.SubnetSelection
+	securityGroups []awsec2.ISecurityGroup
+}
+
+// dastNetwork is the DAST project's VPC placement; nil without DastVpc.
+func (r *resolved) dastNetwork() *network {
+	if r.DastVpc == nil {
+		return nil
+	}
+	return &network{vpc: r.DastVpc, subnets: r.DastSubnets, securityGroups: r.DastSecurityGroups}
+}
+
+// projectIn is project placed in net (nil: no VPC).
+func (p *Pipeline) projectIn(net *network, id, stage, description string, spec map[string]any, privileged bool, env map[string]*awscodebuild.BuildEnvironmentVariable) awscodebuild.PipelineProject {
 	logGroup := defaults.LogGroup(p, id+"Logs", &awslogs.LogGroupProps{EncryptionKey: p.Key})
 	vars := map[string]*awscodebuild.BuildEnvironmentVariable{
 		envReportBucket: plainVar(p.ArtifactBucket.BucketName()),
@@ -359,7 +402,7 @@ func (p *Pipeline) project(id, stage, description string, spec map[string]any, p
 	for k, v := range env {
 		vars[k] = v
 	}
-	proj := awscodebuild.NewPipelineProject(p, jsii.String(id), &awscodebuild.PipelineProjectProps{
+	props := &awscodebuild.PipelineProjectProps{
 		Description:   jsii.String(description),
 		BuildSpec:     awscodebuild.BuildSpec_FromObjectToYaml(&spec),
 		EncryptionKey: p.Key,
@@ -371,7 +414,24 @@ func (p *Pipeline) project(id, stage, description string, spec map[string]any, p
 		EnvironmentVariables: &vars,
 		Logging:              &awscodebuild.LoggingOptions{CloudWatch: &awscodebuild.CloudWatchLoggingOptions{LogGroup: logGroup}},
 		Timeout:              awscdk.Duration_Minutes(jsii.Number(60)),
-	})
+	}
+	if net != nil {
+		props.Vpc = net.vpc
+		props.SubnetSelection = net.subnets
+		if len(net.securityGroups) > 0 {
+			props.SecurityGroups = &net.securityGroups
+		}
+	}
+	proj := awscodebuild.NewPipelineProject(p, jsii.String(id), props)
+	if net != nil {
+		// CodeBuild's L2 grants the ENI actions it needs in a VPC; ec2:CreateNetworkInterface and
+		// the Describe calls support no resource-level restriction it could use.
+		const eni = "CodeBuild's L2 gives a project in a VPC the policy CodeBuild documents for creating its network interfaces: the EC2 Describe actions and Create/DeleteNetworkInterface on *, CreateNetworkInterfacePermission on network interfaces of the given subnets for codebuild.amazonaws.com only"
+		nag.SuppressTree(proj, nag.Rule{ID: "AwsSolutions-IAM5", Reason: eni,
+			AppliesTo: []string{"Resource::*", "Resource::arn:<AWS::Partition>:ec2:<AWS::Region>:<AWS::AccountId>:network-interface/*"}},
+			nag.Rule{ID: "NIST.800.53.R5-IAMNoInlinePolicy", Reason: eni + ", as an inline policy of the project's role"},
+			nag.Rule{ID: "HIPAA.Security-IAMNoInlinePolicy", Reason: eni + ", as an inline policy of the project's role"})
+	}
 	p.IngestFunction.GrantInvoke(proj)
 	p.ArtifactBucket.GrantPut(proj, jsii.String("scans/*"))
 	p.suppressProjectRole(proj)
@@ -469,6 +529,9 @@ func (p *Pipeline) addScanStages() {
 	var scaEnv map[string]*awscodebuild.BuildEnvironmentVariable
 	var scaRuntimes map[string]any
 	var scaCache []string
+	if r.ScaTool == ScaSnyk {
+		scaEnv = map[string]*awscodebuild.BuildEnvironmentVariable{envSnykToken: secretVar(r.SnykTokenSecret.SecretArn())}
+	}
 	if r.ScaTool == ScaDependencyCheck {
 		scaEnv = map[string]*awscodebuild.BuildEnvironmentVariable{envNvdAPIKey: secretVar(r.NvdApiKeySecret.SecretArn())}
 		scaRuntimes = map[string]any{"java": "corretto21"}
@@ -478,6 +541,9 @@ func (p *Pipeline) addScanStages() {
 		buildSpec(scaScript(r.ScaTool), scaRuntimes, scaCache), false, scaEnv)
 	if r.NvdApiKeySecret != nil {
 		p.suppressSecretGrant(p.ScaProject, r.NvdApiKeySecret.SecretArn())
+	}
+	if r.ScaTool == ScaSnyk {
+		p.suppressSecretGrant(p.ScaProject, r.SnykTokenSecret.SecretArn())
 	}
 	if scaCache != nil {
 		// The NVD mirror takes many minutes to build; keep it between builds.
@@ -500,6 +566,8 @@ func (p *Pipeline) addScanStages() {
 		sastRuntimes = map[string]any{"java": "corretto21"}
 	case SastPHPStan:
 		sastRuntimes = map[string]any{"php": "8.3"}
+	case SastSnyk:
+		sastEnv = map[string]*awscodebuild.BuildEnvironmentVariable{envSnykToken: secretVar(r.SnykTokenSecret.SecretArn())}
 	case SastSemgrep:
 		sastEnv = p.scannerImageEnv()
 		sastEnv[envSemgrepConfig] = plainVar(jsii.String(r.semgrepConfig))
@@ -511,6 +579,9 @@ func (p *Pipeline) addScanStages() {
 		buildSpec(sastScript(r.SastTool), sastRuntimes, nil), privileged, sastEnv)
 	if r.SonarQube != nil {
 		p.suppressSecretGrant(p.SastProject, r.SonarQube.TokenSecret.SecretArn())
+	}
+	if r.SastTool == SastSnyk {
+		p.suppressSecretGrant(p.SastProject, r.SnykTokenSecret.SecretArn())
 	}
 	if r.SastTool == SastSemgrep {
 		p.grantScannerImages(p.SastProject)
@@ -573,7 +644,7 @@ func (p *Pipeline) addDeployStages() {
 	}
 	if r.DastTargetURL != nil {
 		dastEnv := map[string]*awscodebuild.BuildEnvironmentVariable{envDastTarget: plainVar(r.DastTargetURL)}
-		p.DastProject = p.project("DastScan", StageDast, "Dynamic scan (ZAP "+string(r.DastMode)+") of staging with Security Hub ingestion",
+		p.DastProject = p.projectIn(r.dastNetwork(), "DastScan", StageDast, "Dynamic scan (ZAP "+string(r.DastMode)+") of staging with Security Hub ingestion",
 			buildSpec(dastScript(r.DastMode), map[string]any{"java": "corretto21"}, nil), false, dastEnv)
 		p.Pipeline.AddStage(&awscodepipeline.StageOptions{StageName: jsii.String(StageDast),
 			Actions: &[]awscodepipeline.IAction{p.build("ZAP", p.DastProject)}})

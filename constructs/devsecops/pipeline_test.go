@@ -13,7 +13,9 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscodecommit"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsec2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsecs"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssecretsmanager"
 	"github.com/aws/jsii-runtime-go"
 
@@ -25,7 +27,8 @@ import (
 var (
 	app                          awscdk.App
 	defaultsStack, gov, gitStack awscdk.Stack
-	semgrepStack                 awscdk.Stack
+	semgrepStack, eksStack       awscdk.Stack
+	eksPipe                      *devsecops.Pipeline
 	defaultsPipe, govPipe        *devsecops.Pipeline
 	gitPipe                      *devsecops.Pipeline
 )
@@ -70,6 +73,25 @@ func TestMain(m *testing.M) {
 		SastTool: devsecops.SastSemgrep,
 		DockerHubCredentials: awssecretsmanager.Secret_FromSecretCompleteArn(semgrepStack, jsii.String("DockerHub"),
 			jsii.String("arn:aws:secretsmanager:eu-west-1:123456789012:secret:ecr-pullthroughcache/docker-hub-MnOpQr")),
+	})
+
+	// Kubernetes: EKS staging and production, Snyk, Falco runtime findings, DAST in a VPC.
+	eksStack = awscdk.NewStack(app, jsii.String("Eks"), &awscdk.StackProps{Env: &awscdk.Environment{Account: jsii.String("123456789012"), Region: jsii.String("eu-west-1")}})
+	vpc := awsec2.Vpc_FromVpcAttributes(eksStack, jsii.String("Vpc"), &awsec2.VpcAttributes{
+		VpcId: jsii.String("vpc-0a1b2c3d4e5f60718"), AvailabilityZones: jsii.Strings("eu-west-1a", "eu-west-1b"),
+		PrivateSubnetIds: jsii.Strings("subnet-0a1b2c3d4e5f60718", "subnet-1a1b2c3d4e5f60718"),
+	})
+	eksPipe = devsecops.NewPipeline(eksStack, "Pipeline", &devsecops.PipelineProps{
+		ScaTool: devsecops.ScaSnyk, SastTool: devsecops.SastSnyk,
+		SnykTokenSecret:    awssecretsmanager.Secret_FromSecretCompleteArn(eksStack, jsii.String("Snyk"), jsii.String("arn:aws:secretsmanager:eu-west-1:123456789012:secret:devsecops/snyk-token-StUvWx")),
+		StagingDeploy:      devsecops.EksDeploy(&devsecops.EksDeployProps{ClusterName: jsii.String("shop-staging"), Namespace: jsii.String("shop")}),
+		DastTargetURL:      jsii.String("https://staging.shop.internal"),
+		DastVpc:            vpc,
+		DastSecurityGroups: []awsec2.ISecurityGroup{awsec2.SecurityGroup_FromSecurityGroupId(eksStack, jsii.String("DastSg"), jsii.String("sg-0a1b2c3d4e5f60718"), nil)},
+		ProductionDeploy: devsecops.EksDeploy(&devsecops.EksDeployProps{ClusterName: jsii.String("shop-production"), Namespace: jsii.String("shop"),
+			Manifests: jsii.String("deploy/k8s"), RolloutTimeout: awscdk.Duration_Minutes(jsii.Number(10))}),
+		ApproverEmails:  []string{"approver@example.com"},
+		RuntimeFindings: &devsecops.RuntimeFindingsProps{LogGroup: awslogs.LogGroup_FromLogGroupName(eksStack, jsii.String("FalcoLogs"), jsii.String("/eks/staging/falco"))},
 	})
 
 	// A GitHub repository through CodeConnections, the other tools, no image, no governance.
@@ -147,6 +169,7 @@ var stacks = []struct {
 	{"every option in GovCloud", func() awscdk.Stack { return gov }},
 	{"CodeConnections source", func() awscdk.Stack { return gitStack }},
 	{"Semgrep through the pull-through cache", func() awscdk.Stack { return semgrepStack }},
+	{"EKS, Snyk, Falco and DAST in a VPC", func() awscdk.Stack { return eksStack }},
 }
 
 func TestNagClean(t *testing.T) {
@@ -401,6 +424,16 @@ var starResourceActions = map[string]bool{
 	"inspector2:ListFindings":    true,
 	"ecs:RegisterTaskDefinition": true,
 	"ecs:DescribeTaskDefinition": true,
+	// A CodeBuild project in a VPC (DastVpc): the policy CodeBuild documents for it names
+	// these on "*" (https://docs.aws.amazon.com/codebuild/latest/userguide/auth-and-access-control-iam-identity-based-access-control.html#customer-managed-policies-example-create-vpc-network-interface);
+	// the ENI permission itself is scoped to the subnets and to codebuild.amazonaws.com.
+	"ec2:CreateNetworkInterface":    true,
+	"ec2:DescribeDhcpOptions":       true,
+	"ec2:DescribeNetworkInterfaces": true,
+	"ec2:DeleteNetworkInterface":    true,
+	"ec2:DescribeSubnets":           true,
+	"ec2:DescribeSecurityGroups":    true,
+	"ec2:DescribeVpcs":              true,
 }
 
 func TestIAMLeastPrivilege(t *testing.T) {
@@ -797,7 +830,14 @@ func TestInvalidProps(t *testing.T) {
 		{"incomplete connection", &devsecops.PipelineProps{Connection: &devsecops.ConnectionSource{Owner: jsii.String("o")}}, "devsecops: Connection needs ConnectionArn, Owner and Repo"},
 		{"dependency-check without key", &devsecops.PipelineProps{ScaTool: devsecops.ScaDependencyCheck},
 			"devsecops: ScaTool dependency-check needs NvdApiKeySecret: Dependency-Check 12 cannot download the NVD without an API key"},
-		{"unknown SCA tool", &devsecops.PipelineProps{ScaTool: "snyk"}, `devsecops: ScaTool "snyk": expected grype, trivy or dependency-check`},
+		{"unknown SCA tool", &devsecops.PipelineProps{ScaTool: "nessus"}, `devsecops: ScaTool "nessus": expected grype, trivy, dependency-check or snyk`},
+		{"snyk without token", &devsecops.PipelineProps{SastTool: devsecops.SastSnyk}, "devsecops: ScaTool or SastTool snyk needs SnykTokenSecret: the Snyk CLI authenticates with an API token"},
+		{"DAST VPC without DAST", &devsecops.PipelineProps{DastVpc: awsec2.Vpc_FromVpcAttributes(awscdk.NewStack(awscdk.NewApp(nil), jsii.String("V"), nil), jsii.String("V"),
+			&awsec2.VpcAttributes{VpcId: jsii.String("vpc-1"), AvailabilityZones: jsii.Strings("a")})}, "devsecops: DastVpc is used only with DastTargetURL (the DAST stage)"},
+		{"runtime findings without a log group", &devsecops.PipelineProps{RuntimeFindings: &devsecops.RuntimeFindingsProps{}},
+			"devsecops: RuntimeFindings.LogGroup: expected the CloudWatch Logs group where Falco writes its JSON events"},
+		{"EKS deploy without image", &devsecops.PipelineProps{NoImageStage: true, StagingDeploy: devsecops.EksDeploy(&devsecops.EksDeployProps{ClusterName: jsii.String("c"), Namespace: jsii.String("n")})},
+			"devsecops: EksDeploy needs the image stage (imagedefinitions.json); remove NoImageStage"},
 		{"sonarqube without server", &devsecops.PipelineProps{SastTool: devsecops.SastSonarQube}, "devsecops: SastTool sonarqube needs SonarQube with HostURL and TokenSecret"},
 		{"bad threshold", &devsecops.PipelineProps{SeverityThreshold: jsii.String("Meduim")}, `devsecops: SeverityThreshold "Meduim": expected INFORMATIONAL, LOW, MEDIUM, HIGH or CRITICAL`},
 		{"production without approvers", &devsecops.PipelineProps{ProductionDeploy: devsecops.ElasticBeanstalkDeploy("a", "b")},

@@ -3,8 +3,10 @@ package devsecops
 import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscodecommit"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscodepipeline"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsec2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsecr"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssecretsmanager"
 	"github.com/aws/constructs-go/constructs/v10"
 )
@@ -33,6 +35,9 @@ const (
 	// ScaDependencyCheck runs OWASP Dependency-Check, as in the first seed post. Requires
 	// NvdApiKeySecret.
 	ScaDependencyCheck ScaTool = "dependency-check"
+	// ScaSnyk runs `snyk test --all-projects`, as in the Kubernetes seed post. Requires
+	// SnykTokenSecret.
+	ScaSnyk ScaTool = "snyk"
 )
 
 // SastTool analyses source code.
@@ -51,6 +56,9 @@ const (
 	SastSonarQube SastTool = "sonarqube"
 	// SastPHPStan runs PHPStan, as in the first seed post.
 	SastPHPStan SastTool = "phpstan"
+	// SastSnyk runs `snyk code test` (Snyk Code) and ingests its SARIF. Requires
+	// SnykTokenSecret.
+	SastSnyk SastTool = "snyk"
 )
 
 // ImageScanTool scans the built container image before it is pushed.
@@ -166,6 +174,17 @@ type GovernanceProps struct {
 	SecurityHub *bool
 }
 
+// RuntimeFindingsProps subscribe the falco-ingest Lambda to the CloudWatch Logs group where
+// Falco writes its events as JSON (json_output: true, through FireLens or falcosidekick's
+// CloudWatch Logs output). Each event becomes an ASFF finding whose id is the rule and the
+// workload (namespace, pod, container), so a repeated event updates its finding; the raw
+// events are stored under runtime/ in the artifact bucket first.
+type RuntimeFindingsProps struct {
+	// LogGroup receives Falco's JSON events, one per log event. Required. A log group has at
+	// most two subscription filters; this one uses one.
+	LogGroup awslogs.ILogGroup
+}
+
 // DeployContext is what a DeployActionFactory gets to build its action.
 type DeployContext struct {
 	// Stage is "Staging" or "Production".
@@ -176,9 +195,8 @@ type DeployContext struct {
 	ImageDefinitions awscodepipeline.Artifact
 }
 
-// DeployActionFactory builds the deploy action of one stage. ElasticBeanstalkDeploy and
-// EcsDeploy are ready-made; anything that returns a CodePipeline action works, such as a
-// CodeBuild action running kubectl against EKS.
+// DeployActionFactory builds the deploy action of one stage. ElasticBeanstalkDeploy,
+// EcsDeploy and EksDeploy are ready-made; anything that returns a CodePipeline action works.
 type DeployActionFactory func(scope constructs.Construct, ctx DeployContext) awscodepipeline.IAction
 
 // PipelineProps configure a Pipeline. A nil *PipelineProps means a new CodeCommit repository,
@@ -203,6 +221,10 @@ type PipelineProps struct {
 	// NvdApiKeySecret holds an NVD API key (the whole secret string). Required with
 	// ScaDependencyCheck, which cannot download the NVD without one; conflicts with the others.
 	NvdApiKeySecret awssecretsmanager.ISecret
+	// SnykTokenSecret holds a Snyk API token (the whole secret string). Required with ScaSnyk
+	// or SastSnyk; conflicts with the other tools. It reaches the build only as a
+	// secrets-manager environment variable (SNYK_TOKEN).
+	SnykTokenSecret awssecretsmanager.ISecret
 	// SastTool default SastOpengrep.
 	SastTool SastTool
 	// SemgrepConfig is the --config of Opengrep or Semgrep: a registry ruleset or a path in the
@@ -226,6 +248,17 @@ type PipelineProps struct {
 	DastTargetURL *string
 	// DastMode default DastBaseline.
 	DastMode DastMode
+	// DastVpc runs the DAST build in this VPC, so that ZAP reaches a staging application that
+	// is not public (an internal load balancer). The subnets need a route to the internet
+	// (NAT) to download ZAP. Default: no VPC. Requires DastTargetURL.
+	DastVpc awsec2.IVpc
+	// DastSubnets selects the DAST build's subnets in DastVpc. Default: the private subnets
+	// with egress. Requires DastVpc.
+	DastSubnets *awsec2.SubnetSelection
+	// DastSecurityGroups are the DAST build's security groups; allow them in the staging load
+	// balancer's security group. Default: one new group with all outbound traffic allowed.
+	// Requires DastVpc.
+	DastSecurityGroups []awsec2.ISecurityGroup
 	// ProductionDeploy deploys to production after a manual approval. Default: no approval
 	// and production stages. Requires ApproverEmails.
 	ProductionDeploy DeployActionFactory
@@ -251,6 +284,10 @@ type PipelineProps struct {
 	// leave the account less than 100 unreserved executions, which new accounts with a quota of
 	// 10 cannot meet. 1 to 1000.
 	IngestReservedConcurrency *float64
+
+	// RuntimeFindings imports the runtime events of Falco on your clusters into Security Hub.
+	// Default: none.
+	RuntimeFindings *RuntimeFindingsProps
 
 	// Governance switches the governance resources. Default: see GovernanceProps.
 	Governance *GovernanceProps

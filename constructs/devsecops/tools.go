@@ -167,9 +167,40 @@ var (
 	}
 )
 
+// Pinned deploy and commercial-scanner downloads.
+var (
+	// Kubectl is the Kubernetes CLI of EksDeploy. kubectl supports clusters one minor version
+	// older or newer than itself (https://kubernetes.io/releases/version-skew-policy/#kubectl),
+	// so 1.35 drives EKS 1.34 to 1.36.
+	//
+	// Checksum: the project publishes it next to the binary, at
+	// https://dl.k8s.io/release/v1.35.0/bin/linux/amd64/kubectl.sha256 (not fetched here);
+	// about eight unrelated public pins of this URL agree on the value below (Bazel toolchain
+	// tables, Dockerfile ARGs, install scripts).
+	Kubectl = Release{
+		Tool: "kubectl", Version: "1.35.0",
+		URL:            "https://dl.k8s.io/release/v1.35.0/bin/linux/amd64/kubectl",
+		SHA256:         "a2e984a18a0c063279d692533031c1eff93a262afcc0afdc517375432d060989",
+		ChecksumSource: "https://dl.k8s.io/release/v1.35.0/bin/linux/amd64/kubectl.sha256, as eight independent public pins of it agree; not verified here",
+	}
+	// Snyk is the Snyk CLI (ScaSnyk, SastSnyk): one self-contained binary per platform.
+	//
+	// Checksum confirmed by a packaging recipe of this exact URL: cashapp/hermit-packages
+	// snyk.hcl (commit 0450a73), sha256sums entry for v1.1282.1 snyk-linux. Snyk publishes
+	// https://github.com/snyk/cli/releases/download/v1.1282.1/snyk-linux.sha256 next to it.
+	// This is the newest version that recipe pins here; move to a newer release together with
+	// its published .sha256.
+	Snyk = Release{
+		Tool: "snyk", Version: "1.1282.1",
+		URL:            "https://github.com/snyk/cli/releases/download/v1.1282.1/snyk-linux",
+		SHA256:         "48c3661bf9de41f1aff149ca676d57926df73e9dab85d8f6988a48019160ae01",
+		ChecksumSource: "cashapp/hermit-packages snyk.hcl sha256sums for v1.1282.1 snyk-linux; not verified here",
+	}
+)
+
 // Releases lists every pinned download, for tests and documentation.
 func Releases() []Release {
-	return []Release{Gitleaks, GitSecrets, DependencyCheck, Trivy, Grype, PHPStan, SonarScanner, Opengrep, ZAP}
+	return []Release{Gitleaks, GitSecrets, DependencyCheck, Trivy, Grype, PHPStan, SonarScanner, Opengrep, ZAP, Kubectl, Snyk}
 }
 
 // ContainerImages lists every pinned image. Only SastSemgrep, which is opt-in, runs one.

@@ -154,6 +154,7 @@ func Build(rep *reports.Report, scan Scan) ([]Finding, error) {
 				out[i].Severity = a.Severity
 				out[i].FindingProviderFields = providerFields(out[i].Severity, out[i].Types)
 			}
+			observed(&out[i], a.FirstObservedAt)
 			continue
 		}
 		index[a.ID] = len(out)
@@ -214,6 +215,11 @@ func typeOf(f reports.Finding) string {
 		return ns + "Misconfiguration"
 	case reports.License:
 		return "Software and Configuration Checks/License Compliance"
+	case reports.Runtime:
+		if w := f.Workload; w != nil && w.ContainerID != "" && w.ContainerID != "host" {
+			return "Unusual Behaviors/Container"
+		}
+		return "Unusual Behaviors/Process"
 	}
 	return ns + "Static Application Security Testing"
 }
@@ -239,6 +245,10 @@ func build(tool string, f reports.Finding, scan Scan) Finding {
 		RecordState:   RecordActive,
 	}
 	a.FindingProviderFields = providerFields(a.Severity, a.Types)
+	if !f.ObservedAt.IsZero() {
+		a.FirstObservedAt = timestamp(f.ObservedAt)
+		a.LastObservedAt = a.FirstObservedAt
+	}
 	pf := map[string]string{
 		"securestacks/Tool":     tool,
 		"securestacks/Scanner":  f.Scanner,
@@ -256,6 +266,9 @@ func build(tool string, f reports.Finding, scan Scan) Finding {
 	}
 	if f.URL != "" {
 		pf["securestacks/Url"] = clip(f.URL, maxFieldValue)
+	}
+	for k, v := range f.Fields {
+		pf[clip(tool+"/"+k, maxFieldKey)] = clip(v, maxFieldValue)
 	}
 	a.ProductFields = pf
 
@@ -291,6 +304,14 @@ func build(tool string, f reports.Finding, scan Scan) Finding {
 	if f.Target != "" {
 		other["target"] = clip(f.Target, maxFieldValue)
 	}
+	if w := f.Workload; w != nil {
+		for k, v := range map[string]string{"hostname": w.Hostname, "namespace": w.Namespace, "pod": w.Pod,
+			"containerId": w.ContainerID, "container": w.ContainerName, "image": w.Image} {
+			if v != "" {
+				other[k] = clip(v, maxFieldValue)
+			}
+		}
+	}
 	a.Resources = []Resource{{
 		Type:      "Other",
 		ID:        clip(scan.Repository, maxResourceID),
@@ -300,6 +321,13 @@ func build(tool string, f reports.Finding, scan Scan) Finding {
 	}}
 	if im := f.Image; im != nil {
 		a.Resources = append(a.Resources, imageResource(im, scan))
+	}
+	if w := f.Workload; w != nil && w.ContainerID != "" && w.ContainerID != "host" {
+		a.Resources = append(a.Resources, Resource{
+			Type: "Container", ID: clip(firstNonEmpty(w.ContainerID, w.ContainerName), maxResourceID),
+			Partition: resourcePartition(scan.Partition), Region: scan.Region,
+			Details: &ResourceDetails{Container: &ContainerDetails{Name: clip(w.ContainerName, maxFieldValue), ImageName: clip(w.Image, maxFieldValue)}},
+		})
 	}
 
 	if f.Category == reports.Package {
@@ -322,6 +350,19 @@ func build(tool string, f reports.Finding, scan Scan) Finding {
 		a.Vulnerabilities = []Vulnerability{v}
 	}
 	return a
+}
+
+// observed widens a merged finding's observation window with another event's time.
+func observed(a *Finding, at string) {
+	if at == "" {
+		return
+	}
+	if a.FirstObservedAt == "" || at < a.FirstObservedAt {
+		a.FirstObservedAt = at
+	}
+	if at > a.LastObservedAt {
+		a.LastObservedAt = at
+	}
 }
 
 func providerFields(sev Severity, types []string) *ProviderFields {

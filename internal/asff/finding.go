@@ -38,6 +38,8 @@ const (
 	maxRecommendation = 512
 	// maxFieldValue bounds ProductFields and Resources.Details.Other values.
 	maxFieldValue = 1024
+	// maxFieldKey bounds ProductFields keys.
+	maxFieldKey = 128
 	// maxResourceID bounds Resources.Id and GeneratorId.
 	maxResourceID = 512
 )
@@ -53,6 +55,8 @@ type Finding struct {
 	GeneratorID     string            `json:"GeneratorId"`
 	AwsAccountID    string            `json:"AwsAccountId"`
 	Types           []string          `json:"Types"`
+	FirstObservedAt string            `json:"FirstObservedAt,omitempty"`
+	LastObservedAt  string            `json:"LastObservedAt,omitempty"`
 	CreatedAt       string            `json:"CreatedAt"`
 	UpdatedAt       string            `json:"UpdatedAt"`
 	Severity        Severity          `json:"Severity"`

@@ -163,14 +163,16 @@ func (res ImportResult) SplitArchived(archived []Finding) (accepted int, notArch
 // ToSDK converts a finding to the SDK type BatchImportFindings takes.
 func ToSDK(f Finding) types.AwsSecurityFinding {
 	s := types.AwsSecurityFinding{
-		SchemaVersion: aws.String(f.SchemaVersion),
-		Id:            aws.String(f.ID),
-		ProductArn:    aws.String(f.ProductArn),
-		GeneratorId:   aws.String(f.GeneratorID),
-		AwsAccountId:  aws.String(f.AwsAccountID),
-		Types:         f.Types,
-		CreatedAt:     aws.String(f.CreatedAt),
-		UpdatedAt:     aws.String(f.UpdatedAt),
+		SchemaVersion:   aws.String(f.SchemaVersion),
+		Id:              aws.String(f.ID),
+		ProductArn:      aws.String(f.ProductArn),
+		GeneratorId:     aws.String(f.GeneratorID),
+		AwsAccountId:    aws.String(f.AwsAccountID),
+		Types:           f.Types,
+		CreatedAt:       aws.String(f.CreatedAt),
+		UpdatedAt:       aws.String(f.UpdatedAt),
+		FirstObservedAt: optional(f.FirstObservedAt),
+		LastObservedAt:  optional(f.LastObservedAt),
 		Severity: &types.Severity{
 			Label:      types.SeverityLabel(f.Severity.Label),
 			Normalized: aws.Int32(int32(f.Severity.Normalized)),

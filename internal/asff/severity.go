@@ -108,6 +108,9 @@ func ParseLabel(s string) (Label, error) {
 //	                  / medium / low                      MEDIUM / LOW     GitLab's rules write)
 //	                  else level error / warning          HIGH / MEDIUM
 //	                  else level note / none              LOW / INFORMATIONAL
+//	falco             Emergency / Alert / Critical        CRITICAL
+//	                  Error / Warning / Notice            HIGH / MEDIUM / LOW
+//	                  Informational, Info / Debug         INFORMATIONAL
 var SeverityTables = map[string]map[string]Label{
 	reports.ZAP: {"3": High, "2": Medium, "1": Low, "0": Informational,
 		"high": High, "medium": Medium, "low": Low, "informational": Informational},
@@ -130,6 +133,9 @@ var SeverityTables = map[string]map[string]Label{
 		"informational": Informational, "undefined": Informational, "untriaged": Informational},
 	reports.SARIF: {"error": High, "warning": Medium, "note": Low, "none": Informational,
 		"critical": Critical, "high": High, "medium": Medium, "low": Low},
+	// Falco's priorities (https://falco.org/docs/reference/rules/rule-fields), syslog's levels.
+	reports.Falco: {"emergency": Critical, "alert": Critical, "critical": Critical, "error": High,
+		"warning": Medium, "notice": Low, "informational": Informational, "info": Informational, "debug": Informational},
 }
 
 // unrated are tool values that mean "no rating"; they map to INFORMATIONAL with a note.

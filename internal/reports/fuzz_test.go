@@ -23,7 +23,11 @@ func fuzzParser(f *testing.F, tool string) {
 	if err != nil {
 		f.Fatal(err)
 	}
-	files = append(files, real...)
+	lines, err := filepath.Glob(filepath.Join("testdata", "*.jsonl"))
+	if err != nil {
+		f.Fatal(err)
+	}
+	files = append(append(files, real...), lines...)
 	for _, file := range files {
 		b, err := os.ReadFile(file)
 		if err != nil {
@@ -70,3 +74,4 @@ func FuzzSnyk(f *testing.F)            { fuzzParser(f, reports.Snyk) }
 func FuzzAnchore(f *testing.F)         { fuzzParser(f, reports.Anchore) }
 func FuzzECR(f *testing.F)             { fuzzParser(f, reports.ECR) }
 func FuzzSARIF(f *testing.F)           { fuzzParser(f, reports.SARIF) }
+func FuzzFalco(f *testing.F)           { fuzzParser(f, reports.Falco) }

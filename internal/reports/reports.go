@@ -21,6 +21,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // Tool ids, as typed after `securestacks asff convert --tool` and as the reportType of the
@@ -39,6 +40,7 @@ const (
 	Anchore         = "anchore"
 	ECR             = "ecr"
 	SARIF           = "sarif"
+	Falco           = "falco"
 )
 
 // Category says what kind of weakness a finding is; it selects the ASFF finding type.
@@ -58,6 +60,8 @@ const (
 	Config Category = "config"
 	// License is a dependency whose license breaks a policy.
 	License Category = "license"
+	// Runtime is suspicious behaviour a runtime sensor (Falco) saw in a running workload.
+	Runtime Category = "runtime"
 )
 
 // Report is one parsed scanner report.
@@ -121,10 +125,34 @@ type Finding struct {
 	References []string
 	// Remediation is the tool's fix advice.
 	Remediation string
-	// Occurrences counts the places the same issue was reported (ZAP instances, Snyk paths);
-	// at least 1.
+	// Occurrences counts the places the same issue was reported (ZAP instances, Snyk paths,
+	// repeated Falco events); at least 1.
 	Occurrences int
+	// ObservedAt is when a runtime event happened (Falco's time); zero for scans.
+	ObservedAt time.Time
+	// Workload is the running workload a Runtime finding is about; nil for scans.
+	Workload *Workload
+	// Fields are the tool's own event fields shown on the finding (Falco's output_fields,
+	// values as text), at most MaxFields.
+	Fields map[string]string
 }
+
+// Workload identifies where a runtime event happened. Empty fields mean the sensor did not
+// know (Falco writes null, or "<NA>", for fields that do not apply, such as the pod of a
+// container that Kubernetes did not start).
+type Workload struct {
+	// Hostname is the node that ran the sensor.
+	Hostname string
+	// Namespace and Pod are the Kubernetes namespace and pod.
+	Namespace, Pod string
+	// ContainerID, ContainerName and Image describe the container ("host" for events
+	// outside any container, as Falco writes container.id).
+	ContainerID, ContainerName, Image string
+}
+
+// MaxFields bounds Finding.Fields: Security Hub accepts at most 50 ProductFields, and the
+// finding's own fields need some of them.
+const MaxFields = 30
 
 // Image identifies a scanned container image.
 type Image struct {
@@ -159,6 +187,7 @@ var parsers = map[string]Parser{
 	Anchore:         ParseAnchore,
 	ECR:             ParseECR,
 	SARIF:           ParseSARIF,
+	Falco:           ParseFalco,
 }
 
 // aliases are the other names a reportType may carry: the seed solution's names, so that its
@@ -205,6 +234,9 @@ func Parse(tool string, data []byte) (*Report, error) {
 type Error struct {
 	// Tool is the tool id.
 	Tool string
+	// Line is the 1-based line of a line-oriented report (Falco JSON lines) where the fault
+	// is; 0 when it does not apply. Offset is then the byte offset within that line.
+	Line int
 	// Offset is the byte offset in the report where reading stopped: where the syntax broke,
 	// or just after the value of the wrong type. -1 when it does not apply.
 	Offset int64
@@ -221,6 +253,11 @@ func (e *Error) Error() string {
 	var b strings.Builder
 	b.WriteString(e.Tool)
 	b.WriteString(": ")
+	if e.Line > 0 {
+		b.WriteString("line ")
+		b.WriteString(strconv.Itoa(e.Line))
+		b.WriteString(": ")
+	}
 	if e.Offset >= 0 {
 		b.WriteString("byte ")
 		b.WriteString(strconv.FormatInt(e.Offset, 10))
@@ -252,6 +289,7 @@ var describe = map[string]string{
 	Anchore:         "an Anchore legacy vulnerability report (an object with imageDigest and vulnerabilities)",
 	ECR:             "an ECR DescribeImageScanFindings response (an object with imageScanFindings)",
 	SARIF:           "a SARIF 2.1.0 log (an object with version \"2.1.0\" and runs)",
+	Falco:           "Falco JSON lines (one event per line, as Falco writes with json_output: true: an object with rule, priority and time)",
 }
 
 // decode unmarshals data into v, turning every failure into an *Error with the byte offset and

@@ -380,8 +380,8 @@ func TestLookup(t *testing.T) {
 			}
 		})
 	}
-	if n := len(reports.Tools()); n != 13 {
-		t.Errorf("Tools() has %d tools, want the 12 of the issue and Opengrep", n)
+	if n := len(reports.Tools()); n != 14 {
+		t.Errorf("Tools() has %d tools, want the 12 of the issue, Opengrep and Falco", n)
 	}
 }
 
@@ -507,6 +507,7 @@ func TestEveryParserRejectsEveryOtherFormat(t *testing.T) {
 		"gitleaks": {"gitleaks.json", "gitleaks-clean.json"}, "semgrep": {"semgrep.json"}, "opengrep": {"semgrep.json"}, "sonarqube": {"sonarqube.json"},
 		"phpstan": {"phpstan.json", "phpstan-clean.json"}, "snyk": {"snyk-oss.json", "snyk-container.json", "snyk-all-projects.json"},
 		"anchore": {"anchore.json"}, "ecr": {"ecr-basic.json", "ecr-enhanced.json"}, "sarif": {"sarif-codeql.json", "sarif-zap.json"},
+		"falco": {"falco.jsonl"},
 	}
 	if len(fixtures) != len(reports.Tools()) {
 		t.Fatalf("fixtures cover %d tools, want %d", len(fixtures), len(reports.Tools()))

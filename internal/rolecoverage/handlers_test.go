@@ -120,10 +120,17 @@ var handlers = map[string]handler{
 				list[0].Context = map[string]any{"s3:prefix": "state/trivy/0123.json"}
 				return append(objs, list...), nil
 			},
-			"securityhub.BatchImportFindings": func(f *rolecoverage.Function) ([]rolecoverage.Target, error) {
-				e := f.T.Env
-				return []rolecoverage.Target{{Resource: "arn:" + e.Partition + ":securityhub:" + e.Region + ":" + e.Account + ":product/" + e.Account + "/default"}}, nil
-			},
+			"securityhub.BatchImportFindings": defaultProduct,
+		},
+	},
+	"falco-ingest": {
+		functions: []string{"PipelineRuntimeFunction"},
+		targets: map[string]targetsFunc{
+			// Raw events are written with SSE-KMS named in the request (the bucket policy
+			// denies anything else).
+			"s3.PutObject": withContext(map[string]any{"s3:x-amz-server-side-encryption": "aws:kms"},
+				object(env("REPORT_BUCKET"), "runtime/eks_shop-staging_falco/2026-11-20/falco-x2k9p-3797.json")),
+			"securityhub.BatchImportFindings": defaultProduct,
 		},
 	},
 	"fle-decrypt": {
@@ -323,6 +330,13 @@ func withContext(ctx map[string]any, next targetsFunc) targetsFunc {
 		}
 		return ts, err
 	}
+}
+
+// defaultProduct is the account's default Security Hub product, where BatchImportFindings
+// imports the account's own findings.
+func defaultProduct(f *rolecoverage.Function) ([]rolecoverage.Target, error) {
+	e := f.T.Env
+	return []rolecoverage.Target{{Resource: "arn:" + e.Partition + ":securityhub:" + e.Region + ":" + e.Account + ":product/" + e.Account + "/default"}}, nil
 }
 
 func anyResource(*rolecoverage.Function) ([]rolecoverage.Target, error) {

@@ -10,7 +10,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net/url"
 	"strings"
 	"time"
 
@@ -23,22 +22,18 @@ import (
 	"github.com/securestacks/securestacks/lambda-src/internal/awsretry"
 	"github.com/securestacks/securestacks/lambda-src/internal/logging"
 	"github.com/securestacks/securestacks/lambda-src/internal/oneline"
+	"github.com/securestacks/securestacks/lambda-src/internal/reportstore"
 )
 
 // PutObjectAPI stores the raw envelope and the scan state.
-type PutObjectAPI interface {
-	PutObject(ctx context.Context, in *s3.PutObjectInput, optFns ...func(*s3.Options)) (*s3.PutObjectOutput, error)
-}
+type PutObjectAPI = reportstore.PutObjectAPI
 
 // GetObjectAPI reads reports sent by reference and the scan state.
 type GetObjectAPI interface {
 	GetObject(ctx context.Context, in *s3.GetObjectInput, optFns ...func(*s3.Options)) (*s3.GetObjectOutput, error)
 }
 
-var (
-	_ PutObjectAPI = (*s3.Client)(nil)
-	_ GetObjectAPI = (*s3.Client)(nil)
-)
+var _ GetObjectAPI = (*s3.Client)(nil)
 
 // MessageType is the only envelope messageType accepted.
 const MessageType = "CodeScanReport"
@@ -110,7 +105,6 @@ type Handler struct {
 
 const (
 	defaultMaxReportBytes = 256 << 20
-	defaultS3Timeout      = 30 * time.Second
 	// ReportsPrefix, ScansPrefix and StatePrefix are the key prefixes of the bucket.
 	ReportsPrefix = "reports/"
 	ScansPrefix   = "scans/"
@@ -155,7 +149,7 @@ func (h *Handler) Handle(ctx context.Context, raw json.RawMessage) (Result, erro
 	scan := asff.Scan{
 		Partition: h.Partition, Region: h.Region, AccountID: h.AccountID,
 		Repository: env.SourceRepository, Branch: env.SourceBranch, Commit: env.SourceCommitID, BuildID: env.BuildID,
-		SourceURL: h.objectURL(sourceKey), ScannedAt: parseTime(env.CreatedAt), Now: now,
+		SourceURL: reportstore.ObjectURL(h.Bucket, h.Region, h.URLSuffix, sourceKey), ScannedAt: parseTime(env.CreatedAt), Now: now,
 	}
 	rep, findings, err := asff.Convert(tool, report, scan)
 	if err != nil {
@@ -256,19 +250,7 @@ func (h *Handler) saveState(ctx context.Context, key string, s asff.State) error
 }
 
 func (h *Handler) put(ctx context.Context, key string, body []byte) error {
-	return awsretry.Do(ctx, h.s3Retry(), func(ctx context.Context) error {
-		_, err := h.Put.PutObject(ctx, &s3.PutObjectInput{
-			Bucket:               aws.String(h.Bucket),
-			Key:                  aws.String(key),
-			Body:                 bytes.NewReader(body),
-			ContentLength:        aws.Int64(int64(len(body))),
-			ContentType:          aws.String("application/json"),
-			ServerSideEncryption: s3types.ServerSideEncryptionAwsKms,
-			SSEKMSKeyId:          aws.String(h.KMSKeyID),
-			BucketKeyEnabled:     aws.Bool(true),
-		})
-		return err
-	})
+	return reportstore.Put(ctx, h.Put, h.s3Retry(), h.Bucket, h.KMSKeyID, key, body)
 }
 
 func (h *Handler) get(ctx context.Context, key string, limit int64) ([]byte, error) {
@@ -292,15 +274,6 @@ func (h *Handler) get(ctx context.Context, key string, limit int64) ([]byte, err
 	return out, err
 }
 
-// objectURL is the virtual-hosted HTTPS URL of key in the bucket, in the function's partition.
-func (h *Handler) objectURL(key string) string {
-	if h.Bucket == "" || h.Region == "" || h.URLSuffix == "" {
-		return ""
-	}
-	u := url.URL{Scheme: "https", Host: h.Bucket + ".s3." + h.Region + "." + h.URLSuffix, Path: "/" + key}
-	return u.String()
-}
-
 // envelopeKey is reports/<reportType>/<build_id>-<createdAt>.json, each part reduced to
 // characters safe in a key. An envelope that is not even an object is kept under
 // reports/_invalid/ by its digest, so nothing sent is lost.
@@ -309,33 +282,10 @@ func envelopeKey(env Envelope, raw []byte, invalid bool, now time.Time) string {
 		sum := sha256.Sum256(raw)
 		return ReportsPrefix + "_invalid/" + now.UTC().Format("20060102T150405Z") + "-" + hex.EncodeToString(sum[:8]) + ".json"
 	}
-	typ := safe(strings.ToLower(env.ReportType), "_unknown")
-	build := safe(env.BuildID, "no-build-id")
-	created := safe(env.CreatedAt, now.UTC().Format("2006-01-02T15:04:05Z"))
+	typ := reportstore.Safe(strings.ToLower(env.ReportType), "_unknown")
+	build := reportstore.Safe(env.BuildID, "no-build-id")
+	created := reportstore.Safe(env.CreatedAt, now.UTC().Format("2006-01-02T15:04:05Z"))
 	return ReportsPrefix + typ + "/" + build + "-" + created + ".json"
-}
-
-// safe keeps letters, digits and . _ : - (CodeBuild build ids are project:uuid), maps anything
-// else to _, and bounds the length; ".." never survives, so a key cannot climb.
-func safe(s, fallback string) string {
-	s = strings.TrimSpace(s)
-	var b strings.Builder
-	for _, r := range s {
-		switch {
-		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9', r == '_', r == ':', r == '-', r == '.':
-			b.WriteRune(r)
-		default:
-			b.WriteByte('_')
-		}
-		if b.Len() >= 200 {
-			break
-		}
-	}
-	out := strings.ReplaceAll(b.String(), "..", "__")
-	if strings.Trim(out, "._") == "" {
-		return fallback
-	}
-	return out
 }
 
 func parseTime(s string) time.Time {
@@ -376,14 +326,7 @@ func (h *Handler) now() time.Time {
 }
 
 // s3Retry is Retry with every attempt bounded by S3Timeout.
-func (h *Handler) s3Retry() awsretry.Policy {
-	p := h.Retry
-	p.AttemptTimeout = h.S3Timeout
-	if p.AttemptTimeout <= 0 {
-		p.AttemptTimeout = defaultS3Timeout
-	}
-	return p
-}
+func (h *Handler) s3Retry() awsretry.Policy { return reportstore.AttemptPolicy(h.Retry, h.S3Timeout) }
 
 func (h *Handler) maxReportBytes() int64 {
 	if h.MaxReportBytes <= 0 {

@@ -20,17 +20,15 @@ import (
 	"github.com/securestacks/securestacks/internal/asff"
 	"github.com/securestacks/securestacks/lambda-src/internal/awsconfig"
 	"github.com/securestacks/securestacks/lambda-src/internal/logging"
+	"github.com/securestacks/securestacks/lambda-src/internal/reportstore"
 )
 
 func main() {
 	logger := logging.New(os.Stderr)
-	env := map[string]string{}
-	for _, name := range []string{"REPORT_BUCKET", "REPORT_KEY_ARN", "PARTITION", "ACCOUNT_ID", "URL_SUFFIX", "AWS_REGION"} {
-		env[name] = os.Getenv(name)
-		if env[name] == "" {
-			logger.Error("configuration: missing environment variable", "variable", name)
-			os.Exit(1)
-		}
+	env, missing := reportstore.EnvFromOS()
+	if missing != "" {
+		logger.Error("configuration: missing environment variable", "variable", missing)
+		os.Exit(1)
 	}
 	// One retry layer: awsretry in the handler and the importer, so the SDK makes one attempt
 	// per call.
@@ -40,12 +38,12 @@ func main() {
 		Put:       objects,
 		Get:       objects,
 		Importer:  asff.Importer{API: securityhub.NewFromConfig(cfg)},
-		Bucket:    env["REPORT_BUCKET"],
-		KMSKeyID:  env["REPORT_KEY_ARN"],
-		Partition: env["PARTITION"],
-		Region:    env["AWS_REGION"],
-		AccountID: env["ACCOUNT_ID"],
-		URLSuffix: env["URL_SUFFIX"],
+		Bucket:    env.Bucket,
+		KMSKeyID:  env.KMSKeyID,
+		Partition: env.Partition,
+		Region:    env.Region,
+		AccountID: env.AccountID,
+		URLSuffix: env.URLSuffix,
 		Logger:    logger,
 	}
 	lambda.Start(h.Handle)
