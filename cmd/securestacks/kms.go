@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 
@@ -45,22 +46,32 @@ func addAWSFlags(fs interface {
 // kmsClient builds a KMS client from the standard SDK environment (AWS_REGION,
 // AWS_PROFILE, credentials, AWS_ENDPOINT_URL_KMS ...) and the flags.
 func (f awsFlags) kmsClient(ctx context.Context) (*kms.Client, error) {
-	var opts []func(*config.LoadOptions) error
-	if *f.region != "" {
-		opts = append(opts, config.WithRegion(*f.region))
-	}
-	cfg, err := config.LoadDefaultConfig(ctx, opts...)
+	cfg, err := loadAWSConfig(ctx, *f.region)
 	if err != nil {
-		return nil, fmt.Errorf("loading AWS configuration: %w", err)
-	}
-	if cfg.Region == "" {
-		return nil, errors.New("no AWS region: set AWS_REGION or pass --region")
+		return nil, err
 	}
 	return kms.NewFromConfig(cfg, func(o *kms.Options) {
 		if *f.endpointURL != "" {
 			o.BaseEndpoint = f.endpointURL
 		}
 	}), nil
+}
+
+// loadAWSConfig loads the standard SDK configuration, with region when it is set, and fails
+// when no region is configured at all.
+func loadAWSConfig(ctx context.Context, region string) (aws.Config, error) {
+	var opts []func(*config.LoadOptions) error
+	if region != "" {
+		opts = append(opts, config.WithRegion(region))
+	}
+	cfg, err := config.LoadDefaultConfig(ctx, opts...)
+	if err != nil {
+		return aws.Config{}, fmt.Errorf("loading AWS configuration: %w", err)
+	}
+	if cfg.Region == "" {
+		return aws.Config{}, errors.New("no AWS region: set AWS_REGION or pass --region")
+	}
+	return cfg, nil
 }
 
 // readInput reads path, or standard input for "-".
