@@ -118,6 +118,9 @@ type Sandbox struct {
 	InvalidSessionsAlarm awscloudwatch.Alarm
 	// AlarmTopic receives both alarms.
 	AlarmTopic awssns.ITopic
+
+	// Audit is the audit trail and the Athena queries over it (SandboxProps.Audit).
+	Audit *Audit
 }
 
 // resolved are the props after defaults and validation.
@@ -131,6 +134,7 @@ type resolved struct {
 	notebookVolume, sessionSeconds            float64
 	namespace                                 string
 	stopTimeoutSeconds                        float64
+	audit                                     resolvedAudit
 }
 
 var (
@@ -228,6 +232,11 @@ func resolve(scope constructs.Construct, p *SandboxProps) resolved {
 		r.stopTimeoutSeconds = *p.FleetStopTimeout.ToSeconds(nil)
 		inRange("FleetStopTimeout (seconds)", r.stopTimeoutSeconds, 60, 13*60)
 	}
+	audit, err := resolveAudit(p.Audit)
+	if err != nil {
+		fail("%v", err)
+	}
+	r.audit = audit
 	return r
 }
 
@@ -267,6 +276,7 @@ func NewSandbox(scope constructs.Construct, id string, props *SandboxProps) *San
 	s.appStream(r)
 	s.notebook(r)
 	s.validator(r, props)
+	s.audit(r.audit)
 	return s
 }
 

@@ -95,34 +95,7 @@ func (p *Pipeline) AlarmNamePrefix() string { return p.physicalPrefix() + "-" }
 // this account's trail encryption context), describe the key, and, because the trail bucket
 // uses an S3 Bucket Key, decrypt; each limited to this trail by aws:SourceArn.
 func (p *Pipeline) addTrail() {
-	stack := awscdk.Stack_Of(p)
-	trailArn := stack.FormatArn(&awscdk.ArnComponents{Service: jsii.String("cloudtrail"), Resource: jsii.String("trail"), ResourceName: jsii.String(p.TrailName())})
-	thisTrail := map[string]any{"aws:SourceArn": trailArn}
-	cloudtrail := &[]awsiam.IPrincipal{awsiam.NewServicePrincipal(jsii.String("cloudtrail.amazonaws.com"), nil)}
-	for _, st := range []*awsiam.PolicyStatementProps{
-		{
-			Sid: jsii.String("AllowCloudTrailToEncryptLogs"), Principals: cloudtrail,
-			Actions: jsii.Strings("kms:GenerateDataKey*"), Resources: jsii.Strings("*"),
-			Conditions: &map[string]any{
-				"StringEquals": thisTrail,
-				"StringLike": map[string]any{"kms:EncryptionContext:aws:cloudtrail:arn": stack.FormatArn(&awscdk.ArnComponents{
-					Service: jsii.String("cloudtrail"), Region: jsii.String("*"), Resource: jsii.String("trail"), ResourceName: jsii.String("*"),
-				})},
-			},
-		},
-		{
-			Sid: jsii.String("AllowCloudTrailToDescribeKey"), Principals: cloudtrail,
-			Actions: jsii.Strings("kms:DescribeKey"), Resources: jsii.Strings("*"),
-			Conditions: &map[string]any{"StringEquals": thisTrail},
-		},
-		{
-			Sid: jsii.String("AllowCloudTrailToDecryptForBucketKey"), Principals: cloudtrail,
-			Actions: jsii.Strings("kms:Decrypt"), Resources: jsii.Strings("*"),
-			Conditions: &map[string]any{"StringEquals": thisTrail},
-		},
-	} {
-		p.Key.AddToResourcePolicy(awsiam.NewPolicyStatement(st), jsii.Bool(true))
-	}
+	defaults.AllowCloudTrail(p, p.Key, p.TrailName())
 	bucket := defaults.Bucket(p, "TrailBucket", &awss3.BucketProps{EncryptionKey: p.Key, ServerAccessLogsBucket: p.AccessLogsBucket})
 	p.TrailLogGroup = defaults.LogGroup(p, "TrailLogs", &awslogs.LogGroupProps{EncryptionKey: p.Key})
 	p.Trail = awscloudtrail.NewTrail(p, jsii.String("Trail"), &awscloudtrail.TrailProps{
