@@ -91,8 +91,9 @@ type AppStreamAuditConfig struct {
 	ExistingTrailLogsUri string `json:"existingTrailLogsUri,omitempty"`
 	// TrailRetentionDays, 1 to 3650. Default 365.
 	TrailRetentionDays int `json:"trailRetentionDays,omitempty"`
-	// CloudWatchLogs also delivers the trail to CloudWatch Logs. Default false.
-	CloudWatchLogs bool `json:"cloudWatchLogs,omitempty"`
+	// CloudWatchLogs also delivers a created trail to CloudWatch Logs (Control Tower
+	// CT.CLOUDTRAIL.PR.3). Default true with trail "create".
+	CloudWatchLogs *bool `json:"cloudWatchLogs,omitempty"`
 	// AthenaRegions the CloudTrail table covers; add us-east-1 for SAML logins. Default: the
 	// stack's region.
 	AthenaRegions []string `json:"athenaRegions,omitempty"`
@@ -107,7 +108,7 @@ func (c *AppStreamAuditConfig) props() *appstreamsandbox.AuditProps {
 	if c == nil {
 		c = &AppStreamAuditConfig{}
 	}
-	p := &appstreamsandbox.AuditProps{CloudWatchLogs: jsii.Bool(c.CloudWatchLogs), Trail: jsii.String(appstreamsandbox.TrailNone)}
+	p := &appstreamsandbox.AuditProps{CloudWatchLogs: c.CloudWatchLogs, Trail: jsii.String(appstreamsandbox.TrailNone)}
 	if c.Trail != "" {
 		p.Trail = jsii.String(c.Trail)
 	}

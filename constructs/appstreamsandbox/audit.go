@@ -57,8 +57,10 @@ type AuditProps struct {
 	// TrailRetentionDays expires the trail's log files after this many days, 1 to 3650.
 	// Default DefaultTrailRetentionDays.
 	TrailRetentionDays *float64
-	// CloudWatchLogs also delivers the trail to a KMS-encrypted log group (CloudWatch Logs
-	// ingestion is charged per GB). Default false.
+	// CloudWatchLogs also delivers a created trail to a KMS-encrypted log group, as Control
+	// Tower's CT.CLOUDTRAIL.PR.3 and NIST 800-53 require (CloudWatch Logs ingestion is charged per
+	// GB; false needs a guard-allowlist entry for CT.CLOUDTRAIL.PR.3). Default true with
+	// TrailCreate; only with TrailCreate.
 	CloudWatchLogs *bool
 	// AthenaRegions are the regions whose CloudTrail folders the Athena table projects. Logins
 	// through the global STS endpoint (AssumeRoleWithSAML) are logged in us-east-1: add it to
@@ -180,8 +182,8 @@ func resolveAudit(p *AuditProps) (resolvedAudit, error) {
 			bad("Audit.TrailRetentionDays %v: expected a whole number from 1 to 3650", v)
 		}
 	}
-	r.cloudWatch = p.CloudWatchLogs != nil && *p.CloudWatchLogs
-	if r.cloudWatch && r.trail != TrailCreate {
+	r.cloudWatch = r.trail == TrailCreate && (p.CloudWatchLogs == nil || *p.CloudWatchLogs)
+	if p.CloudWatchLogs != nil && *p.CloudWatchLogs && r.trail != TrailCreate {
 		bad("Audit.CloudWatchLogs: set only with Audit.Trail %q: another trail is not ours to change", TrailCreate)
 	}
 	if p.AthenaRegions != nil {

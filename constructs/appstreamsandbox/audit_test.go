@@ -96,6 +96,16 @@ func TestAuditTrail(t *testing.T) {
 			}
 		}
 	})
+	t.Run("CloudWatch Logs delivery by default (CT.CLOUDTRAIL.PR.3), KMS-encrypted", func(t *testing.T) {
+		p := trail.Properties
+		if p["CloudWatchLogsLogGroupArn"] == nil || p["CloudWatchLogsRoleArn"] == nil {
+			t.Errorf("trail %v", asJSON(p))
+		}
+		id := ref(t, tp, "AWS::Logs::LogGroup", "TrailLogGroup")
+		if tp.Resources[id].Properties["KmsKeyId"] == nil || tp.Resources[id].Properties["RetentionInDays"] == nil {
+			t.Errorf("trail log group %v", asJSON(tp.Resources[id].Properties))
+		}
+	})
 	t.Run("log retention", func(t *testing.T) {
 		if !strings.Contains(js, `"ExpirationInDays":365`) || !strings.Contains(js, `"Id":"expire-trail-logs"`) {
 			t.Error("the trail bucket does not expire logs after 365 days")
@@ -222,11 +232,13 @@ func TestAuditModes(t *testing.T) {
 			t.Errorf("trails %v, queries %v, tables %v", tp.ofType("AWS::CloudTrail::Trail"), tp.ofType("AWS::Athena::NamedQuery"), tp.ofType("AWS::Glue::Table"))
 		}
 	})
-	t.Run("CloudWatch Logs delivery", func(t *testing.T) {
-		stack, _, tp, _ := build(t, pinnedEnv, withAudit(&appstreamsandbox.AuditProps{CloudWatchLogs: jsii.Bool(true)}))
+	t.Run("CloudWatch Logs delivery turned off", func(t *testing.T) {
+		stack, _, tp, _ := build(t, pinnedEnv, withAudit(&appstreamsandbox.AuditProps{CloudWatchLogs: jsii.Bool(false)}))
 		_, trail := tp.one(t, "AWS::CloudTrail::Trail")
-		if trail.Properties["CloudWatchLogsLogGroupArn"] == nil || trail.Properties["CloudWatchLogsRoleArn"] == nil {
-			t.Errorf("trail %v", asJSON(trail.Properties))
+		if trail.Properties["CloudWatchLogsLogGroupArn"] != nil || slices.ContainsFunc(tp.ofType("AWS::Logs::LogGroup"), func(id string) bool {
+			return strings.HasPrefix(id, "SandboxTrailLogGroup")
+		}) {
+			t.Errorf("trail %v, log groups %v", asJSON(trail.Properties), tp.ofType("AWS::Logs::LogGroup"))
 		}
 		if errs := nag.Errors(stack); len(errs) > 0 {
 			t.Errorf("nag: %v", errs)
