@@ -234,7 +234,8 @@ func (s *Sandbox) audit(r resolvedAudit) {
 	}
 
 	a.ResultsBucket = defaults.Bucket(s, "AuditResultsBucket", &awss3.BucketProps{
-		EncryptionKey: a.Key,
+		EncryptionKey:          a.Key,
+		ServerAccessLogsBucket: s.AccessLogsBucket,
 		LifecycleRules: &[]*awss3.LifecycleRule{{
 			Id:                                  jsii.String("expire-query-results"),
 			Expiration:                          awscdk.Duration_Days(jsii.Number(DefaultResultsRetentionDays)),
@@ -287,8 +288,8 @@ func (s *Sandbox) audit(r resolvedAudit) {
 			Description: jsii.String(firstLine(QuerySQL()[name])),
 			QueryString: jsii.String(strings.ReplaceAll(QuerySQL()[name], "{database}", s.AuditDatabaseName())),
 		})
-		q.AddDependency(a.CloudTrailTable)
-		q.AddDependency(a.SessionsTable)
+		q.AddResourceDependency(a.CloudTrailTable, jsii.String("the query names the table"))
+		q.AddResourceDependency(a.SessionsTable, jsii.String("the query names the table"))
 		a.Queries[name] = q
 	}
 }
@@ -298,7 +299,8 @@ func (s *Sandbox) createTrail(a *Audit, r resolvedAudit) {
 	stack := awscdk.Stack_Of(s)
 	defaults.AllowCloudTrail(s, a.Key, s.TrailName())
 	a.TrailBucket = defaults.Bucket(s, "TrailBucket", &awss3.BucketProps{
-		EncryptionKey: a.Key,
+		EncryptionKey:          a.Key,
+		ServerAccessLogsBucket: s.AccessLogsBucket,
 		LifecycleRules: &[]*awss3.LifecycleRule{{
 			Id:                                  jsii.String("expire-trail-logs"),
 			Expiration:                          awscdk.Duration_Days(jsii.Number(r.retentionDays)),
@@ -448,7 +450,7 @@ func (s *Sandbox) cloudTrailTable(a *Audit, r resolvedAudit) awsglue.CfnTable {
 			},
 		},
 	})
-	t.AddDependency(a.Database)
+	t.AddResourceDependency(a.Database, jsii.String("the table is in the database"))
 	return t
 }
 
@@ -487,7 +489,7 @@ func (s *Sandbox) reportTable(a *Audit, id, name, folder string, cols []column, 
 			},
 		},
 	})
-	t.AddDependency(a.Database)
+	t.AddResourceDependency(a.Database, jsii.String("the table is in the database"))
 	return t
 }
 

@@ -61,6 +61,9 @@ type Sandbox struct {
 	// ScriptsBucket holds the session scripts under ScriptsPrefix (KMS, versioned, TLS only,
 	// access logs to a separate bucket).
 	ScriptsBucket awss3.Bucket
+	// AccessLogsBucket receives the server access logs of ScriptsBucket, Audit.TrailBucket and
+	// Audit.ResultsBucket (SSE-S3: S3 log delivery supports nothing else).
+	AccessLogsBucket awss3.Bucket
 	// ScriptsDeployment copies the two PowerShell scripts into ScriptsBucket.
 	ScriptsDeployment awss3deployment.BucketDeployment
 	// ScriptsBucketParameter is the SSM String parameter holding ScriptsBucket's name.

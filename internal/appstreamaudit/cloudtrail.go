@@ -52,28 +52,54 @@ type rawRecord struct {
 		ARN      string `json:"arn"`
 		UserName string `json:"userName"`
 	} `json:"userIdentity"`
-	// Each service shapes its own requestParameters and responseElements; they are decoded
-	// only for the events the audit reads them from.
-	RequestParameters jsontext.Value `json:"requestParameters"`
-	ResponseElements  jsontext.Value `json:"responseElements"`
+	// Each service shapes its own requestParameters and responseElements: the members the
+	// audit reads are decoded leniently (see member), and checked only for the events they
+	// come from.
+	RequestParameters struct {
+		BucketName member `json:"bucketName"`
+		Key        member `json:"key"`
+		StackName  member `json:"stackName"`
+		FleetName  member `json:"fleetName"`
+		UserID     member `json:"userId"`
+	} `json:"requestParameters"`
+	ResponseElements struct {
+		Subject member `json:"subject"`
+	} `json:"responseElements"`
 }
 
-// The requestParameters of the S3 object operations and of CreateStreamingURL, and the
-// responseElements of AssumeRoleWithSAML.
-type (
-	s3Parameters struct {
-		BucketName string `json:"bucketName"`
-		Key        string `json:"key"`
+// member is a string member of a service-shaped object. Another service may give the same
+// name another type: that is no error here, only notString, which parseRecord turns into one
+// for the events the audit reads the member from.
+type member struct {
+	v         string
+	notString bool
+}
+
+// UnmarshalJSONFrom reads a string, or skips any other value and remembers that it was not one.
+func (m *member) UnmarshalJSONFrom(dec *jsontext.Decoder) error {
+	switch dec.PeekKind() {
+	case '"':
+		tok, err := dec.ReadToken()
+		if err != nil {
+			return err
+		}
+		m.v = tok.String()
+		return nil
+	case 'n':
+		_, err := dec.ReadToken()
+		return err
 	}
-	streamingURLParameters struct {
-		StackName string `json:"stackName"`
-		FleetName string `json:"fleetName"`
-		UserID    string `json:"userId"`
+	m.notString = true
+	return dec.SkipValue()
+}
+
+// get returns the string, or an error naming field when the member was not a string.
+func (m member) get(field string) (string, error) {
+	if m.notString {
+		return "", fmt.Errorf("%s: expected a JSON string", field)
 	}
-	samlResponse struct {
-		Subject string `json:"subject"`
-	}
-)
+	return m.v, nil
+}
 
 // The event sources and names the audit reads parameters of.
 const (
@@ -238,44 +264,28 @@ func parseRecord(raw *rawRecord) (Record, error) {
 	if ip, err := netip.ParseAddr(raw.SourceIPAddress); err == nil {
 		rec.SourceIP = ip.Unmap()
 	}
+	p := &raw.RequestParameters
 	switch {
 	case raw.EventSource == SourceS3:
-		var p s3Parameters
-		if err := members(raw.RequestParameters, "requestParameters", &p); err != nil {
-			return Record{}, err
+		if rec.Bucket, err = p.BucketName.get("requestParameters/bucketName"); err == nil {
+			rec.Key, err = p.Key.get("requestParameters/key")
 		}
-		rec.Bucket, rec.Key = p.BucketName, p.Key
 	case raw.EventSource == SourceAppStream && raw.EventName == EventCreateStreamingURL:
-		var p streamingURLParameters
-		if err := members(raw.RequestParameters, "requestParameters", &p); err != nil {
-			return Record{}, err
+		if rec.StackName, err = p.StackName.get("requestParameters/stackName"); err == nil {
+			if rec.FleetName, err = p.FleetName.get("requestParameters/fleetName"); err == nil {
+				rec.UserID, err = p.UserID.get("requestParameters/userId")
+			}
 		}
-		rec.StackName, rec.FleetName, rec.UserID = p.StackName, p.FleetName, p.UserID
 	case raw.EventSource == SourceSTS && raw.EventName == EventAssumeRoleWithSAML:
-		var p samlResponse
-		if err := members(raw.ResponseElements, "responseElements", &p); err != nil {
-			return Record{}, err
-		}
 		rec.SAMLSubject = raw.UserIdentity.UserName
 		if rec.SAMLSubject == "" {
-			rec.SAMLSubject = p.Subject
+			rec.SAMLSubject, err = raw.ResponseElements.Subject.get("responseElements/subject")
 		}
+	}
+	if err != nil {
+		return Record{}, err
 	}
 	return rec, nil
-}
-
-// members decodes the object v (absent or null decodes to nothing) into dst.
-func members(v jsontext.Value, field string, dst any) error {
-	if len(v) == 0 || v.Kind() == 'n' {
-		return nil
-	}
-	if err := json.Unmarshal(v, dst); err != nil {
-		if se, ok := errors.AsType[*json.SemanticError](err); ok && se.JSONPointer != "" {
-			return fmt.Errorf("%s%s: expected %s", field, se.JSONPointer, expectedKind(se))
-		}
-		return fmt.Errorf("%s: expected a JSON object", field)
-	}
-	return nil
 }
 
 func expectedKind(se *json.SemanticError) string {

@@ -85,6 +85,7 @@ func (x *Index) AddSession(s Session) {
 		return
 	}
 	p := &s
+	p.userHash = appstreamhome.UserHash(s.User)
 	p.Applications = append(p.Applications, x.apps[s.ID]...)
 	delete(x.apps, s.ID)
 	x.byID[s.ID] = p
@@ -145,6 +146,7 @@ func (c *Correlator) Correlate(r Record, file string) (a Action, ok bool) {
 		}
 		return a, true
 	}
+	var userHash string
 	exact, near := c.sessions(r.SourceIP, r.EventTime)
 	candidates := exact
 	a.Match = MatchSession
@@ -160,6 +162,7 @@ func (c *Correlator) Correlate(r Record, file string) (a Action, ok bool) {
 	case len(candidates) == 1:
 		s := candidates[0]
 		a.User, a.SessionID, a.AuthenticationType = s.User, s.ID, s.AuthenticationType
+		userHash = s.userHash
 	default:
 		a.Match = MatchAmbiguous
 		users := map[string]bool{}
@@ -169,11 +172,11 @@ func (c *Correlator) Correlate(r Record, file string) (a Action, ok bool) {
 		}
 		if len(users) == 1 {
 			// Several sessions of one user: the user is known, the session is not.
-			a.User = candidates[0].User
+			a.User, userHash = candidates[0].User, candidates[0].userHash
 		}
 	}
 	if a.User != "" && r.Key != "" {
-		if f, inFolder := appstreamhome.ParseKey(r.Key); inFolder && f.Hash != appstreamhome.UserHash(a.User) {
+		if f, inFolder := appstreamhome.ParseKey(r.Key); inFolder && f.Hash != userHash {
 			a.ForeignHomeFolder = true
 		}
 	}

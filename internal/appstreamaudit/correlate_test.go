@@ -1,6 +1,7 @@
 package appstreamaudit_test
 
 import (
+	"encoding/json/v2"
 	"net/netip"
 	"testing"
 	"time"
@@ -85,5 +86,25 @@ func TestCorrelatorLogins(t *testing.T) {
 	}
 	if _, ok := corr.Correlate(login("AccessDeniedException"), "f"); ok {
 		t.Error("a failed CreateStreamingURL is not a login")
+	}
+}
+
+func TestJSONWriterMatchesMarshal(t *testing.T) {
+	t0 := time.Date(2026, 12, 3, 10, 0, 0, 123000000, time.UTC)
+	for _, a := range []appstreamaudit.Action{
+		{EventTime: t0, Operation: "PutObject", Match: appstreamaudit.MatchNoSession},
+		{User: "alice", AuthenticationType: "CUSTOM", SessionID: "s1", InstanceIP: "10.20.0.10", EventTime: t0, Operation: "PutObject",
+			EventSource: "s3.amazonaws.com", Bucket: "b", Key: "user/custom/x/\"quoted\"\n<tag>&\u2028é", EventID: "e", RequestID: "r",
+			ErrorCode: "AccessDenied", Match: appstreamaudit.MatchSession, ForeignHomeFolder: true, File: "f.json.gz"},
+		{EventTime: t0, Match: appstreamaudit.MatchAmbiguous, Candidates: []appstreamaudit.Candidate{{User: "carol", SessionID: "s4"}, {User: "dave", SessionID: "s5"}}},
+	} {
+		want, err := json.Marshal(&a)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := appstreamaudit.AppendJSON(nil, &a)
+		if err != nil || string(got) != string(want) {
+			t.Errorf("AppendJSON\n%s\nwant json.Marshal\n%s (%v)", got, want, err)
+		}
 	}
 }

@@ -2,7 +2,7 @@ package appstreamaudit
 
 import (
 	"bufio"
-	"encoding/json/v2"
+	"encoding/json/jsontext"
 	"fmt"
 	"io"
 	"strings"
@@ -15,18 +15,78 @@ type Writer interface {
 	Flush() error
 }
 
-// NewJSONWriter writes JSON Lines: one object per action per line.
+// NewJSONWriter writes JSON Lines: one object per action per line, exactly as
+// encoding/json/v2 marshals an Action (a test holds the two equal), written by hand because
+// reflection took a fifth of the audit's time.
 func NewJSONWriter(w io.Writer) Writer {
 	return &jsonWriter{w: bufio.NewWriterSize(w, 64<<10)}
 }
 
-type jsonWriter struct{ w *bufio.Writer }
+type jsonWriter struct {
+	w   *bufio.Writer
+	buf []byte
+}
 
 func (j *jsonWriter) Write(a *Action) error {
-	if err := json.MarshalWrite(j.w, a); err != nil {
+	b, err := AppendJSON(j.buf[:0], a)
+	if err != nil {
 		return err
 	}
-	return j.w.WriteByte('\n')
+	j.buf = append(b, '\n')
+	_, err = j.w.Write(j.buf)
+	return err
+}
+
+// AppendJSON appends a as one JSON object, as json.Marshal writes it.
+func AppendJSON(b []byte, a *Action) ([]byte, error) {
+	var err error
+	str := func(name, v string, omitEmpty bool) {
+		if err != nil || (omitEmpty && v == "") {
+			return
+		}
+		if len(b) > 0 && b[len(b)-1] != '{' && b[len(b)-1] != '[' {
+			b = append(b, ',')
+		}
+		b = append(b, '"')
+		b = append(b, name...)
+		b = append(b, '"', ':')
+		b, err = jsontext.AppendQuote(b, v)
+	}
+	b = append(b, '{')
+	str("user", a.User, false)
+	str("authenticationType", a.AuthenticationType, true)
+	str("sessionId", a.SessionID, false)
+	str("instanceIp", a.InstanceIP, false)
+	b = append(b, `,"eventTime":"`...)
+	b = a.EventTime.AppendFormat(b, time.RFC3339Nano)
+	b = append(b, '"')
+	str("operation", a.Operation, false)
+	str("eventSource", a.EventSource, false)
+	str("bucket", a.Bucket, false)
+	str("key", a.Key, false)
+	str("eventId", a.EventID, false)
+	str("requestId", a.RequestID, true)
+	str("errorCode", a.ErrorCode, true)
+	str("match", string(a.Match), false)
+	if len(a.Candidates) > 0 {
+		b = append(b, `,"candidates":[`...)
+		for i, c := range a.Candidates {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = append(b, '{')
+			str("user", c.User, false)
+			str("sessionId", c.SessionID, false)
+			b = append(b, '}')
+		}
+		b = append(b, ']')
+	}
+	if a.ForeignHomeFolder {
+		b = append(b, `,"foreignHomeFolder":true`...)
+	}
+	str("file", a.File, false)
+	b = append(b, '}')
+	return b, err
 }
 
 func (j *jsonWriter) Flush() error { return j.w.Flush() }

@@ -29,6 +29,8 @@ type Session struct {
 	// Applications are the application_name values the applications report lists for the
 	// session.
 	Applications []string
+
+	userHash string // appstreamhome.UserHash(User), set by Index.AddSession
 }
 
 // The sessions report columns the audit needs, as AppStream names them
