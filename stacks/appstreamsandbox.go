@@ -73,6 +73,82 @@ type AppStreamSandboxConfig struct {
 	// FleetStopTimeoutSeconds bounds the wait for the fleet to stop on delete, 60 to 780.
 	// Default 600.
 	FleetStopTimeoutSeconds int `json:"fleetStopTimeoutSeconds,omitempty"`
+	// Audit is the audit trail and the Athena queries. Default: the workgroup, the usage-report
+	// tables and no trail (see AppStreamAuditConfig.Trail).
+	Audit *AppStreamAuditConfig `json:"audit,omitempty"`
+}
+
+// AppStreamAuditConfig is the "appStreamSandbox.audit" section (appstreamsandbox.AuditProps).
+type AppStreamAuditConfig struct {
+	// Trail is "create", "existing" or "none". The trail logs every region's management
+	// events, so at most one environment per account may create one; the others say
+	// "existing" with existingTrailLogsUri (LoadConfig refuses two creators in one account).
+	// Default "none", so that environments with default settings share an account without
+	// duplicate trails; the embedded sandbox environment says "create".
+	Trail string `json:"trail,omitempty"`
+	// ExistingTrailLogsUri, with trail "existing": s3://BUCKET/[PREFIX/]AWSLogs/[ORG-ID/]
+	// ACCOUNT/CloudTrail/ (the TrailLogsUri output of the environment that created it).
+	ExistingTrailLogsUri string `json:"existingTrailLogsUri,omitempty"`
+	// TrailRetentionDays, 1 to 3650. Default 365.
+	TrailRetentionDays int `json:"trailRetentionDays,omitempty"`
+	// CloudWatchLogs also delivers a created trail to CloudWatch Logs (Control Tower
+	// CT.CLOUDTRAIL.PR.3). Default true with trail "create".
+	CloudWatchLogs *bool `json:"cloudWatchLogs,omitempty"`
+	// AthenaRegions the CloudTrail table covers; add us-east-1 for SAML logins. Default: the
+	// stack's region.
+	AthenaRegions []string `json:"athenaRegions,omitempty"`
+	// ProjectionStart is the first day (yyyy/MM/dd) the CloudTrail table covers. Default
+	// "2025/01/01".
+	ProjectionStart string `json:"projectionStart,omitempty"`
+}
+
+// props maps the section onto the construct's props. The trail mode defaults to "none" here,
+// unlike the construct's.
+func (c *AppStreamAuditConfig) props() *appstreamsandbox.AuditProps {
+	if c == nil {
+		c = &AppStreamAuditConfig{}
+	}
+	p := &appstreamsandbox.AuditProps{CloudWatchLogs: c.CloudWatchLogs, Trail: jsii.String(appstreamsandbox.TrailNone)}
+	if c.Trail != "" {
+		p.Trail = jsii.String(c.Trail)
+	}
+	if c.ExistingTrailLogsUri != "" {
+		p.ExistingTrailLogsUri = jsii.String(c.ExistingTrailLogsUri)
+	}
+	if c.TrailRetentionDays != 0 {
+		p.TrailRetentionDays = jsii.Number(float64(c.TrailRetentionDays))
+	}
+	if c.AthenaRegions != nil {
+		p.AthenaRegions = jsii.Strings(c.AthenaRegions...)
+	}
+	if c.ProjectionStart != "" {
+		p.ProjectionStart = jsii.String(c.ProjectionStart)
+	}
+	return p
+}
+
+// createsTrail reports whether the environment's sandbox creates the audit trail.
+func (c *AppStreamSandboxConfig) createsTrail() bool {
+	return c != nil && c.Audit != nil && c.Audit.Trail == appstreamsandbox.TrailCreate
+}
+
+// checkOneTrailPerAccount refuses two environments of one account that both create the audit
+// trail: it is multi-region and logs every management event and the account's home-folder
+// bucket's data events, so a second one would log, and bill, every event twice.
+func checkOneTrailPerAccount(cfg *Config) error {
+	creator := map[string]string{}
+	for _, name := range sortedKeys(cfg.Environments) {
+		env := cfg.Environments[name]
+		if env.Account == "" || !env.AppStreamSandbox.createsTrail() {
+			continue
+		}
+		if other, taken := creator[env.Account]; taken {
+			return errorf("environments."+name+".appStreamSandbox.audit.trail",
+				"expected \"existing\" (with existingTrailLogsUri, the TrailLogsUri output of environments.%s) or \"none\": environments.%s already creates the audit trail of account %s", other, other, env.Account)
+		}
+		creator[env.Account] = name
+	}
+	return nil
 }
 
 var (
@@ -138,8 +214,17 @@ func (c *AppStreamSandboxConfig) validate(key string) error {
 			return errorf(key+".idleDisconnectTimeoutSeconds", "expected 0 (off) or 60 to 3600, got %d", v)
 		}
 	}
+	if err := c.Audit.props().Validate(); err != nil {
+		// The props speak Go ("Audit.Trail"); the message names the config key ("audit.trail").
+		msg := auditFieldRe.ReplaceAllStringFunc(err.Error(), func(f string) string {
+			return "audit." + strings.ToLower(f[len("Audit."):][:1]) + f[len("Audit.")+1:]
+		})
+		return errorf(key+".audit", "%s", msg)
+	}
 	return nil
 }
+
+var auditFieldRe = regexp.MustCompile(`Audit\.[A-Z][A-Za-z]*`)
 
 // props maps the section onto the construct's props; unset keys stay nil so the construct's
 // defaults apply.
@@ -179,6 +264,7 @@ func (c *AppStreamSandboxConfig) props(env Environment) *appstreamsandbox.Sandbo
 		MetricNamespace:          str(cfg.MetricNamespace),
 		RetainServiceRoles:       cfg.RetainServiceRoles,
 		RetainUsageReports:       cfg.RetainUsageReports,
+		Audit:                    cfg.Audit.props(),
 	}
 	if cfg.EnvironmentName == "" {
 		p.EnvironmentName = jsii.String(env.StackPrefix() + "-DataSandbox")
@@ -227,6 +313,14 @@ func NewAppStreamSandboxStack(scope constructs.Construct, id string, props *Syst
 		{"HomeFolderBucketName", "AppStream home-folder bucket (owned by AppStream)", s.HomeFolderBucketName()},
 		{"UsageReportsBucketName", "Bucket AppStream writes the daily usage reports to", s.UsageReports.Resource.GetAttString(jsii.String(appstreamsandbox.UsageReportsBucketAttribute))},
 		{"AlarmTopicArn", "Subscribe here for SpoofAttempts and InvalidSessions alarms", s.AlarmTopic.TopicArn()},
+		{"AuditWorkGroup", "Athena workgroup of the audit's named queries", jsii.String(s.AuditWorkGroupName())},
+		{"AuditDatabase", "Glue database of the CloudTrail and usage-report tables", jsii.String(s.AuditDatabaseName())},
+	}
+	if s.Audit.TrailLogsUri != nil {
+		outputs = append(outputs, struct {
+			name, description string
+			value             *string
+		}{"TrailLogsUri", "CloudTrail files of this account: --prefix of securestacks appstream audit, existingTrailLogsUri of other environments", s.Audit.TrailLogsUri})
 	}
 	for _, o := range outputs {
 		awscdk.NewCfnOutput(stack, jsii.String(o.name), &awscdk.CfnOutputProps{Description: jsii.String(o.description), Value: o.value})

@@ -153,6 +153,10 @@ func TestAppStreamSandboxConfigErrorsNameTheKey(t *testing.T) {
 		{"stop timeout beyond Lambda", map[string]any{"fleetStopTimeoutSeconds": 900}, `environments.prod.appStreamSandbox.fleetStopTimeoutSeconds: expected 60 to 780, got 900`},
 		{"seed spelling", map[string]any{"vpc_cidr": "10.0.0.0/16"}, `config: environments.prod.appStreamSandbox.vpc_cidr: unknown key: expected one of allowPasteFromLocal,`},
 		{"wrong type", map[string]any{"streamingEndpoint": "yes"}, `config: environments.prod.appStreamSandbox.streamingEndpoint: expected true or false`},
+		{"unknown trail mode", map[string]any{"audit": map[string]any{"trail": "organization"}}, `config: environments.prod.appStreamSandbox.audit: audit.trail "organization": expected create, existing or none`},
+		{"existing trail without its logs", map[string]any{"audit": map[string]any{"trail": "existing"}}, `environments.prod.appStreamSandbox.audit: audit.existingTrailLogsUri: expected s3://BUCKET/[PREFIX/]AWSLogs/`},
+		{"two problems on one line", map[string]any{"audit": map[string]any{"trailRetentionDays": 5000, "projectionStart": "2025-01-01"}},
+			`audit.trailRetentionDays 5000: expected a whole number from 1 to 3650; audit.projectionStart "2025-01-01": expected a day as yyyy/MM/dd`},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -164,5 +168,31 @@ func TestAppStreamSandboxConfigErrorsNameTheKey(t *testing.T) {
 				t.Fatalf("error %v, want %q", err, tc.want)
 			}
 		})
+	}
+}
+
+func TestAppStreamSandboxAuditTrailByEnvironment(t *testing.T) {
+	// GIVEN the embedded sandbox environment (audit.trail "create") and one without the section
+	cfg, err := stacks.LoadConfig(map[string]any{"staging": map[string]any{"account": "210987654321", "region": "eu-west-1"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	app := awscdk.NewApp(&awscdk.AppProps{Context: &map[string]any{"aws:cdk:bundling-stacks": []any{}}})
+	sandbox := stacks.NewAppStreamSandboxStack(app, "Sandbox-AppStreamSandbox", sandboxStackProps(cfg.Environments["sandbox"]))
+	staging := stacks.NewAppStreamSandboxStack(app, "Staging-AppStreamSandbox", sandboxStackProps(cfg.Environments["staging"]))
+	// THEN the sandbox has the trail and the TrailLogsUri output, the other neither, and both
+	// have the workgroup and the usage-report tables
+	for _, c := range []struct {
+		stack  awscdk.Stack
+		trails int
+	}{{sandbox, 1}, {staging, 0}} {
+		tpl := assertions.Template_FromStack(c.stack, nil)
+		tpl.ResourceCountIs(jsii.String("AWS::CloudTrail::Trail"), jsii.Number(float64(c.trails)))
+		tpl.ResourceCountIs(jsii.String("AWS::Athena::WorkGroup"), jsii.Number(1))
+		tpl.ResourceCountIs(jsii.String("AWS::Glue::Table"), jsii.Number(float64(2+c.trails)))
+		outputs := tpl.FindOutputs(jsii.String("TrailLogsUri"), nil)
+		if len(*outputs) != c.trails {
+			t.Errorf("%s: TrailLogsUri outputs %v", *c.stack.StackName(), *outputs)
+		}
 	}
 }

@@ -110,6 +110,9 @@ func LoadConfig(raw any) (*Config, error) {
 	if err := checkSharedNames(cfg); err != nil {
 		return nil, err
 	}
+	if err := checkOneTrailPerAccount(cfg); err != nil {
+		return nil, err
+	}
 	return cfg, nil
 }
 

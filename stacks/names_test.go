@@ -59,3 +59,41 @@ func TestEnvironmentsOfOneAccountAndRegionNameThingsApart(t *testing.T) {
 		})
 	}
 }
+
+func TestOneAuditTrailPerAccount(t *testing.T) {
+	env := func(account, region, trail string) map[string]any {
+		e := map[string]any{"account": account, "region": region}
+		if trail != "" {
+			e["appStreamSandbox"] = map[string]any{"audit": map[string]any{"trail": trail}}
+		}
+		return e
+	}
+	tests := []struct {
+		name string
+		envs map[string]any
+		want string
+	}{
+		{"defaults create no trail, so they share an account", map[string]any{
+			"staging": env("123456789012", "eu-west-1", ""), "prod": env("123456789012", "eu-west-1", "")}, ""},
+		{"one creator, the other uses its trail", map[string]any{
+			"staging": env("123456789012", "eu-west-1", "create"),
+			"prod": map[string]any{"account": "123456789012", "region": "eu-west-1", "appStreamSandbox": map[string]any{"audit": map[string]any{
+				"trail": "existing", "existingTrailLogsUri": "s3://trail-logs/AWSLogs/123456789012/CloudTrail/"}}}}, ""},
+		{"two creators in one account, even in two regions: every event twice", map[string]any{
+			"staging": env("123456789012", "eu-west-1", "create"), "prod": env("123456789012", "eu-central-1", "create")},
+			`config: environments.staging.appStreamSandbox.audit.trail: expected "existing" (with existingTrailLogsUri, the TrailLogsUri output of environments.prod) or "none"`},
+		{"two creators in two accounts", map[string]any{
+			"staging": env("210987654321", "eu-west-1", "create"), "prod": env("123456789012", "eu-west-1", "create")}, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := stacks.LoadConfig(tt.envs)
+			switch {
+			case tt.want == "" && err != nil:
+				t.Errorf("valid configuration rejected: %v", err)
+			case tt.want != "" && (err == nil || !strings.HasPrefix(err.Error(), tt.want)):
+				t.Errorf("err = %v\nwant  %s", err, tt.want)
+			}
+		})
+	}
+}

@@ -30,6 +30,7 @@ type command struct {
 //
 // TestRegistryIsValid checks every entry.
 var commands = []command{
+	{name: "appstream", summary: "audit the AppStream sandbox: who did what to which object", subcommands: appstreamCommands},
 	{name: "asff", summary: "convert scanner reports to ASFF findings and import them into Security Hub", subcommands: asffCommands},
 	{name: "fle", summary: "field-level encryption: encrypt JSON fields, decrypt through KMS", subcommands: fleCommands},
 	{name: "kms", summary: "sign with KMS asymmetric keys and verify offline", subcommands: kmsCommands},

@@ -54,18 +54,7 @@ func addServiceFlags(fs interface {
 // config loads the standard SDK environment (AWS_REGION, AWS_PROFILE,
 // credentials, AWS_ENDPOINT_URL_<SERVICE> ...) with --region.
 func (f awsFlags) config(ctx context.Context) (aws.Config, error) {
-	var opts []func(*config.LoadOptions) error
-	if *f.region != "" {
-		opts = append(opts, config.WithRegion(*f.region))
-	}
-	cfg, err := config.LoadDefaultConfig(ctx, opts...)
-	if err != nil {
-		return aws.Config{}, fmt.Errorf("loading AWS configuration: %w", err)
-	}
-	if cfg.Region == "" {
-		return aws.Config{}, errors.New("no AWS region: set AWS_REGION or pass --region")
-	}
-	return cfg, nil
+	return loadAWSConfig(ctx, *f.region)
 }
 
 // kmsClient builds a KMS client from the standard SDK environment and the
@@ -80,6 +69,23 @@ func (f awsFlags) kmsClient(ctx context.Context) (*kms.Client, error) {
 			o.BaseEndpoint = f.endpointURL
 		}
 	}), nil
+}
+
+// loadAWSConfig loads the standard SDK configuration, with region when it is set, and fails
+// when no region is configured at all.
+func loadAWSConfig(ctx context.Context, region string) (aws.Config, error) {
+	var opts []func(*config.LoadOptions) error
+	if region != "" {
+		opts = append(opts, config.WithRegion(region))
+	}
+	cfg, err := config.LoadDefaultConfig(ctx, opts...)
+	if err != nil {
+		return aws.Config{}, fmt.Errorf("loading AWS configuration: %w", err)
+	}
+	if cfg.Region == "" {
+		return aws.Config{}, errors.New("no AWS region: set AWS_REGION or pass --region")
+	}
+	return cfg, nil
 }
 
 // readInput reads path, or standard input for "-".

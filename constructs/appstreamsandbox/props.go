@@ -149,4 +149,9 @@ type SandboxProps struct {
 	// FleetStopTimeout bounds the wait for the fleet to stop when the stack is deleted, 1 to
 	// 13 minutes. Default DefaultFleetStopTimeout seconds.
 	FleetStopTimeout awscdk.Duration
+
+	// Audit configures the audit trail (CloudTrail, with the home-folder and scripts buckets'
+	// S3 data events) and the Athena workgroup, Glue tables and named queries over it and the
+	// usage reports. Default: all AuditProps defaults, which create a trail.
+	Audit *AuditProps
 }

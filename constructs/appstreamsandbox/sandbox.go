@@ -61,6 +61,9 @@ type Sandbox struct {
 	// ScriptsBucket holds the session scripts under ScriptsPrefix (KMS, versioned, TLS only,
 	// access logs to a separate bucket).
 	ScriptsBucket awss3.Bucket
+	// AccessLogsBucket receives the server access logs of ScriptsBucket, Audit.TrailBucket and
+	// Audit.ResultsBucket (SSE-S3: S3 log delivery supports nothing else).
+	AccessLogsBucket awss3.Bucket
 	// ScriptsDeployment copies the two PowerShell scripts into ScriptsBucket.
 	ScriptsDeployment awss3deployment.BucketDeployment
 	// ScriptsBucketParameter is the SSM String parameter holding ScriptsBucket's name.
@@ -118,6 +121,9 @@ type Sandbox struct {
 	InvalidSessionsAlarm awscloudwatch.Alarm
 	// AlarmTopic receives both alarms.
 	AlarmTopic awssns.ITopic
+
+	// Audit is the audit trail and the Athena queries over it (SandboxProps.Audit).
+	Audit *Audit
 }
 
 // resolved are the props after defaults and validation.
@@ -131,6 +137,7 @@ type resolved struct {
 	notebookVolume, sessionSeconds            float64
 	namespace                                 string
 	stopTimeoutSeconds                        float64
+	audit                                     resolvedAudit
 }
 
 var (
@@ -228,6 +235,11 @@ func resolve(scope constructs.Construct, p *SandboxProps) resolved {
 		r.stopTimeoutSeconds = *p.FleetStopTimeout.ToSeconds(nil)
 		inRange("FleetStopTimeout (seconds)", r.stopTimeoutSeconds, 60, 13*60)
 	}
+	audit, err := resolveAudit(p.Audit)
+	if err != nil {
+		fail("%v", err)
+	}
+	r.audit = audit
 	return r
 }
 
@@ -267,6 +279,7 @@ func NewSandbox(scope constructs.Construct, id string, props *SandboxProps) *San
 	s.appStream(r)
 	s.notebook(r)
 	s.validator(r, props)
+	s.audit(r.audit)
 	return s
 }
 

@@ -651,6 +651,14 @@ func TestInvalidPropsPanic(t *testing.T) {
 		{"disconnect timeout too short", &appstreamsandbox.SandboxProps{ImageName: img, DisconnectTimeoutSeconds: jsii.Number(10)}, "DisconnectTimeoutSeconds"},
 		{"stop timeout beyond Lambda's reach", &appstreamsandbox.SandboxProps{ImageName: img, FleetStopTimeout: awscdk.Duration_Minutes(jsii.Number(20))}, "FleetStopTimeout"},
 		{"AWS namespace", &appstreamsandbox.SandboxProps{ImageName: img, MetricNamespace: jsii.String("AWS/AppStream")}, "MetricNamespace"},
+		{"unknown trail mode", &appstreamsandbox.SandboxProps{ImageName: img, Audit: &appstreamsandbox.AuditProps{Trail: jsii.String("org")}}, "Audit.Trail"},
+		{"existing trail without its logs", &appstreamsandbox.SandboxProps{ImageName: img, Audit: &appstreamsandbox.AuditProps{Trail: jsii.String(appstreamsandbox.TrailExisting)}}, "Audit.ExistingTrailLogsUri"},
+		{"existing trail logs not a CloudTrail folder", &appstreamsandbox.SandboxProps{ImageName: img, Audit: &appstreamsandbox.AuditProps{Trail: jsii.String(appstreamsandbox.TrailExisting), ExistingTrailLogsUri: jsii.String("s3://logs/AWSLogs/")}}, "Audit.ExistingTrailLogsUri"},
+		{"logs URI with a created trail", &appstreamsandbox.SandboxProps{ImageName: img, Audit: &appstreamsandbox.AuditProps{ExistingTrailLogsUri: jsii.String("s3://logs/AWSLogs/123456789012/CloudTrail/")}}, "Audit.ExistingTrailLogsUri"},
+		{"CloudWatch Logs on someone else's trail", &appstreamsandbox.SandboxProps{ImageName: img, Audit: &appstreamsandbox.AuditProps{Trail: jsii.String(appstreamsandbox.TrailNone), CloudWatchLogs: jsii.Bool(true)}}, "Audit.CloudWatchLogs"},
+		{"retention beyond ten years", &appstreamsandbox.SandboxProps{ImageName: img, Audit: &appstreamsandbox.AuditProps{TrailRetentionDays: jsii.Number(4000)}}, "Audit.TrailRetentionDays"},
+		{"not a region", &appstreamsandbox.SandboxProps{ImageName: img, Audit: &appstreamsandbox.AuditProps{AthenaRegions: jsii.Strings("Ireland")}}, "Audit.AthenaRegions"},
+		{"projection start not a day", &appstreamsandbox.SandboxProps{ImageName: img, Audit: &appstreamsandbox.AuditProps{ProjectionStart: jsii.String("2025-01-01")}}, "Audit.ProjectionStart"},
 	}
 	app := awscdk.NewApp(&awscdk.AppProps{Context: &map[string]any{"aws:cdk:bundling-stacks": []any{}}})
 	stack := awscdk.NewStack(app, jsii.String("Invalid"), nil)

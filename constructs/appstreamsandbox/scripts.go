@@ -6,6 +6,7 @@ import (
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awss3"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awss3deployment"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsssm"
 	"github.com/aws/jsii-runtime-go"
@@ -37,7 +38,9 @@ func ScriptsBucketParameterName(appStreamStack string) string {
 }
 
 func (s *Sandbox) scripts() {
-	s.ScriptsBucket = defaults.Bucket(s, "ScriptsBucket", nil)
+	// One access-log target for every bucket of the construct (scripts, trail, Athena results).
+	s.AccessLogsBucket = defaults.AccessLogsBucket(s, "ScriptsBucketAccessLogs")
+	s.ScriptsBucket = defaults.Bucket(s, "ScriptsBucket", &awss3.BucketProps{ServerAccessLogsBucket: s.AccessLogsBucket})
 	s.ScriptsDeployment = awss3deployment.NewBucketDeployment(s, jsii.String("ScriptsDeployment"), &awss3deployment.BucketDeploymentProps{
 		DestinationBucket:    s.ScriptsBucket,
 		DestinationKeyPrefix: jsii.String(ScriptsPrefix),

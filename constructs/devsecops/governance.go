@@ -95,43 +95,14 @@ func (p *Pipeline) AlarmNamePrefix() string { return p.physicalPrefix() + "-" }
 // this account's trail encryption context), describe the key, and, because the trail bucket
 // uses an S3 Bucket Key, decrypt; each limited to this trail by aws:SourceArn.
 func (p *Pipeline) addTrail() {
-	stack := awscdk.Stack_Of(p)
-	trailArn := stack.FormatArn(&awscdk.ArnComponents{Service: jsii.String("cloudtrail"), Resource: jsii.String("trail"), ResourceName: jsii.String(p.TrailName())})
-	thisTrail := map[string]any{"aws:SourceArn": trailArn}
-	cloudtrail := &[]awsiam.IPrincipal{awsiam.NewServicePrincipal(jsii.String("cloudtrail.amazonaws.com"), nil)}
-	for _, st := range []*awsiam.PolicyStatementProps{
-		{
-			Sid: jsii.String("AllowCloudTrailToEncryptLogs"), Principals: cloudtrail,
-			Actions: jsii.Strings("kms:GenerateDataKey*"), Resources: jsii.Strings("*"),
-			Conditions: &map[string]any{
-				"StringEquals": thisTrail,
-				"StringLike": map[string]any{"kms:EncryptionContext:aws:cloudtrail:arn": stack.FormatArn(&awscdk.ArnComponents{
-					Service: jsii.String("cloudtrail"), Region: jsii.String("*"), Resource: jsii.String("trail"), ResourceName: jsii.String("*"),
-				})},
-			},
-		},
-		{
-			Sid: jsii.String("AllowCloudTrailToDescribeKey"), Principals: cloudtrail,
-			Actions: jsii.Strings("kms:DescribeKey"), Resources: jsii.Strings("*"),
-			Conditions: &map[string]any{"StringEquals": thisTrail},
-		},
-		{
-			Sid: jsii.String("AllowCloudTrailToDecryptForBucketKey"), Principals: cloudtrail,
-			Actions: jsii.Strings("kms:Decrypt"), Resources: jsii.Strings("*"),
-			Conditions: &map[string]any{"StringEquals": thisTrail},
-		},
-	} {
-		p.Key.AddToResourcePolicy(awsiam.NewPolicyStatement(st), jsii.Bool(true))
-	}
-	bucket := p.trailBucket(trailArn)
+	trailArn := defaults.AllowCloudTrail(p, p.Key, p.TrailName())
+	bucket, bucketRef := defaults.CloudTrailBucket(p, "TrailBucket", &awss3.BucketProps{EncryptionKey: p.Key, ServerAccessLogsBucket: p.AccessLogsBucket}, trailArn)
 	p.TrailLogGroup = defaults.LogGroup(p, "TrailLogs", &awslogs.LogGroupProps{EncryptionKey: p.Key})
 	p.Trail = awscloudtrail.NewTrail(p, jsii.String("Trail"), &awscloudtrail.TrailProps{
 		TrailName: jsii.String(p.TrailName()),
 		// The trail sees the bucket through a reference, so that it adds none of its own
-		// bucket-policy statements, which lack aws:SourceArn: trailBucket writes them.
-		Bucket: awss3.Bucket_FromBucketAttributes(p, jsii.String("TrailBucketRef"), &awss3.BucketAttributes{
-			BucketArn: bucket.BucketArn(), BucketName: bucket.BucketName(),
-		}),
+		// bucket-policy statements, which lack aws:SourceArn: CloudTrailBucket writes them.
+		Bucket:                     bucketRef,
 		EncryptionKey:              p.Key,
 		EnableFileValidation:       jsii.Bool(true),
 		IsMultiRegionTrail:         jsii.Bool(true),
@@ -151,30 +122,6 @@ func (p *Pipeline) addTrail() {
 		nag.Rule{ID: "NIST.800.53.R5-IAMNoInlinePolicy", Reason: generated},
 		nag.Rule{ID: "HIPAA.Security-IAMNoInlinePolicy", Reason: generated},
 	)
-}
-
-// trailBucket creates the trail's bucket with the bucket policy CloudTrail's documentation
-// requires ("Amazon S3 bucket policy for CloudTrail"): s3:GetBucketAcl on the bucket, and
-// s3:PutObject under AWSLogs/<account>/ with bucket-owner-full-control; both limited to this
-// trail by aws:SourceArn, as that page recommends.
-func (p *Pipeline) trailBucket(trailArn *string) awss3.Bucket {
-	stack := awscdk.Stack_Of(p)
-	bucket := defaults.Bucket(p, "TrailBucket", &awss3.BucketProps{EncryptionKey: p.Key, ServerAccessLogsBucket: p.AccessLogsBucket})
-	cloudtrail := &[]awsiam.IPrincipal{awsiam.NewServicePrincipal(jsii.String("cloudtrail.amazonaws.com"), nil)}
-	bucket.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-		Sid: jsii.String("AWSCloudTrailAclCheck"), Principals: cloudtrail,
-		Actions: jsii.Strings("s3:GetBucketAcl"), Resources: jsii.Strings(*bucket.BucketArn()),
-		Conditions: &map[string]any{"StringEquals": map[string]any{"aws:SourceArn": trailArn}},
-	}))
-	bucket.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-		Sid: jsii.String("AWSCloudTrailWrite"), Principals: cloudtrail,
-		Actions:   jsii.Strings("s3:PutObject"),
-		Resources: jsii.Strings(*bucket.ArnForObjects(jsii.String("AWSLogs/" + *stack.Account() + "/*"))),
-		Conditions: &map[string]any{"StringEquals": map[string]any{
-			"s3:x-amz-acl": "bucket-owner-full-control", "aws:SourceArn": trailArn,
-		}},
-	}))
-	return bucket
 }
 
 // addAlarms creates the tampering alarms and what CloudWatch needs to notify through the

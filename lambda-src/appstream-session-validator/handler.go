@@ -161,7 +161,14 @@ func (h *Handler) handleRecord(ctx context.Context, log *slog.Logger, r events.S
 	if key == "" {
 		key = r.S3.Object.Key
 	}
-	log = log.With(slog.String("bucket", bucket), slog.String("key", key))
+	// The ids the audit prints (securestacks appstream audit): the S3 request id is the
+	// CloudTrail data event's requestID, and the source IP with the event time is what the
+	// audit ties to the usage report's session and user. A denial can so be traced to the
+	// instance and session that wrote the file, whatever session.json claims.
+	log = log.With(slog.String("bucket", bucket), slog.String("key", key),
+		slog.String("s3_request_id", r.ResponseElements["x-amz-request-id"]),
+		slog.String("source_ip", r.RequestParameters.SourceIPAddress),
+		slog.Time("event_time", r.EventTime))
 
 	if bucket != h.Config.HomeBucket {
 		// Not the home-folder bucket: there is no user folder to answer in.

@@ -598,3 +598,36 @@ func TestConfigValidate(t *testing.T) {
 		})
 	}
 }
+
+func TestDenialCarriesTheAuditIDs(t *testing.T) {
+	// GIVEN alice's session.json written into bob's folder (a spoof)
+	bob := folderKey("custom", "bob")
+	w := &world{objects: map[string][]byte{bob: validSessionJSON("alice")}}
+	var logs bytes.Buffer
+	h := w.handler(&logs)
+
+	// WHEN it is handled
+	if err := h.Handle(context.Background(), loadEvent(t, homeBucket, bob, 100)); err != nil {
+		t.Fatal(err)
+	}
+
+	// THEN the denial names the S3 request id (CloudTrail's requestID of the PutObject), the
+	// source IP and the event time: the ids `securestacks appstream audit` prints, which tie the
+	// write to the instance, the session and the user that really made it
+	var denial map[string]any
+	for line := range strings.Lines(logs.String()) {
+		var m map[string]any
+		if err := json.Unmarshal([]byte(line), &m); err == nil && m["event"] == "session_denied" {
+			denial = m
+		}
+	}
+	if denial == nil {
+		t.Fatalf("no denial logged: %s", logs.String())
+	}
+	want := map[string]string{"s3_request_id": "C3D13FE58DE4C810", "source_ip": "10.20.0.45", "event_time": "2026-03-01T10:15:30.123Z", "metric": main.MetricSpoofAttempts}
+	for k, v := range want {
+		if denial[k] != v {
+			t.Errorf("%s = %v, want %q", k, denial[k], v)
+		}
+	}
+}

@@ -2,8 +2,6 @@ package main
 
 import (
 	"bytes"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -15,6 +13,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/aws/aws-sdk-go-v2/service/appstream/types"
+
+	"github.com/securestacks/securestacks/internal/appstreamhome"
 )
 
 // MaxSessionFileBytes bounds session.json. The session script writes about 200 bytes; anything
@@ -181,11 +181,8 @@ func ParseSessionKey(key, stack string) (HomeFolder, error) {
 }
 
 // UserFolderHash is the folder name AppStream gives user's home folder: the lower-case
-// hexadecimal SHA-256 of the user id, case preserved.
-func UserFolderHash(user string) string {
-	sum := sha256.Sum256([]byte(user))
-	return hex.EncodeToString(sum[:])
-}
+// hexadecimal SHA-256 of the user id, case preserved. The audit uses the same function.
+func UserFolderHash(user string) string { return appstreamhome.UserHash(user) }
 
 // ReplyKey is where the answer to the session.json at key goes: next to it. It is "" when key is
 // not a session.json inside a folder, because then no user's folder is known to answer in.
