@@ -377,7 +377,9 @@ func (u *Updater) groupState(ctx context.Context) (State, error) {
 		return State{}, fmt.Errorf("security group %s: expected tag %s=%s, the updater changes only groups it owns", u.GroupID, OwnerTagKey, u.Name)
 	}
 	groups[0], groups[first] = groups[first], groups[0]
-	slices.SortFunc(groups[1:], func(a, b types.SecurityGroup) int { return strings.Compare(aws.ToString(a.GroupId), aws.ToString(b.GroupId)) })
+	slices.SortFunc(groups[1:], func(a, b types.SecurityGroup) int {
+		return strings.Compare(aws.ToString(a.GroupId), aws.ToString(b.GroupId))
+	})
 	st := State{SyncToken: tag(groups[0].Tags, TokenTagKey)}
 	for _, sg := range groups {
 		st.Groups = append(st.Groups, groupOf(sg))
