@@ -33,6 +33,7 @@ var commands = []command{
 	{name: "asff", summary: "convert scanner reports to ASFF findings and import them into Security Hub", subcommands: asffCommands},
 	{name: "fle", summary: "field-level encryption: encrypt JSON fields, decrypt through KMS", subcommands: fleCommands},
 	{name: "kms", summary: "sign with KMS asymmetric keys and verify offline", subcommands: kmsCommands},
+	{name: "origin", summary: "keep origins reachable from CloudFront only: plan the updater's changes offline", subcommands: originCommands},
 	{name: "version", summary: "print the securestacks and Go versions", run: runVersion},
 }
 
