@@ -14,16 +14,14 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
+
+	"github.com/securestacks/securestacks/internal/origincontract"
 )
 
-// Tags the updater reads and writes.
+// Tags the updater reads and writes (see origincontract).
 const (
-	// OwnerTagKey marks the security groups and prefix lists an updater owns; its value is the
-	// updater's Name. The IAM policy of the Lambda allows writes only where it is set.
-	OwnerTagKey = "securestacks:origin-updater"
-	// TokenTagKey holds the syncToken of the last document applied, on the first group or the
-	// IPv4 prefix list: the durable token survives the Lambda and costs no other service.
-	TokenTagKey = "securestacks:ip-ranges-sync-token"
+	OwnerTagKey = origincontract.OwnerTagKey
+	TokenTagKey = origincontract.TokenTagKey
 )
 
 // One narrow interface per EC2 operation the updater calls.

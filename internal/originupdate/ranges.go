@@ -30,11 +30,12 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/securestacks/securestacks/internal/origincontract"
 )
 
-// TopicArn is AWS's topic that announces every change of ip-ranges.json. It lives in us-east-1
-// in AWS's own account; a subscriber in any region subscribes to it there.
-const TopicArn = "arn:aws:sns:us-east-1:806199016981:AmazonIpSpaceChanged"
+// TopicArn is AWS's AmazonIpSpaceChanged topic (see origincontract).
+const TopicArn = origincontract.TopicArn
 
 // DefaultURL is where AWS publishes ip-ranges.json.
 const DefaultURL = "https://ip-ranges.amazonaws.com/ip-ranges.json"
