@@ -36,6 +36,7 @@ var systems = []System{
 	{Name: "AppStreamSandbox", New: NewAppStreamSandboxStack},
 	{Name: "Mtls", New: NewMtlsStack},
 	{Name: "DevSecOps", New: NewDevSecOpsStack},
+	{Name: "CloudFrontOrigin", New: NewCloudFrontOriginStack},
 }
 
 // Systems returns the registered systems, sorted by name.
@@ -79,7 +80,9 @@ func BuildApp(app awscdk.App) (built []awscdk.Stack, err error) {
 			if err != nil {
 				return nil, err
 			}
-			built = append(built, stack)
+			if stack != nil {
+				built = append(built, stack)
+			}
 		}
 	}
 	return built, nil
@@ -99,6 +102,10 @@ func buildStack(app awscdk.App, env Environment, sys System) (stack awscdk.Stack
 		props.Env = &awscdk.Environment{Account: strOrNil(env.Account), Region: strOrNil(env.Region)}
 	}
 	stack = sys.New(app, id, props)
+	if stack == nil {
+		// An opt-in system that is not enabled in this environment.
+		return nil, nil
+	}
 	tags := awscdk.Tags_Of(stack)
 	tags.Add(jsii.String("securestacks:system"), jsii.String(sys.Name), nil)
 	for _, k := range sortedKeys(env.Tags) {

@@ -43,6 +43,7 @@ type Environment struct {
 	AppStreamSandbox *AppStreamSandboxConfig `json:"appStreamSandbox,omitempty"`
 	Mtls             *MtlsConfig             `json:"mtls,omitempty"`
 	DevSecOps        *DevSecOpsConfig        `json:"devSecOps,omitempty"`
+	CloudFrontOrigin *CloudFrontOriginConfig `json:"cloudFrontOrigin,omitempty"`
 }
 
 // Config is the validated "environments" map.

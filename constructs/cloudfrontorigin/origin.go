@@ -319,8 +319,12 @@ func (o *Origin) newUpdater(props *OriginProps, ports []float64, quota int) {
 		}
 		env["GROUP_ID"] = sg.SecurityGroupId()
 		env["VPC_ID"] = props.ExistingVpc.VpcId()
-		groupArn := stack.FormatArn(&awscdk.ArnComponents{Service: jsii.String("ec2"), Resource: jsii.String("security-group"), ResourceName: jsii.String("*")})
-		eniArn := stack.FormatArn(&awscdk.ArnComponents{Service: jsii.String("ec2"), Resource: jsii.String("network-interface"), ResourceName: jsii.String("*")})
+		// Pseudo parameters rather than the stack's env, so the wildcard reads the same in
+		// every environment (and its suppression below matches).
+		arn := func(resource string) *string {
+			return jsii.String(fmt.Sprintf("arn:%s:ec2:%s:%s:%s/*", *awscdk.Aws_PARTITION(), *awscdk.Aws_REGION(), *awscdk.Aws_ACCOUNT_ID(), resource))
+		}
+		groupArn, eniArn := arn("security-group"), arn("network-interface")
 		statements = append(statements,
 			awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 				Sid: jsii.String("Describe"), Actions: jsii.Strings("ec2:DescribeSecurityGroups", "ec2:DescribeNetworkInterfaces"), Resources: jsii.Strings("*"),

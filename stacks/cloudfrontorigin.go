@@ -1,0 +1,176 @@
+package stacks
+
+import (
+	"slices"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudfront"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudfrontorigins"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsec2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awselasticloadbalancingv2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
+	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/jsii-runtime-go"
+
+	"github.com/securestacks/securestacks/constructs/cloudfrontorigin"
+	"github.com/securestacks/securestacks/internal/nag"
+)
+
+// CloudFrontOriginConfig is the "cloudFrontOrigin" section of an environment: a sample ALB
+// that only CloudFront may reach, behind a CloudFront distribution. Off unless Enabled, because
+// an ALB costs money every hour it exists.
+type CloudFrontOriginConfig struct {
+	// Enabled deploys the stack. Default false.
+	Enabled bool `json:"enabled,omitempty"`
+	// Mode is PrefixList (default) or Updater (see constructs/cloudfrontorigin).
+	Mode string `json:"mode,omitempty"`
+	// UpdaterTarget is prefix-list (default) or security-groups (Mode Updater).
+	UpdaterTarget string `json:"updaterTarget,omitempty"`
+	// DryRun makes the updater log its plans and change nothing (Mode Updater).
+	DryRun bool `json:"dryRun,omitempty"`
+}
+
+func (c *CloudFrontOriginConfig) validate(key string) error {
+	if c == nil {
+		return nil
+	}
+	switch c.Mode {
+	case "", string(cloudfrontorigin.ModePrefixList), string(cloudfrontorigin.ModeUpdater):
+	default:
+		return errorf(key+".mode", "expected PrefixList or Updater, got %q", c.Mode)
+	}
+	switch c.UpdaterTarget {
+	case "", cloudfrontorigin.TargetPrefixList, cloudfrontorigin.TargetSecurityGroups:
+	default:
+		return errorf(key+".updaterTarget", "expected %s or %s, got %q", cloudfrontorigin.TargetPrefixList, cloudfrontorigin.TargetSecurityGroups, c.UpdaterTarget)
+	}
+	if c.Mode != string(cloudfrontorigin.ModeUpdater) && (c.UpdaterTarget != "" || c.DryRun) {
+		return errorf(key, "updaterTarget and dryRun apply to mode Updater only")
+	}
+	return nil
+}
+
+// NewCloudFrontOriginStack builds the sample origin, or returns nil when the section is not
+// enabled: nothing is deployed and nothing costs.
+func NewCloudFrontOriginStack(scope constructs.Construct, id string, props *SystemProps) awscdk.Stack {
+	c := props.Config.CloudFrontOrigin
+	if c == nil || !c.Enabled {
+		return nil
+	}
+	stack := awscdk.NewStack(scope, jsii.String(id), &props.StackProps)
+
+	logsKey := awskms.NewKey(stack, jsii.String("LogsKey"), &awskms.KeyProps{
+		EnableKeyRotation: jsii.Bool(true),
+		Description:       jsii.String("Encrypts the CloudFront origin sample's log groups"),
+		RemovalPolicy:     awscdk.RemovalPolicy_DESTROY,
+	})
+	logsKey.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid:        jsii.String("CloudWatchLogs"),
+		Principals: &[]awsiam.IPrincipal{awsiam.NewServicePrincipal(jsii.String("logs.amazonaws.com"), nil)},
+		Actions:    jsii.Strings("kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"),
+		Resources:  jsii.Strings("*"),
+		Conditions: &map[string]any{"ArnLike": map[string]any{"kms:EncryptionContext:aws:logs:arn": stack.FormatArn(&awscdk.ArnComponents{Service: jsii.String("logs"), Resource: jsii.String("log-group"), ResourceName: jsii.String("*"), ArnFormat: awscdk.ArnFormat_COLON_RESOURCE_NAME})}},
+	}), nil)
+
+	vpc := awsec2.NewVpc(stack, jsii.String("Vpc"), &awsec2.VpcProps{
+		MaxAzs:      jsii.Number(2),
+		NatGateways: jsii.Number(0),
+		SubnetConfiguration: &[]*awsec2.SubnetConfiguration{{
+			Name: jsii.String("Public"), SubnetType: awsec2.SubnetType_PUBLIC, CidrMask: jsii.Number(24), MapPublicIpOnLaunch: jsii.Bool(false),
+		}},
+		RestrictDefaultSecurityGroup: jsii.Bool(true),
+	})
+	flowLogs := awslogs.NewLogGroup(stack, jsii.String("FlowLogGroup"), &awslogs.LogGroupProps{
+		EncryptionKey: logsKey, Retention: awslogs.RetentionDays_ONE_YEAR, RemovalPolicy: awscdk.RemovalPolicy_DESTROY,
+	})
+	flowRole := awsiam.NewRole(stack, jsii.String("FlowLogRole"), &awsiam.RoleProps{
+		AssumedBy: awsiam.NewServicePrincipal(jsii.String("vpc-flow-logs.amazonaws.com"), &awsiam.ServicePrincipalOpts{
+			Conditions: &map[string]any{"StringEquals": map[string]any{"aws:SourceAccount": stack.Account()}},
+		}),
+		Description: jsii.String("Delivers the sample VPC's flow logs to their log group"),
+	})
+	flowPolicy := awsiam.NewManagedPolicy(stack, jsii.String("FlowLogPolicy"), &awsiam.ManagedPolicyProps{
+		Description: jsii.String("Write the sample VPC's flow logs"),
+		Roles:       &[]awsiam.IRole{flowRole},
+		Statements: &[]awsiam.PolicyStatement{awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			Sid:       jsii.String("FlowLogGroup"),
+			Actions:   jsii.Strings("logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"),
+			Resources: jsii.Strings(*flowLogs.LogGroupArn()),
+		})},
+	})
+	flowLog := vpc.AddFlowLog(jsii.String("FlowLog"), &awsec2.FlowLogOptions{
+		Destination: awsec2.FlowLogDestination_ToCloudWatchLogs(flowLogs, flowRole.WithoutPolicyUpdates(nil)),
+		TrafficType: awsec2.FlowLogTrafficType_ALL,
+	})
+	flowLog.Node().AddDependency(flowPolicy)
+	nag.SuppressTree(vpc, nag.NISTAndHIPAA("VPCNoUnrestrictedRouteToIGW", "An internet-facing ALB needs the public subnets' default route to the internet gateway; its security group admits only CloudFront's origin-facing servers")...)
+
+	albGroup := awsec2.NewSecurityGroup(stack, jsii.String("AlbSecurityGroup"), &awsec2.SecurityGroupProps{
+		Vpc: vpc, Description: jsii.String("Sample origin ALB: CloudFront only"), AllowAllOutbound: jsii.Bool(false),
+	})
+	alb := awselasticloadbalancingv2.NewApplicationLoadBalancer(stack, jsii.String("Alb"), &awselasticloadbalancingv2.ApplicationLoadBalancerProps{
+		Vpc: vpc, InternetFacing: jsii.Bool(true), SecurityGroup: albGroup, DropInvalidHeaderFields: jsii.Bool(true),
+	})
+	// The sample answers every request itself: no target, so nothing behind the ALB to reach.
+	alb.AddListener(jsii.String("Http"), &awselasticloadbalancingv2.BaseApplicationListenerProps{
+		Port: jsii.Number(80), Open: jsii.Bool(false),
+		DefaultAction: awselasticloadbalancingv2.ListenerAction_FixedResponse(jsii.Number(200), &awselasticloadbalancingv2.FixedResponseOptions{
+			ContentType: jsii.String("text/plain"), MessageBody: jsii.String("reached through CloudFront\n"),
+		}),
+	})
+
+	op := &cloudfrontorigin.OriginProps{
+		Mode: cloudfrontorigin.Mode(c.Mode), ExistingVpc: vpc, Ports: []float64{80}, LogsKey: logsKey,
+	}
+	if op.Mode == cloudfrontorigin.ModeUpdater {
+		op.UpdaterTarget, op.DryRun = c.UpdaterTarget, c.DryRun
+		if c.UpdaterTarget == cloudfrontorigin.TargetSecurityGroups {
+			op.ExistingConnectable = alb
+		} else {
+			op.ExistingSecurityGroup = albGroup
+		}
+	} else {
+		op.ExistingSecurityGroup = albGroup
+	}
+	cloudfrontorigin.NewOrigin(stack, "Origin", op)
+
+	dist := awscloudfront.NewDistribution(stack, jsii.String("Distribution"), &awscloudfront.DistributionProps{
+		Comment: jsii.String("securestacks CloudFront-only origin sample"),
+		DefaultBehavior: &awscloudfront.BehaviorOptions{
+			Origin: awscloudfrontorigins.NewLoadBalancerV2Origin(alb, &awscloudfrontorigins.LoadBalancerV2OriginProps{
+				ProtocolPolicy: awscloudfront.OriginProtocolPolicy_HTTP_ONLY,
+			}),
+			ViewerProtocolPolicy: awscloudfront.ViewerProtocolPolicy_REDIRECT_TO_HTTPS,
+			CachePolicy:          awscloudfront.CachePolicy_CACHING_DISABLED(),
+		},
+		MinimumProtocolVersion: awscloudfront.SecurityPolicyProtocol_TLS_V1_2_2021,
+	})
+	awscdk.NewCfnOutput(stack, jsii.String("DistributionDomainName"), &awscdk.CfnOutputProps{Value: dist.DistributionDomainName()})
+	awscdk.NewCfnOutput(stack, jsii.String("AlbDnsName"), &awscdk.CfnOutputProps{Value: alb.LoadBalancerDnsName(),
+		Description: jsii.String("Direct requests to this name time out: only CloudFront's origin-facing servers may connect")})
+
+	const sample = "A sample origin that answers a fixed text and stores nothing"
+	nag.SuppressTree(alb, slices.Concat(
+		[]nag.Rule{{ID: "AwsSolutions-ELB2", Reason: sample + "; ELB access logs need a region-specific bucket policy that an environment-agnostic stack cannot name, and CloudFront sees every request first"}},
+		nag.NISTAndHIPAA("ELBLoggingEnabled", sample+"; see AwsSolutions-ELB2"),
+		nag.NISTAndHIPAA("ALBHttpToHttpsRedirection", "Only CloudFront reaches the listener, over AWS's network; viewers get HTTPS from CloudFront (redirect-to-https). HTTPS to the origin needs a certificate for a domain the sample does not have"),
+		nag.NISTAndHIPAA("ELBTlsHttpsListenersOnly", "See ALBHttpToHttpsRedirection: the origin listener is HTTP behind CloudFront, which alone may connect"),
+		nag.NISTAndHIPAA("ELBv2ACMCertificateRequired", "See ALBHttpToHttpsRedirection: an HTTPS listener needs a certificate for a domain the sample does not have"),
+		nag.NISTAndHIPAA("ELBDeletionProtectionEnabled", sample+"; deletion protection would make cdk destroy fail, and the sample holds no data"),
+		[]nag.Rule{{ID: "NIST.800.53.R5-ALBWAFEnabled", Reason: sample + "; only CloudFront reaches the ALB, and a web ACL costs a fixed monthly fee"}},
+	)...)
+	nag.Suppress(dist, slices.Concat(
+		[]nag.Rule{
+			{ID: "AwsSolutions-CFR1", Reason: sample + "; geo restriction is a business decision the sample cannot make"},
+			{ID: "AwsSolutions-CFR2", Reason: sample + "; a WAF web ACL costs a fixed monthly fee the sample does not justify"},
+			{ID: "AwsSolutions-CFR3", Reason: sample + "; standard logs need a bucket with ACLs enabled, which the secure bucket defaults forbid"},
+			{ID: "AwsSolutions-CFR4", Reason: "The distribution uses the default CloudFront certificate, whose viewer TLS policy CloudFront fixes; TLSv1.2_2021 applies once a custom certificate is added"},
+			{ID: "AwsSolutions-CFR5", Reason: "See ALBHttpToHttpsRedirection on the ALB: the origin is HTTP, so no SSLv3 is offered to it"},
+		},
+		nag.NISTAndHIPAA("CloudFrontDistributionAccessLogging", sample+"; see AwsSolutions-CFR3"),
+		nag.NISTAndHIPAA("CloudFrontDistributionWAFIntegration", sample+"; see AwsSolutions-CFR2"),
+	)...)
+	return stack
+}

@@ -1,0 +1,74 @@
+package stacks_test
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
+	"github.com/aws/jsii-runtime-go"
+
+	"github.com/securestacks/securestacks/internal/nag"
+	"github.com/securestacks/securestacks/stacks"
+)
+
+func TestCloudFrontOriginStack(t *testing.T) {
+	// GIVEN the section left out, or not enabled THEN there is no stack: nothing costs
+	for _, c := range []*stacks.CloudFrontOriginConfig{nil, {Mode: "Updater"}} {
+		app := awscdk.NewApp(nil)
+		if s := stacks.NewCloudFrontOriginStack(app, "Sandbox-CloudFrontOrigin", &stacks.SystemProps{Config: stacks.Environment{Name: "sandbox", CloudFrontOrigin: c}}); s != nil {
+			t.Errorf("%+v: a stack", c)
+		}
+	}
+
+	cases := []struct {
+		name    string
+		account string
+		cfg     stacks.CloudFrontOriginConfig
+	}{
+		{"sandbox, prefix list", "", stacks.CloudFrontOriginConfig{Enabled: true}},
+		{"pinned, updater on security groups", "123456789012", stacks.CloudFrontOriginConfig{Enabled: true, Mode: "Updater", UpdaterTarget: "security-groups"}},
+		{"pinned, updater on a prefix list, dry run", "123456789012", stacks.CloudFrontOriginConfig{Enabled: true, Mode: "Updater", DryRun: true}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			app := awscdk.NewApp(&awscdk.AppProps{Context: &map[string]any{"aws:cdk:bundling-stacks": []any{}}})
+			props := &stacks.SystemProps{Config: stacks.Environment{Name: "pinned", Account: tc.account, Region: "eu-west-1", CloudFrontOrigin: &tc.cfg}}
+			if tc.account != "" {
+				props.Env = &awscdk.Environment{Account: jsii.String(tc.account), Region: jsii.String("eu-west-1")}
+			}
+			stack := stacks.NewCloudFrontOriginStack(app, "Test-CloudFrontOrigin", props)
+			nag.ApplyPacks(app)
+			if errs := nag.Errors(stack); len(errs) > 0 {
+				t.Fatalf("nag:\n%s", strings.Join(errs, "\n"))
+			}
+			tpl := assertions.Template_FromStack(stack, nil)
+			tpl.ResourceCountIs(jsii.String("AWS::CloudFront::Distribution"), jsii.Number(1))
+			// The ALB's group opens nothing to the internet.
+			tpl.ResourcePropertiesCountIs(jsii.String("AWS::EC2::SecurityGroupIngress"), &map[string]any{"CidrIp": "0.0.0.0/0"}, jsii.Number(0))
+			if tc.cfg.Mode == "Updater" {
+				tpl.HasResourceProperties(jsii.String("AWS::SNS::Subscription"), &map[string]any{"Region": "us-east-1"})
+			} else {
+				tpl.HasResourceProperties(jsii.String("AWS::EC2::SecurityGroupIngress"), &map[string]any{"FromPort": 80, "SourcePrefixListId": assertions.Match_AnyValue()})
+			}
+		})
+	}
+}
+
+func TestCloudFrontOriginConfigErrors(t *testing.T) {
+	for raw, want := range map[string]string{
+		`{"enabled":true,"mode":"Open"}`:                        "config: environments.sandbox.cloudFrontOrigin.mode: expected PrefixList or Updater",
+		`{"enabled":true,"updaterTarget":"security-groups"}`:    "config: environments.sandbox.cloudFrontOrigin: updaterTarget and dryRun apply to mode Updater only",
+		`{"enabled":true,"mode":"Updater","updaterTarget":"x"}`: "config: environments.sandbox.cloudFrontOrigin.updaterTarget: expected prefix-list or security-groups",
+	} {
+		var section any
+		if err := json.Unmarshal([]byte(raw), &section); err != nil {
+			t.Fatal(err)
+		}
+		_, err := stacks.LoadConfig(map[string]any{"sandbox": map[string]any{"cloudFrontOrigin": section}})
+		if err == nil || !strings.HasPrefix(err.Error(), want) {
+			t.Errorf("%s: err = %v, want %q", raw, err, want)
+		}
+	}
+}
