@@ -2,6 +2,7 @@ package stacks
 
 import (
 	"slices"
+	"strings"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudfront"
@@ -19,35 +20,39 @@ import (
 )
 
 // CloudFrontOriginConfig is the "cloudFrontOrigin" section of an environment: a sample ALB
-// that only CloudFront may reach, behind a CloudFront distribution. Off unless Enabled, because
-// an ALB costs money every hour it exists.
+// that only CloudFront may reach, behind a CloudFront distribution. The ALB's group admits
+// CloudFront through AWS's managed prefix list (cloudfrontorigin's default mode). Off unless
+// Enabled, because an ALB costs money every hour it exists.
 type CloudFrontOriginConfig struct {
 	// Enabled deploys the stack. Default false.
 	Enabled bool `json:"enabled,omitempty"`
-	// Mode is PrefixList (default) or Updater (see constructs/cloudfrontorigin).
-	Mode string `json:"mode,omitempty"`
-	// UpdaterTarget is prefix-list (default) or security-groups (Mode Updater).
-	UpdaterTarget string `json:"updaterTarget,omitempty"`
-	// DryRun makes the updater log its plans and change nothing (Mode Updater).
+	// Updater adds the origin updater (cloudfrontorigin Mode Updater) on a second group of the
+	// ALB. Default: none.
+	Updater *CloudFrontUpdaterConfig `json:"updater,omitempty"`
+}
+
+// CloudFrontUpdaterConfig is the "cloudFrontOrigin.updater" section.
+type CloudFrontUpdaterConfig struct {
+	// Target is prefix-list (default) or security-groups.
+	Target string `json:"target,omitempty"`
+	// Service and Region select ip-ranges.json ranges. Default CLOUDFRONT_ORIGIN_FACING, GLOBAL.
+	Service string `json:"service,omitempty"`
+	Region  string `json:"region,omitempty"`
+	// DryRun makes the updater log its plans and change nothing.
 	DryRun bool `json:"dryRun,omitempty"`
 }
 
 func (c *CloudFrontOriginConfig) validate(key string) error {
-	if c == nil {
+	if c == nil || c.Updater == nil {
 		return nil
 	}
-	switch c.Mode {
-	case "", string(cloudfrontorigin.ModePrefixList), string(cloudfrontorigin.ModeUpdater):
-	default:
-		return errorf(key+".mode", "expected PrefixList or Updater, got %q", c.Mode)
-	}
-	switch c.UpdaterTarget {
+	switch c.Updater.Target {
 	case "", cloudfrontorigin.TargetPrefixList, cloudfrontorigin.TargetSecurityGroups:
 	default:
-		return errorf(key+".updaterTarget", "expected %s or %s, got %q", cloudfrontorigin.TargetPrefixList, cloudfrontorigin.TargetSecurityGroups, c.UpdaterTarget)
+		return errorf(key+".updater.target", "expected %s or %s, got %q", cloudfrontorigin.TargetPrefixList, cloudfrontorigin.TargetSecurityGroups, c.Updater.Target)
 	}
-	if c.Mode != string(cloudfrontorigin.ModeUpdater) && (c.UpdaterTarget != "" || c.DryRun) {
-		return errorf(key, "updaterTarget and dryRun apply to mode Updater only")
+	if s := c.Updater.Service; s != "" && strings.ToUpper(s) != s {
+		return errorf(key+".updater.service", "expected an ip-ranges.json service such as CLOUDFRONT_ORIGIN_FACING, got %q", s)
 	}
 	return nil
 }
@@ -121,20 +126,25 @@ func NewCloudFrontOriginStack(scope constructs.Construct, id string, props *Syst
 		}),
 	})
 
-	op := &cloudfrontorigin.OriginProps{
-		Mode: cloudfrontorigin.Mode(c.Mode), ExistingVpc: vpc, Ports: []float64{80}, LogsKey: logsKey,
-	}
-	if op.Mode == cloudfrontorigin.ModeUpdater {
-		op.UpdaterTarget, op.DryRun = c.UpdaterTarget, c.DryRun
-		if c.UpdaterTarget == cloudfrontorigin.TargetSecurityGroups {
+	cloudfrontorigin.NewOrigin(stack, "Origin", &cloudfrontorigin.OriginProps{
+		ExistingSecurityGroup: albGroup, Ports: []float64{80}, LogsKey: logsKey,
+	})
+	if u := c.Updater; u != nil {
+		op := &cloudfrontorigin.OriginProps{
+			Mode: cloudfrontorigin.ModeUpdater, UpdaterTarget: u.Target, ExistingVpc: vpc, Ports: []float64{80},
+			DryRun: u.DryRun, LogsKey: logsKey, Service: strOrNil(u.Service), IpRangesRegion: strOrNil(u.Region),
+		}
+		if u.Target == cloudfrontorigin.TargetSecurityGroups {
 			op.ExistingConnectable = alb
 		} else {
-			op.ExistingSecurityGroup = albGroup
+			updaterGroup := awsec2.NewSecurityGroup(stack, jsii.String("UpdaterSecurityGroup"), &awsec2.SecurityGroupProps{
+				Vpc: vpc, Description: jsii.String("Sample origin ALB: the updater prefix list"), AllowAllOutbound: jsii.Bool(false),
+			})
+			alb.AddSecurityGroup(updaterGroup)
+			op.ExistingSecurityGroup = updaterGroup
 		}
-	} else {
-		op.ExistingSecurityGroup = albGroup
+		cloudfrontorigin.NewOrigin(stack, "Updater", op)
 	}
-	cloudfrontorigin.NewOrigin(stack, "Origin", op)
 
 	dist := awscloudfront.NewDistribution(stack, jsii.String("Distribution"), &awscloudfront.DistributionProps{
 		Comment: jsii.String("securestacks CloudFront-only origin sample"),

@@ -15,7 +15,7 @@ import (
 
 func TestCloudFrontOriginStack(t *testing.T) {
 	// GIVEN the section left out, or not enabled THEN there is no stack: nothing costs
-	for _, c := range []*stacks.CloudFrontOriginConfig{nil, {Mode: "Updater"}} {
+	for _, c := range []*stacks.CloudFrontOriginConfig{nil, {Updater: &stacks.CloudFrontUpdaterConfig{}}} {
 		app := awscdk.NewApp(nil)
 		if s := stacks.NewCloudFrontOriginStack(app, "Sandbox-CloudFrontOrigin", &stacks.SystemProps{Config: stacks.Environment{Name: "sandbox", CloudFrontOrigin: c}}); s != nil {
 			t.Errorf("%+v: a stack", c)
@@ -28,8 +28,8 @@ func TestCloudFrontOriginStack(t *testing.T) {
 		cfg     stacks.CloudFrontOriginConfig
 	}{
 		{"sandbox, prefix list", "", stacks.CloudFrontOriginConfig{Enabled: true}},
-		{"pinned, updater on security groups", "123456789012", stacks.CloudFrontOriginConfig{Enabled: true, Mode: "Updater", UpdaterTarget: "security-groups"}},
-		{"pinned, updater on a prefix list, dry run", "123456789012", stacks.CloudFrontOriginConfig{Enabled: true, Mode: "Updater", DryRun: true}},
+		{"pinned, updater on security groups", "123456789012", stacks.CloudFrontOriginConfig{Enabled: true, Updater: &stacks.CloudFrontUpdaterConfig{Target: "security-groups"}}},
+		{"pinned, updater on a prefix list, dry run", "123456789012", stacks.CloudFrontOriginConfig{Enabled: true, Updater: &stacks.CloudFrontUpdaterConfig{DryRun: true}}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -47,20 +47,23 @@ func TestCloudFrontOriginStack(t *testing.T) {
 			tpl.ResourceCountIs(jsii.String("AWS::CloudFront::Distribution"), jsii.Number(1))
 			// The ALB's group opens nothing to the internet.
 			tpl.ResourcePropertiesCountIs(jsii.String("AWS::EC2::SecurityGroupIngress"), &map[string]any{"CidrIp": "0.0.0.0/0"}, jsii.Number(0))
-			if tc.cfg.Mode == "Updater" {
-				tpl.HasResourceProperties(jsii.String("AWS::SNS::Subscription"), &map[string]any{"Region": "us-east-1"})
-			} else {
-				tpl.HasResourceProperties(jsii.String("AWS::EC2::SecurityGroupIngress"), &map[string]any{"FromPort": 80, "SourcePrefixListId": assertions.Match_AnyValue()})
+			tpl.HasResourceProperties(jsii.String("AWS::EC2::SecurityGroupIngress"), &map[string]any{
+				"FromPort": 80, "SourcePrefixListId": map[string]any{"Fn::GetAtt": []any{assertions.Match_StringLikeRegexp(jsii.String("OriginLookupIPv4")), "PrefixListId"}},
+			})
+			subs := 0.0
+			if tc.cfg.Updater != nil {
+				subs = 1
 			}
+			tpl.ResourceCountIs(jsii.String("AWS::SNS::Subscription"), jsii.Number(subs))
 		})
 	}
 }
 
 func TestCloudFrontOriginConfigErrors(t *testing.T) {
 	for raw, want := range map[string]string{
-		`{"enabled":true,"mode":"Open"}`:                        "config: environments.sandbox.cloudFrontOrigin.mode: expected PrefixList or Updater",
-		`{"enabled":true,"updaterTarget":"security-groups"}`:    "config: environments.sandbox.cloudFrontOrigin: updaterTarget and dryRun apply to mode Updater only",
-		`{"enabled":true,"mode":"Updater","updaterTarget":"x"}`: "config: environments.sandbox.cloudFrontOrigin.updaterTarget: expected prefix-list or security-groups",
+		`{"enabled":true,"updater":{"target":"x"}}`:           "config: environments.sandbox.cloudFrontOrigin.updater.target: expected prefix-list or security-groups",
+		`{"enabled":true,"updater":{"service":"cloudfront"}}`: "config: environments.sandbox.cloudFrontOrigin.updater.service: expected an ip-ranges.json service",
+		`{"enabled":true,"mode":"Updater"}`:                   "config: environments.sandbox.cloudFrontOrigin.mode: unknown key",
 	} {
 		var section any
 		if err := json.Unmarshal([]byte(raw), &section); err != nil {

@@ -13,6 +13,7 @@ import (
 	_ "github.com/aws/aws-sdk-go-v2/service/acm"
 	_ "github.com/aws/aws-sdk-go-v2/service/acmpca"
 	_ "github.com/aws/aws-sdk-go-v2/service/appstream"
+	_ "github.com/aws/aws-sdk-go-v2/service/ec2"
 	_ "github.com/aws/aws-sdk-go-v2/service/ecs"
 	_ "github.com/aws/aws-sdk-go-v2/service/iam"
 	_ "github.com/aws/aws-sdk-go-v2/service/kms"
@@ -24,7 +25,7 @@ import (
 )
 
 // prebuilt lists the services imported above.
-var prebuilt = []string{"acm", "acmpca", "appstream", "ecs", "iam", "kms", "lambda", "s3", "secretsmanager", "securityhub", "ssm"}
+var prebuilt = []string{"acm", "acmpca", "appstream", "ec2", "ecs", "iam", "kms", "lambda", "s3", "secretsmanager", "securityhub", "ssm"}
 
 func TestEveryHandlerServiceIsPrebuilt(t *testing.T) {
 	ready(t)
