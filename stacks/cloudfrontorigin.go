@@ -155,7 +155,6 @@ func NewCloudFrontOriginStack(scope constructs.Construct, id string, props *Syst
 			ViewerProtocolPolicy: awscloudfront.ViewerProtocolPolicy_REDIRECT_TO_HTTPS,
 			CachePolicy:          awscloudfront.CachePolicy_CACHING_DISABLED(),
 		},
-		MinimumProtocolVersion: awscloudfront.SecurityPolicyProtocol_TLS_V1_2_2021,
 	})
 	awscdk.NewCfnOutput(stack, jsii.String("DistributionDomainName"), &awscdk.CfnOutputProps{Value: dist.DistributionDomainName()})
 	awscdk.NewCfnOutput(stack, jsii.String("AlbDnsName"), &awscdk.CfnOutputProps{Value: alb.LoadBalancerDnsName(),
@@ -176,7 +175,7 @@ func NewCloudFrontOriginStack(scope constructs.Construct, id string, props *Syst
 			{ID: "AwsSolutions-CFR1", Reason: sample + "; geo restriction is a business decision the sample cannot make"},
 			{ID: "AwsSolutions-CFR2", Reason: sample + "; a WAF web ACL costs a fixed monthly fee the sample does not justify"},
 			{ID: "AwsSolutions-CFR3", Reason: sample + "; standard logs need a bucket with ACLs enabled, which the secure bucket defaults forbid"},
-			{ID: "AwsSolutions-CFR4", Reason: "The distribution uses the default CloudFront certificate, whose viewer TLS policy CloudFront fixes; TLSv1.2_2021 applies once a custom certificate is added"},
+			{ID: "AwsSolutions-CFR4", Reason: "The distribution uses the default CloudFront certificate, whose viewer TLS policy CloudFront fixes (a minimum protocol version needs a custom certificate for a domain the sample does not have)"},
 			{ID: "AwsSolutions-CFR5", Reason: "See ALBHttpToHttpsRedirection on the ALB: the origin is HTTP, so no SSLv3 is offered to it"},
 		},
 		nag.NISTAndHIPAA("CloudFrontDistributionAccessLogging", sample+"; see AwsSolutions-CFR3"),
