@@ -10,7 +10,6 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsec2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awselasticloadbalancingv2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
-	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
@@ -66,19 +65,6 @@ func NewCloudFrontOriginStack(scope constructs.Construct, id string, props *Syst
 	}
 	stack := awscdk.NewStack(scope, jsii.String(id), &props.StackProps)
 
-	logsKey := awskms.NewKey(stack, jsii.String("LogsKey"), &awskms.KeyProps{
-		EnableKeyRotation: jsii.Bool(true),
-		Description:       jsii.String("Encrypts the CloudFront origin sample's log groups"),
-		RemovalPolicy:     awscdk.RemovalPolicy_DESTROY,
-	})
-	logsKey.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-		Sid:        jsii.String("CloudWatchLogs"),
-		Principals: &[]awsiam.IPrincipal{awsiam.NewServicePrincipal(jsii.String("logs.amazonaws.com"), nil)},
-		Actions:    jsii.Strings("kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"),
-		Resources:  jsii.Strings("*"),
-		Conditions: &map[string]any{"ArnLike": map[string]any{"kms:EncryptionContext:aws:logs:arn": stack.FormatArn(&awscdk.ArnComponents{Service: jsii.String("logs"), Resource: jsii.String("log-group"), ResourceName: jsii.String("*"), ArnFormat: awscdk.ArnFormat_COLON_RESOURCE_NAME})}},
-	}), nil)
-
 	vpc := awsec2.NewVpc(stack, jsii.String("Vpc"), &awsec2.VpcProps{
 		MaxAzs:      jsii.Number(2),
 		NatGateways: jsii.Number(0),
@@ -87,6 +73,15 @@ func NewCloudFrontOriginStack(scope constructs.Construct, id string, props *Syst
 		}},
 		RestrictDefaultSecurityGroup: jsii.Bool(true),
 	})
+	albGroup := awsec2.NewSecurityGroup(stack, jsii.String("AlbSecurityGroup"), &awsec2.SecurityGroupProps{
+		Vpc: vpc, Description: jsii.String("Sample origin ALB: CloudFront only"), AllowAllOutbound: jsii.Bool(false),
+	})
+	// The ALB's group admits CloudFront's origin-facing servers through AWS's managed list; the
+	// construct's key encrypts every log group of the stack.
+	origin := cloudfrontorigin.NewOrigin(stack, "Origin", &cloudfrontorigin.OriginProps{
+		ExistingSecurityGroup: albGroup, Ports: []float64{80},
+	})
+	logsKey := origin.LogsKey
 	flowLogs := awslogs.NewLogGroup(stack, jsii.String("FlowLogGroup"), &awslogs.LogGroupProps{
 		EncryptionKey: logsKey, Retention: awslogs.RetentionDays_ONE_YEAR, RemovalPolicy: awscdk.RemovalPolicy_DESTROY,
 	})
@@ -112,9 +107,6 @@ func NewCloudFrontOriginStack(scope constructs.Construct, id string, props *Syst
 	flowLog.Node().AddDependency(flowPolicy)
 	nag.SuppressTree(vpc, nag.NISTAndHIPAA("VPCNoUnrestrictedRouteToIGW", "An internet-facing ALB needs the public subnets' default route to the internet gateway; its security group admits only CloudFront's origin-facing servers")...)
 
-	albGroup := awsec2.NewSecurityGroup(stack, jsii.String("AlbSecurityGroup"), &awsec2.SecurityGroupProps{
-		Vpc: vpc, Description: jsii.String("Sample origin ALB: CloudFront only"), AllowAllOutbound: jsii.Bool(false),
-	})
 	alb := awselasticloadbalancingv2.NewApplicationLoadBalancer(stack, jsii.String("Alb"), &awselasticloadbalancingv2.ApplicationLoadBalancerProps{
 		Vpc: vpc, InternetFacing: jsii.Bool(true), SecurityGroup: albGroup, DropInvalidHeaderFields: jsii.Bool(true),
 	})
@@ -126,9 +118,6 @@ func NewCloudFrontOriginStack(scope constructs.Construct, id string, props *Syst
 		}),
 	})
 
-	cloudfrontorigin.NewOrigin(stack, "Origin", &cloudfrontorigin.OriginProps{
-		ExistingSecurityGroup: albGroup, Ports: []float64{80}, LogsKey: logsKey,
-	})
 	if u := c.Updater; u != nil {
 		op := &cloudfrontorigin.OriginProps{
 			Mode: cloudfrontorigin.ModeUpdater, UpdaterTarget: u.Target, ExistingVpc: vpc, Ports: []float64{80},
@@ -147,7 +136,8 @@ func NewCloudFrontOriginStack(scope constructs.Construct, id string, props *Syst
 	}
 
 	dist := awscloudfront.NewDistribution(stack, jsii.String("Distribution"), &awscloudfront.DistributionProps{
-		Comment: jsii.String("securestacks CloudFront-only origin sample"),
+		Comment:           jsii.String("securestacks CloudFront-only origin sample"),
+		DefaultRootObject: jsii.String("index.html"),
 		DefaultBehavior: &awscloudfront.BehaviorOptions{
 			Origin: awscloudfrontorigins.NewLoadBalancerV2Origin(alb, &awscloudfrontorigins.LoadBalancerV2OriginProps{
 				ProtocolPolicy: awscloudfront.OriginProtocolPolicy_HTTP_ONLY,

@@ -70,7 +70,9 @@ type Origin struct {
 	// distribution's VpcOriginConfig.
 	VpcOrigin awscloudfront.CfnVpcOrigin
 
-	logsKey awskms.IKey
+	// LogsKey encrypts the log groups of the construct's functions: OriginProps.LogsKey or the
+	// key made for them (nil while no function exists).
+	LogsKey awskms.IKey
 	weight  int
 }
 
@@ -92,7 +94,7 @@ func NewOrigin(scope constructs.Construct, id string, props *OriginProps) *Origi
 		o.Mode = ModePrefixList
 	}
 	constructs.NewConstruct_Override(o, scope, jsii.String(id))
-	o.logsKey = props.LogsKey
+	o.LogsKey = props.LogsKey
 	ports := props.Ports
 	if len(ports) == 0 {
 		ports = []float64{443}
@@ -156,10 +158,10 @@ func (o *Origin) addRules(ports []float64, dualStack bool, weight int) {
 }
 
 func (o *Origin) logs() awskms.IKey {
-	if o.logsKey == nil {
-		o.logsKey = defaults.LogsKey(o, "LogsKey")
+	if o.LogsKey == nil {
+		o.LogsKey = defaults.LogsKey(o, "LogsKey")
 	}
-	return o.logsKey
+	return o.LogsKey
 }
 
 // lookup resolves an AWS-managed list's ID in the stack's region at deploy.
