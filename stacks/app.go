@@ -80,9 +80,7 @@ func BuildApp(app awscdk.App) (built []awscdk.Stack, err error) {
 			if err != nil {
 				return nil, err
 			}
-			if stack != nil {
-				built = append(built, stack)
-			}
+			built = append(built, stack)
 		}
 	}
 	return built, nil
@@ -102,10 +100,6 @@ func buildStack(app awscdk.App, env Environment, sys System) (stack awscdk.Stack
 		props.Env = &awscdk.Environment{Account: strOrNil(env.Account), Region: strOrNil(env.Region)}
 	}
 	stack = sys.New(app, id, props)
-	if stack == nil {
-		// An opt-in system that is not enabled in this environment.
-		return nil, nil
-	}
 	tags := awscdk.Tags_Of(stack)
 	tags.Add(jsii.String("securestacks:system"), jsii.String(sys.Name), nil)
 	for _, k := range sortedKeys(env.Tags) {

@@ -56,14 +56,16 @@ func (c *CloudFrontOriginConfig) validate(key string) error {
 	return nil
 }
 
-// NewCloudFrontOriginStack builds the sample origin, or returns nil when the section is not
-// enabled: nothing is deployed and nothing costs.
+// NewCloudFrontOriginStack builds the sample origin. When the section is not enabled the stack
+// holds only a wait-condition handle, which costs nothing and lets the stack deploy (a template
+// needs one resource), so every environment still has one stack per system.
 func NewCloudFrontOriginStack(scope constructs.Construct, id string, props *SystemProps) awscdk.Stack {
+	stack := awscdk.NewStack(scope, jsii.String(id), &props.StackProps)
 	c := props.Config.CloudFrontOrigin
 	if c == nil || !c.Enabled {
-		return nil
+		awscdk.NewCfnWaitConditionHandle(stack, jsii.String("Disabled"), nil)
+		return stack
 	}
-	stack := awscdk.NewStack(scope, jsii.String(id), &props.StackProps)
 
 	vpc := awsec2.NewVpc(stack, jsii.String("Vpc"), &awsec2.VpcProps{
 		MaxAzs:      jsii.Number(2),

@@ -14,11 +14,23 @@ import (
 )
 
 func TestCloudFrontOriginStack(t *testing.T) {
-	// GIVEN the section left out, or not enabled THEN there is no stack: nothing costs
+	// GIVEN the section left out, or not enabled THEN the stack holds one wait-condition handle
+	// and nothing else: nothing costs
 	for _, c := range []*stacks.CloudFrontOriginConfig{nil, {Updater: &stacks.CloudFrontUpdaterConfig{}}} {
 		app := awscdk.NewApp(nil)
-		if s := stacks.NewCloudFrontOriginStack(app, "Sandbox-CloudFrontOrigin", &stacks.SystemProps{Config: stacks.Environment{Name: "sandbox", CloudFrontOrigin: c}}); s != nil {
-			t.Errorf("%+v: a stack", c)
+		s := stacks.NewCloudFrontOriginStack(app, "Sandbox-CloudFrontOrigin", &stacks.SystemProps{Config: stacks.Environment{Name: "sandbox", CloudFrontOrigin: c}})
+		var tpl struct {
+			Resources map[string]struct{ Type string }
+		}
+		b, _ := json.Marshal(assertions.Template_FromStack(s, nil).ToJSON())
+		_ = json.Unmarshal(b, &tpl)
+		if len(tpl.Resources) != 1 {
+			t.Errorf("%+v: resources %v", c, tpl.Resources)
+		}
+		for _, r := range tpl.Resources {
+			if r.Type != "AWS::CloudFormation::WaitConditionHandle" {
+				t.Errorf("%+v: a %s", c, r.Type)
+			}
 		}
 	}
 
