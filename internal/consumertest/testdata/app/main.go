@@ -9,6 +9,7 @@ import (
 	"os"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsec2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsssm"
 	"github.com/aws/jsii-runtime-go"
 	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
@@ -16,6 +17,7 @@ import (
 	"github.com/securestacks/securestacks/constructs/alexaskill"
 	"github.com/securestacks/securestacks/constructs/appstreamsandbox"
 	"github.com/securestacks/securestacks/constructs/asymmetrickey"
+	"github.com/securestacks/securestacks/constructs/cloudfrontorigin"
 	"github.com/securestacks/securestacks/constructs/devsecops"
 	"github.com/securestacks/securestacks/constructs/gofunction"
 	"github.com/securestacks/securestacks/constructs/mtls"
@@ -65,6 +67,13 @@ func main() {
 		LwaClientId:      awsssm.StringParameter_ValueForStringParameter(skill, jsii.String("/alexa/lwa-client-id"), nil),
 		LwaClientSecret:  awscdk.SecretValue_SecretsManager(jsii.String("/alexa/lwa-client-secret"), nil),
 		LwaRefreshToken:  awscdk.SecretValue_SecretsManager(jsii.String("/alexa/lwa-refresh-token"), nil),
+	})
+
+	web := awscdk.NewStack(app, jsii.String("Web"), nil)
+	cloudfrontorigin.NewOrigin(web, "Origin", &cloudfrontorigin.OriginProps{
+		ExistingVpc: awsec2.Vpc_FromVpcAttributes(web, jsii.String("Vpc"), &awsec2.VpcAttributes{
+			VpcId: jsii.String("vpc-12345678"), AvailabilityZones: jsii.Strings("eu-west-1a"),
+		}),
 	})
 
 	for _, pack := range []awscdk.IAspect{
