@@ -37,6 +37,7 @@ var systems = []System{
 	{Name: "Mtls", New: NewMtlsStack},
 	{Name: "DevSecOps", New: NewDevSecOpsStack},
 	{Name: "TenantIsolation", New: NewTenantIsolationStack},
+	{Name: "CloudFrontOrigin", New: NewCloudFrontOriginStack},
 }
 
 // Systems returns the registered systems, sorted by name.

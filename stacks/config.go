@@ -44,6 +44,7 @@ type Environment struct {
 	Mtls             *MtlsConfig             `json:"mtls,omitempty"`
 	DevSecOps        *DevSecOpsConfig        `json:"devSecOps,omitempty"`
 	TenantIsolation  *TenantIsolationConfig  `json:"tenantIsolation,omitempty"`
+	CloudFrontOrigin *CloudFrontOriginConfig `json:"cloudFrontOrigin,omitempty"`
 }
 
 // Config is the validated "environments" map.

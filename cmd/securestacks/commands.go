@@ -35,6 +35,7 @@ var commands = []command{
 	{name: "fle", summary: "field-level encryption: encrypt JSON fields, decrypt through KMS", subcommands: fleCommands},
 	{name: "kms", summary: "sign with KMS asymmetric keys and verify offline", subcommands: kmsCommands},
 	{name: "pca", summary: "portable root: export a subordinate CA's CSR, check and import what the external root signed", subcommands: pcaCommands},
+	{name: "origin", summary: "keep origins reachable from CloudFront only: plan the updater's changes offline", subcommands: originCommands},
 	{name: "version", summary: "print the securestacks and Go versions", run: runVersion},
 }
 

@@ -151,6 +151,32 @@ var handlers = map[string]handler{
 			"ssm.DeleteParameter": onDestroy(parameter(crProp("ParameterName"))),
 		},
 	},
+	"origin-updater": {
+		functions: []string{"UpdaterUpdaterFunction"},
+		targets: map[string]targetsFunc{
+			"ec2.DescribeSecurityGroups":          onTarget("security-groups", anyResource),
+			"ec2.DescribeNetworkInterfaces":       onTarget("security-groups", anyResource),
+			"ec2.CreateSecurityGroup":             onTarget("security-groups", originGroups(true, true)),
+			"ec2.AuthorizeSecurityGroupIngress":   onTarget("security-groups", originGroups(false, false)),
+			"ec2.RevokeSecurityGroupIngress":      onTarget("security-groups", originGroups(false, false)),
+			"ec2.ModifyNetworkInterfaceAttribute": onTarget("security-groups", originInterfaces),
+			"ec2.CreateTags": func(f *rolecoverage.Function) ([]rolecoverage.Target, error) {
+				if f.Env["TARGET"] == "security-groups" {
+					return originGroups(true, false)(f)
+				}
+				return originPrefixLists(f)
+			},
+			"ec2.DescribeManagedPrefixLists":  onTarget("prefix-list", anyResource),
+			"ec2.GetManagedPrefixListEntries": onTarget("prefix-list", originPrefixLists),
+			"ec2.ModifyManagedPrefixList":     onTarget("prefix-list", originPrefixLists),
+		},
+	},
+	"origin-prefix-list": {
+		functions: []string{"OriginLookupFunction"},
+		targets: map[string]targetsFunc{
+			"ec2.DescribeManagedPrefixLists": anyResource,
+		},
+	},
 	"mtls-cert-export": {
 		functions: []string{"MtlsExportFunction"},
 		targets: map[string]targetsFunc{
@@ -529,3 +555,52 @@ func rolesAtAnyPath(f *rolecoverage.Function) ([]rolecoverage.Target, error) {
 // constructs/tenantisolation's TestPolicyProof evaluates the access role's
 // synthesized policies for those calls instead.
 func tenantSession(*rolecoverage.Function) ([]rolecoverage.Target, error) { return nil, nil }
+// onTarget makes the origin updater's call only for its TARGET.
+func onTarget(target string, next targetsFunc) targetsFunc {
+	return func(f *rolecoverage.Function) ([]rolecoverage.Target, error) {
+		if f.Env["TARGET"] != target {
+			return nil, nil
+		}
+		return next(f)
+	}
+}
+
+func ec2Arn(f *rolecoverage.Function, resource string) string {
+	e := f.T.Env
+	return "arn:" + e.Partition + ":ec2:" + e.Region + ":" + e.Account + ":" + resource
+}
+
+// originGroups are the security groups the origin updater writes: its first group (GROUP_ID),
+// which carries its owner tag, and with creating the groups it makes, which request the tag
+// (plus the VPC they are made in, when vpc is set).
+func originGroups(creating, vpc bool) targetsFunc {
+	return func(f *rolecoverage.Function) ([]rolecoverage.Target, error) {
+		owner := "securestacks:origin-updater"
+		out := []rolecoverage.Target{{Resource: ec2Arn(f, "security-group/"+f.Env["GROUP_ID"]), Context: map[string]any{"aws:ResourceTag/" + owner: f.Env["NAME"]}}}
+		if creating {
+			out = append(out, rolecoverage.Target{Resource: ec2Arn(f, "security-group/sg-0123456789abcdef0"), Context: map[string]any{"aws:RequestTag/" + owner: f.Env["NAME"]}})
+		}
+		if vpc {
+			out = out[1:]
+			out = append(out, rolecoverage.Target{Resource: ec2Arn(f, "vpc/"+f.Env["VPC_ID"])})
+		}
+		return out, nil
+	}
+}
+
+// originInterfaces: attaching groups names the interface and every group, all in the VPC.
+func originInterfaces(f *rolecoverage.Function) ([]rolecoverage.Target, error) {
+	ctx := map[string]any{"ec2:Vpc": ec2Arn(f, "vpc/"+f.Env["VPC_ID"])}
+	return []rolecoverage.Target{
+		{Resource: ec2Arn(f, "network-interface/eni-0123456789abcdef0"), Context: ctx},
+		{Resource: ec2Arn(f, "security-group/"+f.Env["GROUP_ID"]), Context: ctx},
+	}, nil
+}
+
+func originPrefixLists(f *rolecoverage.Function) ([]rolecoverage.Target, error) {
+	var out []rolecoverage.Target
+	for _, id := range strings.Split(f.Env["PREFIX_LIST_IDS"], ",") {
+		out = append(out, rolecoverage.Target{Resource: ec2Arn(f, "prefix-list/"+id)})
+	}
+	return out, nil
+}

@@ -14,6 +14,7 @@ import (
 	_ "github.com/aws/aws-sdk-go-v2/service/acmpca"
 	_ "github.com/aws/aws-sdk-go-v2/service/appstream"
 	_ "github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	_ "github.com/aws/aws-sdk-go-v2/service/ec2"
 	_ "github.com/aws/aws-sdk-go-v2/service/ecs"
 	_ "github.com/aws/aws-sdk-go-v2/service/iam"
 	_ "github.com/aws/aws-sdk-go-v2/service/kms"
@@ -26,7 +27,7 @@ import (
 )
 
 // prebuilt lists the services imported above.
-var prebuilt = []string{"acm", "acmpca", "appstream", "dynamodb", "ecs", "iam", "kms", "lambda", "s3", "secretsmanager", "securityhub", "ssm", "sts"}
+var prebuilt = []string{"acm", "acmpca", "appstream", "dynamodb", "ec2", "ecs", "iam", "kms", "lambda", "s3", "secretsmanager", "securityhub", "ssm", "sts"}
 
 func TestEveryHandlerServiceIsPrebuilt(t *testing.T) {
 	ready(t)

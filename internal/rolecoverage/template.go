@@ -351,8 +351,12 @@ func (t *Template) getAtt(id, attr string) (any, error) {
 		return arn("events", reg, acct, "rule/"+t.name(r, "Name")), nil
 	case "AWS::DynamoDB::Table.Arn":
 		return arn("dynamodb", reg, acct, "table/"+t.name(r, "TableName")), nil
-	case "AWS::EC2::VPC.DefaultSecurityGroup":
+	case "AWS::EC2::VPC.DefaultSecurityGroup", "AWS::EC2::SecurityGroup.GroupId":
 		return "sg-" + strings.ToLower(id), nil
+	case "AWS::EC2::PrefixList.PrefixListId":
+		return "pl-" + strings.ToLower(id), nil
+	case "AWS::EC2::PrefixList.Arn":
+		return arn("ec2", reg, acct, "prefix-list/pl-"+strings.ToLower(id)), nil
 	case "AWS::AppStream::Fleet.Arn":
 		return arn("appstream", reg, acct, "fleet/"+t.name(r, "Name")), nil
 	}

@@ -9,6 +9,7 @@ import (
 	"os"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsec2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsssm"
 	"github.com/aws/jsii-runtime-go"
 	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
@@ -16,6 +17,7 @@ import (
 	"github.com/securestacks/securestacks/constructs/alexaskill"
 	"github.com/securestacks/securestacks/constructs/appstreamsandbox"
 	"github.com/securestacks/securestacks/constructs/asymmetrickey"
+	"github.com/securestacks/securestacks/constructs/cloudfrontorigin"
 	"github.com/securestacks/securestacks/constructs/devsecops"
 	"github.com/securestacks/securestacks/constructs/gofunction"
 	"github.com/securestacks/securestacks/constructs/mtls"
@@ -69,6 +71,12 @@ func main() {
 	})
 
 	tenantisolation.NewShipmentTracking(awscdk.NewStack(app, jsii.String("Tenants"), nil), "Tracking", nil)
+	web := awscdk.NewStack(app, jsii.String("Web"), nil)
+	cloudfrontorigin.NewOrigin(web, "Origin", &cloudfrontorigin.OriginProps{
+		ExistingVpc: awsec2.Vpc_FromVpcAttributes(web, jsii.String("Vpc"), &awsec2.VpcAttributes{
+			VpcId: jsii.String("vpc-12345678"), AvailabilityZones: jsii.Strings("eu-west-1a"),
+		}),
+	})
 
 	for _, pack := range []awscdk.IAspect{
 		cdknag.NewAwsSolutionsChecks(nil),
