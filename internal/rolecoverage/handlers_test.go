@@ -555,6 +555,7 @@ func rolesAtAnyPath(f *rolecoverage.Function) ([]rolecoverage.Target, error) {
 // constructs/tenantisolation's TestPolicyProof evaluates the access role's
 // synthesized policies for those calls instead.
 func tenantSession(*rolecoverage.Function) ([]rolecoverage.Target, error) { return nil, nil }
+
 // onTarget makes the origin updater's call only for its TARGET.
 func onTarget(target string, next targetsFunc) targetsFunc {
 	return func(f *rolecoverage.Function) ([]rolecoverage.Target, error) {
