@@ -81,10 +81,10 @@ func runFleDecrypt(args []string, stdout, stderr io.Writer) int {
 	keyID := fs.String("key-id", "", "the KMS key the fields were encrypted under (required)")
 	in := fs.String("in", "-", "text to read, - for standard input")
 	out := fs.String("out", "", "write the result to FILE (default: standard output)")
-	format := fs.String("format", "text", "text: put each plaintext in place as is, as the seed does; json: escape it for a JSON string")
+	format := fs.String("format", "text", "text: put each plaintext in place as is, as the seed does; json: escape it for a JSON string; form: a form-urlencoded body from the edge encrypter")
 	concurrency := fs.Int("concurrency", fle.DefaultConcurrency, "kms:Decrypt calls in flight (1 to 64)")
 	aws := addAWSFlags(fs)
-	if done, code := parseFlags(fs, args, prog+" fle decrypt --key-id ID [--format text|json] [--in FILE] [--out FILE]",
+	if done, code := parseFlags(fs, args, prog+" fle decrypt --key-id ID [--format text|json|form] [--in FILE] [--out FILE]",
 		"Find every #01#<base64>#10# marker and decrypt it with kms:Decrypt (RSAES_OAEP_SHA_256).\n"+
 			"If any marker fails, nothing is written and the error names the marker's position.", stdout, stderr); done {
 		return code

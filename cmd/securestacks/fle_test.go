@@ -117,7 +117,7 @@ func TestFleBadInputIsOneLineAndExit2(t *testing.T) {
 		{"RSA-1024 key", []string{"fle", "encrypt", "--public-key", smallPEM, "--fields", "a", "--in", in}, "--public-key: expected an RSA key of at least 2048 bits, got 1024"},
 		{"missing input", []string{"fle", "encrypt", "--public-key", rsaPEM, "--fields", "a", "--in", filepath.Join(dir, "none")}, "--in: open "},
 		{"decrypt without key", []string{"fle", "decrypt", "--in", in}, "securestacks fle decrypt: --key-id: expected"},
-		{"decrypt format", []string{"fle", "decrypt", "--key-id", "k", "--format", "xml", "--in", in}, `--format: expected text or json, got "xml"`},
+		{"decrypt format", []string{"fle", "decrypt", "--key-id", "k", "--format", "xml", "--in", in}, `--format: expected text, json or form, got "xml"`},
 		{"decrypt concurrency", []string{"fle", "decrypt", "--key-id", "k", "--concurrency", "0", "--in", in}, "--concurrency: expected 1 to 64, got 0"},
 		{"unknown subcommand", []string{"fle", "rotate"}, `unknown subcommand "rotate"; expected one of: encrypt, decrypt`},
 	}

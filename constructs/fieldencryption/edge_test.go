@@ -292,3 +292,5 @@ func TestEdgeRefusesABadConfiguration(t *testing.T) {
 		})
 	}
 }
+
+func fieldEdge(name string) fieldencryption.EdgeField { return fieldencryption.EdgeField{Name: name} }

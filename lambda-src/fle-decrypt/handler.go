@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -105,6 +106,10 @@ type Handler struct {
 	// KeyID is the KMS key every marker must decrypt under. KMS needs it for
 	// RSA ciphertexts, and naming it keeps a caller from choosing the key.
 	KeyID string
+	// MarkerKeys are the KMS keys of other marker prefixes: key id ("02",
+	// see fle.CheckKeyID) to key ARN, so "#02#...#10#" decrypts under
+	// MarkerKeys["02"] only. Default none: only "#01#" markers, under KeyID.
+	MarkerKeys map[string]string
 	// Retry bounds each KMS Decrypt. Zero value: 3 attempts of at most
 	// DefaultAttemptTimeout each.
 	Retry awsretry.Policy
@@ -177,7 +182,21 @@ func (h *Handler) handle(ctx context.Context, req Request) (Response, error) {
 	}
 	markers := len(fle.FindMarkers([]byte(req.Body)))
 	decrypt := fle.KMSDecryptFunc(h.KMS, h.KeyID, h.retry)
-	out, err := fle.Decrypt(ctx, []byte(req.Body), decrypt, &fle.DecryptOptions{Substitution: sub, Concurrency: h.Concurrency})
+	opts := &fle.DecryptOptions{Substitution: sub, Concurrency: h.Concurrency}
+	if len(h.MarkerKeys) > 0 {
+		opts.Keys = make(map[string]fle.DecryptFunc, len(h.MarkerKeys))
+		ids := []string{fle.DefaultKeyID}
+		for id, key := range h.MarkerKeys {
+			opts.Keys[id] = fle.KMSDecryptFunc(h.KMS, key, h.retry)
+			ids = append(ids, id)
+		}
+		found, err := fle.FindKeyMarkers([]byte(req.Body), ids)
+		if err != nil {
+			return Response{}, fmt.Errorf("configuration: MARKER_KEYS: %w", err)
+		}
+		markers = len(found)
+	}
+	out, err := fle.Decrypt(ctx, []byte(req.Body), decrypt, opts)
 	if err != nil {
 		return Response{}, err
 	}
@@ -203,4 +222,29 @@ func (h *Handler) logger(ctx context.Context) *slog.Logger {
 		l = slog.Default()
 	}
 	return logging.WithRequest(ctx, l)
+}
+
+// parseMarkerKeys reads MARKER_KEYS, "02=<key>,03=<key>": key ids (see
+// fle.CheckKeyID, not the default 01, which is KEY_ID) to KMS keys.
+func parseMarkerKeys(v string) (map[string]string, error) {
+	if v == "" {
+		return nil, nil
+	}
+	out := map[string]string{}
+	for _, pair := range strings.Split(v, ",") {
+		id, key, ok := strings.Cut(pair, "=")
+		switch {
+		case !ok || key == "":
+			return nil, fmt.Errorf("expected id=<KMS key ARN> pairs separated by commas, got %q", pair)
+		case id == fle.DefaultKeyID:
+			return nil, fmt.Errorf("key id %s is KEY_ID's; name only the other key ids", id)
+		case out[id] != "":
+			return nil, fmt.Errorf("key id %s named twice", id)
+		}
+		if err := fle.CheckKeyID(id); err != nil {
+			return nil, err
+		}
+		out[id] = key
+	}
+	return out, nil
 }

@@ -1,0 +1,4 @@
+package main
+
+// ParseMarkerKeys is parseMarkerKeys for the external tests.
+var ParseMarkerKeys = parseMarkerKeys
