@@ -8,6 +8,7 @@ import (
 	"crypto/sha256"
 	"crypto/x509"
 	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"encoding/pem"
 	"fmt"
@@ -70,9 +71,10 @@ func localDecrypt(k *rsa.PrivateKey) fle.DecryptFunc {
 func forwarded(t *testing.T, result json.RawMessage) []byte {
 	t.Helper()
 	var r struct {
-		Status string `json:"status"`
-		Method string `json:"method"`
-		Body   struct {
+		Status  string `json:"status"`
+		Method  string `json:"method"`
+		Headers map[string][]struct{ Key, Value string }
+		Body    struct {
 			Action, Encoding, Data string
 		} `json:"body"`
 	}
@@ -85,6 +87,13 @@ func forwarded(t *testing.T, result json.RawMessage) []byte {
 	b, err := base64.StdEncoding.DecodeString(r.Body.Data)
 	if err != nil {
 		t.Fatal(err)
+	}
+	// Origin access control to a function URL needs the payload hash of the
+	// forwarded body:
+	// https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/private-content-restricting-access-to-lambda.html
+	sum := sha256.Sum256(b)
+	if h := r.Headers["x-amz-content-sha256"]; len(h) != 1 || h[0].Value != hex.EncodeToString(sum[:]) {
+		t.Fatalf("x-amz-content-sha256 %v is not the SHA-256 of the forwarded body", h)
 	}
 	return b
 }

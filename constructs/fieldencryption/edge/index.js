@@ -305,10 +305,17 @@ function protect(cfg, request) {
     throw new Refusal(400, 'body: expected UTF-8 text');
   }
   const out = ct.type === 'application/x-www-form-urlencoded' ? protectForm(cfg, text) : protectJSON(cfg, text);
-  if (out.fields.length === 0) return { request, fields: [] };
-  const replaced = Buffer.from(out.body, 'utf8');
-  if (replaced.length > MAX_BODY) throw new Refusal(413, `body: ${replaced.length} bytes once encrypted, over the 1 MB CloudFront accepts from Lambda@Edge`);
-  request.body = { action: 'replace', encoding: 'base64', data: replaced.toString('base64'), inputTruncated: false };
+  let forwardedBytes = bytes;
+  if (out.fields.length > 0) {
+    forwardedBytes = Buffer.from(out.body, 'utf8');
+    if (forwardedBytes.length > MAX_BODY) throw new Refusal(413, `body: ${forwardedBytes.length} bytes once encrypted, over the 1 MB CloudFront accepts from Lambda@Edge`);
+    request.body = { action: 'replace', encoding: 'base64', data: forwardedBytes.toString('base64'), inputTruncated: false };
+  }
+  // Origin access control signs requests to a Lambda function URL, which
+  // takes no unsigned payload: a PUT or POST must carry the SHA-256 of the
+  // body it forwards, which only this function knows once it has replaced it.
+  request.headers = request.headers || {};
+  request.headers['x-amz-content-sha256'] = [{ key: 'X-Amz-Content-Sha256', value: crypto.createHash('sha256').update(forwardedBytes).digest('hex') }];
   return { request, fields: out.fields };
 }
 
