@@ -5,6 +5,7 @@ import (
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/securestacks/securestacks/constructs/asymmetrickey"
@@ -20,7 +21,11 @@ func Example() {
 	stack := awscdk.NewStack(app, jsii.String("Ingest"), &awscdk.StackProps{
 		Env: &awscdk.Environment{Account: jsii.String("123456789012"), Region: jsii.String("us-east-1")},
 	})
-	key := asymmetrickey.NewEncryptionKey(stack, "FieldKey", nil)
+	cards := asymmetrickey.NewEncryptionKey(stack, "CardKey", &asymmetrickey.EncryptionKeyProps{NoDecryptFunction: true})
+	// One decrypt function reads both markers, each under its own key.
+	key := asymmetrickey.NewEncryptionKey(stack, "FieldKey", &asymmetrickey.EncryptionKeyProps{
+		MarkerKeys: map[string]awskms.IKey{"02": cards.Key},
+	})
 	// In an app: os.ReadFile("fle-01.pem") and "fle-02.pem".
 	pem01, pem02 := pubPEM(mustKey(2048)), pubPEM(mustKey(2048))
 

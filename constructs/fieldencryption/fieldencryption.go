@@ -114,6 +114,11 @@ func NewFieldEncryption(scope constructs.Construct, id string, props *FieldEncry
 	if err := props.Edge.Validate(); err != nil {
 		panic(oneLine(err))
 	}
+	for id := range props.Edge.Keys {
+		if _, ok := props.EncryptionKey.MarkerKeys[id]; id != DefaultKeyID && !ok {
+			panic(fmt.Sprintf("fieldencryption: Edge.Keys[%s]: no KMS key decrypts marker #%s#: add its key to the EncryptionKey's MarkerKeys", id, id))
+		}
+	}
 	if (props.Certificate == nil) != (len(props.DomainNames) == 0) {
 		panic("fieldencryption: Certificate and DomainNames go together: set both or neither")
 	}
