@@ -40,7 +40,9 @@ var edgeSource []byte
 // (npm node 24). Lambda@Edge "supports the latest versions of Node.js and
 // Python runtimes", x86_64 only:
 // https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/lambda-at-edge-function-restrictions.html
-var EdgeRuntime = awslambda.Runtime_NODEJS_24_X()
+// A function, not a variable: a jsii call at package init would start the
+// jsii runtime before an app could choose its working directory.
+func EdgeRuntime() awslambda.Runtime { return awslambda.Runtime_NODEJS_24_X() }
 
 // FieldEncryptionProps configures a FieldEncryption. Edge and EncryptionKey
 // are required.
@@ -210,7 +212,7 @@ func (f *FieldEncryption) newEdge(props *FieldEncryptionProps) {
 	if *awscdk.Token_IsUnresolved(stack.Region()) {
 		// Environment-agnostic: the whole template goes to us-east-1.
 		fn := awslambda.NewFunction(f, jsii.String("EdgeFunction"), &awslambda.FunctionProps{
-			Runtime: EdgeRuntime, Handler: jsii.String("index.handler"), Code: code,
+			Runtime: EdgeRuntime(), Handler: jsii.String("index.handler"), Code: code,
 			Architecture: awslambda.Architecture_X86_64(),
 			MemorySize:   jsii.Number(256), Timeout: awscdk.Duration_Seconds(jsii.Number(5)),
 			Description: jsii.String(description),
@@ -220,7 +222,7 @@ func (f *FieldEncryption) newEdge(props *FieldEncryptionProps) {
 		f.EdgeFunction, f.EdgeVersion = fn, fn.CurrentVersion()
 	} else {
 		fn := experimental.NewEdgeFunction(f, jsii.String("EdgeFunction"), &experimental.EdgeFunctionProps{
-			Runtime: EdgeRuntime, Handler: jsii.String("index.handler"), Code: code,
+			Runtime: EdgeRuntime(), Handler: jsii.String("index.handler"), Code: code,
 			Architecture: awslambda.Architecture_X86_64(),
 			MemorySize:   jsii.Number(256), Timeout: awscdk.Duration_Seconds(jsii.Number(5)),
 			Description: jsii.String(description),
