@@ -243,6 +243,9 @@ func suppressEdge(fn constructs.IConstruct) {
 		nag.NISTAndHIPAA("LambdaConcurrency", edge+" functions cannot have reserved concurrency; CloudFront scales them per edge location"),
 		nag.NISTAndHIPAA("LambdaDLQ", edge+" runs synchronously on origin request and has no dead-letter queue"),
 		nag.NISTAndHIPAA("LambdaInsideVPC", edge+" functions cannot be in a VPC; the function calls nothing, it only encrypts with embedded public keys"),
+		// CDK makes a us-east-1 log group for the function when the app sets
+		// @aws-cdk/aws-lambda:useCdkManagedLogGroup.
+		nag.NISTAndHIPAA("CloudWatchLogGroupEncrypted", edge+" writes into /aws/lambda/us-east-1.<function> groups it creates itself in every region where it runs; a key here would cover only the us-east-1 copy"),
 		[]nag.Rule{
 			{ID: "AwsSolutions-IAM4", Reason: edge + " writes logs in every region where it runs, into groups it names itself; the basic execution policy is CDK's EdgeFunction role and grants logs only",
 				AppliesTo: []string{"Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"}},

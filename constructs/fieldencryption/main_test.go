@@ -26,7 +26,8 @@ func TestMain(m *testing.M) {
 // newStack returns a stack in a new app that skips bundling, with the
 // cdk-nag packs; env nil is environment-agnostic.
 func newStack(env *awscdk.Environment) (awscdk.App, awscdk.Stack) {
-	app := awscdk.NewApp(&awscdk.AppProps{Context: &map[string]any{"aws:cdk:bundling-stacks": []any{}}})
+	// The flag our cdk.json sets: CDK then adds a log group to the edge function.
+	app := awscdk.NewApp(&awscdk.AppProps{Context: &map[string]any{"aws:cdk:bundling-stacks": []any{}, "@aws-cdk/aws-lambda:useCdkManagedLogGroup": true}})
 	nag.ApplyPacks(app)
 	return app, awscdk.NewStack(app, jsii.String("FieldEncryptionTest"), &awscdk.StackProps{Env: env})
 }
