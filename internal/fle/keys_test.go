@@ -103,3 +103,23 @@ func TestFormSubstitutionDecryptsFormEncodedMarkers(t *testing.T) {
 		t.Fatalf("%s: %v", out, err)
 	}
 }
+
+func TestParseMarkerKeys(t *testing.T) {
+	got, err := fle.ParseMarkerKeys("02=arn:aws:kms:eu-west-1:123456789012:key/a,11=k")
+	if err != nil || got["02"] != "arn:aws:kms:eu-west-1:123456789012:key/a" || got["11"] != "k" || len(got) != 2 {
+		t.Fatalf("%v, %v", got, err)
+	}
+	if got, err := fle.ParseMarkerKeys(""); err != nil || got != nil {
+		t.Fatalf("%v, %v", got, err)
+	}
+	for in, want := range map[string]string{
+		"02":        `expected id=<KMS key> pairs separated by commas, got "02"`,
+		"01=k":      "key id 01 is the default key's; name only the other key ids",
+		"10=k":      `key id: expected two digits other than 00 and 10, got "10"`,
+		"02=a,02=b": "key id 02 named twice",
+	} {
+		if _, err := fle.ParseMarkerKeys(in); err == nil || err.Error() != want {
+			t.Errorf("%s: %v, want %s", in, err, want)
+		}
+	}
+}

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -184,10 +183,9 @@ func (h *Handler) handle(ctx context.Context, req Request) (Response, error) {
 	decrypt := fle.KMSDecryptFunc(h.KMS, h.KeyID, h.retry)
 	opts := &fle.DecryptOptions{Substitution: sub, Concurrency: h.Concurrency}
 	if len(h.MarkerKeys) > 0 {
-		opts.Keys = make(map[string]fle.DecryptFunc, len(h.MarkerKeys))
+		opts.Keys = fle.MarkerDecryptFuncs(h.KMS, h.MarkerKeys, h.retry)
 		ids := []string{fle.DefaultKeyID}
-		for id, key := range h.MarkerKeys {
-			opts.Keys[id] = fle.KMSDecryptFunc(h.KMS, key, h.retry)
+		for id := range h.MarkerKeys {
 			ids = append(ids, id)
 		}
 		found, err := fle.FindKeyMarkers([]byte(req.Body), ids)
@@ -222,29 +220,4 @@ func (h *Handler) logger(ctx context.Context) *slog.Logger {
 		l = slog.Default()
 	}
 	return logging.WithRequest(ctx, l)
-}
-
-// parseMarkerKeys reads MARKER_KEYS, "02=<key>,03=<key>": key ids (see
-// fle.CheckKeyID, not the default 01, which is KEY_ID) to KMS keys.
-func parseMarkerKeys(v string) (map[string]string, error) {
-	if v == "" {
-		return nil, nil
-	}
-	out := map[string]string{}
-	for _, pair := range strings.Split(v, ",") {
-		id, key, ok := strings.Cut(pair, "=")
-		switch {
-		case !ok || key == "":
-			return nil, fmt.Errorf("expected id=<KMS key ARN> pairs separated by commas, got %q", pair)
-		case id == fle.DefaultKeyID:
-			return nil, fmt.Errorf("key id %s is KEY_ID's; name only the other key ids", id)
-		case out[id] != "":
-			return nil, fmt.Errorf("key id %s named twice", id)
-		}
-		if err := fle.CheckKeyID(id); err != nil {
-			return nil, err
-		}
-		out[id] = key
-	}
-	return out, nil
 }

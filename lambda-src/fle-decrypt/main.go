@@ -18,6 +18,7 @@ import (
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 
+	"github.com/securestacks/securestacks/internal/fle"
 	"github.com/securestacks/securestacks/lambda-src/internal/awsconfig"
 	"github.com/securestacks/securestacks/lambda-src/internal/logging"
 )
@@ -43,7 +44,7 @@ func main() {
 		}
 		concurrency = n
 	}
-	markerKeys, err := parseMarkerKeys(os.Getenv("MARKER_KEYS"))
+	markerKeys, err := fle.ParseMarkerKeys(os.Getenv("MARKER_KEYS"))
 	if err != nil {
 		logger.Error("configuration: MARKER_KEYS: " + err.Error())
 		os.Exit(1)

@@ -1,4 +1,0 @@
-package main
-
-// ParseMarkerKeys is parseMarkerKeys for the external tests.
-var ParseMarkerKeys = parseMarkerKeys
