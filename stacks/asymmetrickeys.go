@@ -51,6 +51,9 @@ type AsymmetricKeysConfig struct {
 	ExtraVerifiers []string `json:"extraVerifiers,omitempty"`
 	// GrantVerify also lets the verifiers call kms:Verify. Default false.
 	GrantVerify bool `json:"grantVerify,omitempty"`
+	// FieldEncryption puts CloudFront, the Lambda@Edge encrypter and a
+	// storing origin in front of the field-encryption key. Default: off.
+	FieldEncryption *FieldEncryptionConfig `json:"fieldEncryption,omitempty"`
 }
 
 var (
@@ -103,7 +106,7 @@ func (c *AsymmetricKeysConfig) validate(key string) error {
 			return errorf(key+"."+tr.field, "expected a 12-digit account id or an IAM role or user ARN, got %q", tr.v)
 		}
 	}
-	return nil
+	return c.FieldEncryption.validate(key + ".fieldEncryption")
 }
 
 // withDefaults returns the section with every unset key at its default.
@@ -144,7 +147,10 @@ func principal(v string) awsiam.IPrincipal {
 // OfflineVerifierRole, and a field-level encryption key (RSA_2048) with
 // EncryptorRole, DecryptorRole and the decrypt Lambda. Both public keys are
 // published to one bucket and to SSM parameters under
-// /securestacks/<stack name>/. An invalid section panics with one line, which
+// /securestacks/<stack name>/. With a fieldEncryption section it adds the
+// seed's edge system in front of the encryption key (constructs/
+// fieldencryption): its edge function lives in us-east-1, in a support
+// stack CDK adds when the environment is in another region. An invalid section panics with one line, which
 // BuildApp turns into an error.
 func NewAsymmetricKeysStack(scope constructs.Construct, id string, props *SystemProps) awscdk.Stack {
 	if props == nil {
@@ -190,6 +196,10 @@ func NewAsymmetricKeysStack(scope constructs.Construct, id string, props *System
 			LogsKey:         logsKey,
 		},
 	})
+
+	if cfg.FieldEncryption != nil {
+		addFieldEncryption(stack, fields, cfg.FieldEncryption)
+	}
 
 	outputs := []struct {
 		name, description string

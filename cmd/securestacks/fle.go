@@ -78,13 +78,14 @@ func runFleEncrypt(args []string, stdout, stderr io.Writer) int {
 func runFleDecrypt(args []string, stdout, stderr io.Writer) int {
 	const where = "fle decrypt"
 	fs := newFlagSet(where)
-	keyID := fs.String("key-id", "", "the KMS key the fields were encrypted under (required)")
+	keyID := fs.String("key-id", "", "the KMS key the fields were encrypted under (required): the key of #01# markers")
+	markerKeys := fs.String("marker-keys", "", "the keys of other marker ids, as 02=KEY,03=KEY: #02#...#10# decrypts under the key named for 02 only")
 	in := fs.String("in", "-", "text to read, - for standard input")
 	out := fs.String("out", "", "write the result to FILE (default: standard output)")
-	format := fs.String("format", "text", "text: put each plaintext in place as is, as the seed does; json: escape it for a JSON string")
+	format := fs.String("format", "text", "text: put each plaintext in place as is, as the seed does; json: escape it for a JSON string; form: a form-urlencoded body from the edge encrypter")
 	concurrency := fs.Int("concurrency", fle.DefaultConcurrency, "kms:Decrypt calls in flight (1 to 64)")
 	aws := addAWSFlags(fs)
-	if done, code := parseFlags(fs, args, prog+" fle decrypt --key-id ID [--format text|json] [--in FILE] [--out FILE]",
+	if done, code := parseFlags(fs, args, prog+" fle decrypt --key-id ID [--marker-keys 02=ID,...] [--format text|json|form] [--in FILE] [--out FILE]",
 		"Find every #01#<base64>#10# marker and decrypt it with kms:Decrypt (RSAES_OAEP_SHA_256).\n"+
 			"If any marker fails, nothing is written and the error names the marker's position.", stdout, stderr); done {
 		return code
@@ -94,6 +95,10 @@ func runFleDecrypt(args []string, stdout, stderr io.Writer) int {
 	}
 	if *keyID == "" {
 		return usageError(stderr, where, "--key-id: expected the KMS key id, key ARN or alias the fields were encrypted under")
+	}
+	keys, err := fle.ParseMarkerKeys(*markerKeys)
+	if err != nil {
+		return usageError(stderr, where, "--marker-keys: %v", err)
 	}
 	sub, err := fle.ParseSubstitution(*format)
 	if err != nil {
@@ -114,7 +119,8 @@ func runFleDecrypt(args []string, stdout, stderr io.Writer) int {
 	}
 	// No retry hook: the client's standard SDK retryer backs off on throttling.
 	decrypt := fle.KMSDecryptFunc(client, *keyID, nil)
-	result, err := fle.Decrypt(ctx, text, decrypt, &fle.DecryptOptions{Substitution: sub, Concurrency: *concurrency})
+	result, err := fle.Decrypt(ctx, text, decrypt, &fle.DecryptOptions{Substitution: sub, Concurrency: *concurrency,
+		Keys: fle.MarkerDecryptFuncs(client, keys, nil)})
 	if err != nil {
 		return failure(stderr, where, err)
 	}

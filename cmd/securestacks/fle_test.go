@@ -75,6 +75,25 @@ func TestFleEncryptThenDecryptThroughLocalKMS(t *testing.T) {
 		t.Fatalf("%d %q %q", code, out, errOut)
 	}
 
+	// GIVEN a field under a second key, its marker naming key id 02
+	key2 := kmstest.CreateKey(t, kmstest.Client(endpoint), types.KeySpecRsa2048, types.KeyUsageTypeEncryptDecrypt)
+	pub2 := filepath.Join(dir, "fle2.pem")
+	if code, _, errOut := cli(t, "kms", "public-key", "--endpoint-url", endpoint, "--key-id", key2, "--out", pub2); code != 0 {
+		t.Fatal(errOut)
+	}
+	card := writeFile(t, dir, "card.json", []byte(`{"card": "4111111111111111"}`))
+	cenc := filepath.Join(dir, "card.enc.json")
+	if code, _, errOut := cli(t, "fle", "encrypt", "--public-key", pub2, "--fields", "card", "--in", card, "--out", cenc); code != 0 {
+		t.Fatal(errOut)
+	}
+	c, _ := os.ReadFile(cenc)
+	cenc = writeFile(t, dir, "card.02.json", []byte(strings.Replace(string(c), fle.Prefix, fle.KeyPrefix("02"), 1)))
+	// WHEN it is decrypted with --marker-keys 02=<key> THEN KMS decrypts it under that key
+	code, out, errOut = cli(t, "fle", "decrypt", "--endpoint-url", endpoint, "--key-id", keyID, "--marker-keys", "02="+key2, "--in", cenc)
+	if code != 0 || out != `{"card": "4111111111111111"}` {
+		t.Fatalf("%d %q %q", code, out, errOut)
+	}
+
 	// AND --format json keeps a JSON body valid when a value holds quotes
 	quoted := writeFile(t, dir, "q.json", []byte(`{"name": "O\"Brien"}`))
 	qenc := filepath.Join(dir, "q.enc.json")
@@ -117,7 +136,8 @@ func TestFleBadInputIsOneLineAndExit2(t *testing.T) {
 		{"RSA-1024 key", []string{"fle", "encrypt", "--public-key", smallPEM, "--fields", "a", "--in", in}, "--public-key: expected an RSA key of at least 2048 bits, got 1024"},
 		{"missing input", []string{"fle", "encrypt", "--public-key", rsaPEM, "--fields", "a", "--in", filepath.Join(dir, "none")}, "--in: open "},
 		{"decrypt without key", []string{"fle", "decrypt", "--in", in}, "securestacks fle decrypt: --key-id: expected"},
-		{"decrypt format", []string{"fle", "decrypt", "--key-id", "k", "--format", "xml", "--in", in}, `--format: expected text or json, got "xml"`},
+		{"decrypt format", []string{"fle", "decrypt", "--key-id", "k", "--format", "xml", "--in", in}, `--format: expected text, json or form, got "xml"`},
+		{"decrypt marker keys", []string{"fle", "decrypt", "--key-id", "k", "--marker-keys", "10=k2", "--in", in}, `--marker-keys: key id: expected two digits other than 00 and 10, got "10"`},
 		{"decrypt concurrency", []string{"fle", "decrypt", "--key-id", "k", "--concurrency", "0", "--in", in}, "--concurrency: expected 1 to 64, got 0"},
 		{"unknown subcommand", []string{"fle", "rotate"}, `unknown subcommand "rotate"; expected one of: encrypt, decrypt`},
 	}

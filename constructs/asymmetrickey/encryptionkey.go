@@ -1,6 +1,9 @@
 package asymmetrickey
 
 import (
+	"fmt"
+	"maps"
+	"regexp"
 	"slices"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
@@ -19,6 +22,10 @@ import (
 // DecryptHandlerEntry is the Go import path of the field-level decryption
 // Lambda, built by GoFunction in the app's module.
 const DecryptHandlerEntry = "github.com/securestacks/securestacks/lambda-src/fle-decrypt"
+
+// markerKeyIDRe is a MarkerKeys id: two digits other than 00, 01 and 10
+// (internal/fle.CheckKeyID, minus Key's own 01).
+var markerKeyIDRe = regexp.MustCompile(`^(0[2-9]|1[1-9]|[2-9][0-9])$`)
 
 // EncryptionAlgorithm is the only algorithm the decrypting principals may
 // use: the one field-level encryption encrypts with.
@@ -51,6 +58,14 @@ type EncryptionKeyProps struct {
 	// LogGroup or LogRetention set (the role may write only to the
 	// construct's log group).
 	DecryptFunctionProps *awslambda.FunctionProps
+	// MarkerKeys are more RSA ENCRYPT_DECRYPT keys that DecryptFunction
+	// decrypts, each for the markers of its key id ("02" for
+	// "#02#...#10#"; two digits other than 00 and 10; 01 is Key): per-field or
+	// per-class keys, and the old key after a rotation. The function's role
+	// gets kms:Decrypt (RSAES_OAEP_SHA_256 only) on each; their key policies
+	// must let IAM policies grant it (the CDK default). Default none.
+	// Conflicts (panic): NoDecryptFunction, and key id 01 or a malformed id.
+	MarkerKeys map[string]awskms.IKey
 	// LogsKey encrypts the log groups of this construct's functions.
 	// Default: a new key from defaults.LogsKey (one per function group).
 	LogsKey awskms.IKey
@@ -94,12 +109,23 @@ type EncryptionKey struct {
 	InvokeKey awskms.Key
 	// Publication publishes the public key to S3 and SSM.
 	Publication *Publication
+	// MarkerKeys are the props' MarkerKeys: the keys DecryptFunction
+	// decrypts for other marker key ids.
+	MarkerKeys map[string]awskms.IKey
 }
 
 // NewEncryptionKey defines an EncryptionKey at scope/id.
 func NewEncryptionKey(scope constructs.Construct, id string, props *EncryptionKeyProps) *EncryptionKey {
 	if props == nil {
 		props = &EncryptionKeyProps{}
+	}
+	if props.NoDecryptFunction && len(props.MarkerKeys) > 0 {
+		panic("asymmetrickey: EncryptionKey MarkerKeys conflicts with NoDecryptFunction: only the decrypt function reads markers")
+	}
+	for id := range props.MarkerKeys {
+		if !markerKeyIDRe.MatchString(id) {
+			panic(fmt.Sprintf("asymmetrickey: EncryptionKey MarkerKeys[%q]: expected a two-digit key id other than 00, 01 (Key's own) and 10", id))
+		}
 	}
 	if props.NoDecryptFunction && props.DecryptFunctionProps != nil {
 		panic("asymmetrickey: EncryptionKey DecryptFunctionProps conflicts with NoDecryptFunction; set one")
@@ -109,7 +135,7 @@ func NewEncryptionKey(scope constructs.Construct, id string, props *EncryptionKe
 		// The function's role may write only to the log group made here.
 		panic("asymmetrickey: EncryptionKey DecryptFunctionProps.LogGroup and LogRetention must be unset: the construct creates the decrypt function's encrypted log group")
 	}
-	e := &EncryptionKey{}
+	e := &EncryptionKey{MarkerKeys: maps.Clone(props.MarkerKeys)}
 	constructs.NewConstruct_Override(e, scope, jsii.String(id))
 	e.Key, e.Alias, e.AliasName = newAsymmetricKey(e, keySettings{
 		kind:        "EncryptionKey",
@@ -161,13 +187,23 @@ func (e *EncryptionKey) newDecryptFunction(props *EncryptionKeyProps, oaepOnly m
 	nag.Suppress(e.InvokeKey, nag.Rule{ID: "AwsSolutions-KMS5", Reason: noRotation})
 	// fle.MacAlgorithm (not imported: constructs link no AWS SDK).
 	hmacOnly := map[string]any{"StringEquals": map[string]any{"kms:MacAlgorithm": "HMAC_SHA_256"}}
+	ids := slices.Sorted(maps.Keys(props.MarkerKeys))
+	markerStatements := make([]awsiam.PolicyStatement, 0, len(ids))
+	markerEnv := make([]*string, 0, len(ids))
+	for _, id := range ids {
+		arn := props.MarkerKeys[id].KeyArn()
+		markerStatements = append(markerStatements, allow("DecryptMarker"+id+"WithRsaesOaepSha256", arn, nil, oaepOnly, "kms:Decrypt"))
+		markerEnv = append(markerEnv, awscdk.Fn_Join(jsii.String(""), &[]*string{jsii.String(id + "="), arn}))
+	}
 	e.DecryptFunctionRole, e.DecryptFunctionPolicy = newRole(e, "DecryptFunctionRole",
 		awsiam.NewServicePrincipal(jsii.String("lambda.amazonaws.com"), nil),
-		"Field-level decryption Lambda: decrypts with one KMS key, RSAES_OAEP_SHA_256 only, for authorized requests",
-		allow("DecryptWithRsaesOaepSha256", e.Key.KeyArn(), nil, oaepOnly, "kms:Decrypt"),
-		allow("VerifyRequestAuthorizations", e.InvokeKey.KeyArn(), nil, hmacOnly, "kms:VerifyMac"),
-		allow("Logs", logGroup.LogGroupArn(), nil, nil, "logs:CreateLogStream", "logs:PutLogEvents"),
-		allow("Traces", jsii.String("*"), nil, nil, "xray:PutTraceSegments", "xray:PutTelemetryRecords"),
+		"Field-level decryption Lambda: decrypts with its KMS keys, RSAES_OAEP_SHA_256 only, for authorized requests",
+		slices.Concat([]awsiam.PolicyStatement{
+			allow("DecryptWithRsaesOaepSha256", e.Key.KeyArn(), nil, oaepOnly, "kms:Decrypt")}, markerStatements, []awsiam.PolicyStatement{
+			allow("VerifyRequestAuthorizations", e.InvokeKey.KeyArn(), nil, hmacOnly, "kms:VerifyMac"),
+			allow("Logs", logGroup.LogGroupArn(), nil, nil, "logs:CreateLogStream", "logs:PutLogEvents"),
+			allow("Traces", jsii.String("*"), nil, nil, "xray:PutTraceSegments", "xray:PutTelemetryRecords"),
+		})...,
 	)
 	nag.Suppress(e.DecryptFunctionPolicy,
 		nag.Rule{ID: "AwsSolutions-IAM5", Reason: "X-Ray PutTraceSegments and PutTelemetryRecords support no resource-level permissions, so the tracing grant must name *",
@@ -196,6 +232,9 @@ func (e *EncryptionKey) newDecryptFunction(props *EncryptionKeyProps, oaepOnly m
 	}
 	env["KEY_ID"] = e.Key.KeyArn()
 	env["INVOKE_KEY_ID"] = e.InvokeKey.KeyArn()
+	if len(markerEnv) > 0 {
+		env["MARKER_KEYS"] = awscdk.Fn_Join(jsii.String(","), &markerEnv)
+	}
 	fp.Environment = &env
 	// The managed policy is the whole of the role's permissions.
 	fp.Role = e.DecryptFunctionRole.WithoutPolicyUpdates(nil)

@@ -171,3 +171,43 @@ func TestEncryptionKeyDecryptFunctionPropsMerge(t *testing.T) {
 		t.Errorf("default timeout lost: %v", f["Timeout"])
 	}
 }
+
+func TestMarkerKeysAreDecryptedByTheDecryptFunctionOnly(t *testing.T) {
+	// GIVEN a card key whose markers (#02#) the field key's decrypt function reads
+	stack := newStack()
+	cards := asymmetrickey.NewEncryptionKey(stack, "Cards", &asymmetrickey.EncryptionKeyProps{NoDecryptFunction: true})
+	fields := asymmetrickey.NewEncryptionKey(stack, "Fields", &asymmetrickey.EncryptionKeyProps{MarkerKeys: map[string]awskms.IKey{"02": cards.Key}})
+	tp, _ := synth(t, stack)
+	// THEN the function's environment names the key for 02
+	fn := tp.props(t, id(stack, fields.DecryptFunction))
+	env := js(fn["Environment"])
+	if !strings.Contains(env, `"MARKER_KEYS":{"Fn::Join":["",["02=",`+keyArn(id(stack, cards.Key))+`]]}`) {
+		t.Fatalf("environment %s", env)
+	}
+	// THEN its role may decrypt with the card key, RSAES_OAEP_SHA_256 only
+	found := false
+	for _, st := range tp.policyOf(t, id(stack, fields.DecryptFunctionRole)) {
+		if st.Sid == "DecryptMarker02WithRsaesOaepSha256" {
+			found = len(st.Resource) == 1 && st.Resource[0] == keyArn(id(stack, cards.Key)) && strings.Contains(js(st.Condition), "RSAES_OAEP_SHA_256")
+		}
+	}
+	if !found {
+		t.Fatal("no kms:Decrypt on the card key")
+	}
+	// THEN bad ids and NoDecryptFunction panic with one line
+	for idv, want := range map[string]string{
+		"01": `asymmetrickey: EncryptionKey MarkerKeys["01"]: expected a two-digit key id other than 00, 01 (Key's own) and 10`,
+		"10": `asymmetrickey: EncryptionKey MarkerKeys["10"]: expected a two-digit key id other than 00, 01 (Key's own) and 10`,
+	} {
+		if got := mustPanic(t, func() {
+			asymmetrickey.NewEncryptionKey(stack, "Bad"+idv, &asymmetrickey.EncryptionKeyProps{MarkerKeys: map[string]awskms.IKey{idv: cards.Key}})
+		}); got != want {
+			t.Errorf("%s: %s", idv, got)
+		}
+	}
+	if got := mustPanic(t, func() {
+		asymmetrickey.NewEncryptionKey(stack, "BadNoFn", &asymmetrickey.EncryptionKeyProps{NoDecryptFunction: true, MarkerKeys: map[string]awskms.IKey{"02": cards.Key}})
+	}); got != "asymmetrickey: EncryptionKey MarkerKeys conflicts with NoDecryptFunction: only the decrypt function reads markers" {
+		t.Error(got)
+	}
+}

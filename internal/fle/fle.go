@@ -22,7 +22,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
+	"net/url"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -35,6 +38,28 @@ const (
 	Prefix = "#01#"
 	Suffix = "#10#"
 )
+
+// DefaultKeyID is the key id of the seed's marker, Prefix: the default key.
+const DefaultKeyID = "01"
+
+// keyIDRe is a key id: two digits, neither 00 nor 10 (a "#10#" prefix would
+// read as a suffix). The edge encrypter (constructs/fieldencryption/edge)
+// accepts the same ids.
+var keyIDRe = regexp.MustCompile(`^(0[1-9]|1[1-9]|[2-9][0-9])$`)
+
+// CheckKeyID returns an error unless id is a key id: two digits other than 00
+// and 10. A marker "#<id>#...#10#" names the key that decrypts it, as the
+// seed suggests ("distinct strings can also serve as indirect identifiers of
+// RSA key pair identifiers"); "01" is the seed's own Prefix.
+func CheckKeyID(id string) error {
+	if !keyIDRe.MatchString(id) {
+		return fmt.Errorf("key id: expected two digits other than 00 and 10, got %q", id)
+	}
+	return nil
+}
+
+// KeyPrefix is the marker prefix of key id, "#<id>#".
+func KeyPrefix(id string) string { return "#" + id + "#" }
 
 // MinKeyBits is the smallest RSA key accepted; KMS RSA keys are 2048, 3072 or
 // 4096 bits.
@@ -266,16 +291,50 @@ type Marker struct {
 	// Ciphertext is the text between prefix and suffix: base64, if the
 	// marker is well-formed.
 	Ciphertext string
+	// KeyID names the key of the marker's prefix: DefaultKeyID for Prefix.
+	KeyID string
 }
 
 // FindMarkers returns the markers of text in order, matched as the seed's
 // Python matches them (re.finditer("#01#(.*?)#10#")). Nothing in text has to
 // be JSON.
 func FindMarkers(text []byte) []Marker {
-	idx := markerRe.FindAllSubmatchIndex(text, -1)
+	return findMarkers(text, markerRe)
+}
+
+// FindKeyMarkers is FindMarkers for the markers of every key id in ids
+// (each checked by CheckKeyID), leftmost first. With ids ["01"] it finds what
+// FindMarkers finds.
+func FindKeyMarkers(text []byte, ids []string) ([]Marker, error) {
+	re, err := keyMarkerRe(ids)
+	if err != nil {
+		return nil, err
+	}
+	return findMarkers(text, re), nil
+}
+
+func keyMarkerRe(ids []string) (*regexp.Regexp, error) {
+	if len(ids) == 0 {
+		return nil, errors.New("fle: key ids: expected at least one")
+	}
+	ids = slices.Sorted(slices.Values(ids))
+	for _, id := range ids {
+		if err := CheckKeyID(id); err != nil {
+			return nil, fmt.Errorf("fle: %w", err)
+		}
+	}
+	return regexp.MustCompile("#(" + strings.Join(ids, "|") + ")#(.*?)" + regexp.QuoteMeta(Suffix)), nil
+}
+
+func findMarkers(text []byte, re *regexp.Regexp) []Marker {
+	idx := re.FindAllSubmatchIndex(text, -1)
 	out := make([]Marker, len(idx))
 	for i, m := range idx {
-		out[i] = Marker{Start: m[0], End: m[1], Ciphertext: string(text[m[2]:m[3]])}
+		id := DefaultKeyID
+		if len(m) == 6 { // keyMarkerRe: the id, then the ciphertext
+			id, m = string(text[m[2]:m[3]]), []int{m[0], m[1], m[4], m[5]}
+		}
+		out[i] = Marker{Start: m[0], End: m[1], Ciphertext: string(text[m[2]:m[3]]), KeyID: id}
 	}
 	return out
 }
@@ -296,18 +355,25 @@ const (
 	// literal, where EncryptJSON puts markers, so a JSON body decrypts to
 	// valid JSON with the original strings.
 	JSONString
+	// Form is for application/x-www-form-urlencoded bodies, where the edge
+	// encrypter writes each marker's base64 form-encoded (%2B, %2F, %3D):
+	// the ciphertext is form-decoded before base64, and the plaintext is
+	// form-encoded in place of the marker.
+	Form
 )
 
-// ParseSubstitution reads a substitution name: "text" (Raw) or "json"
-// (JSONString).
+// ParseSubstitution reads a substitution name: "text" (Raw), "json"
+// (JSONString) or "form" (Form).
 func ParseSubstitution(s string) (Substitution, error) {
 	switch s {
 	case "text":
 		return Raw, nil
 	case "json":
 		return JSONString, nil
+	case "form":
+		return Form, nil
 	}
-	return 0, fmt.Errorf("format: expected text or json, got %q", s)
+	return 0, fmt.Errorf("format: expected text, json or form, got %q", s)
 }
 
 // DecryptOptions tunes Decrypt. A nil *DecryptOptions means Raw substitution
@@ -318,6 +384,11 @@ type DecryptOptions struct {
 	// Concurrency bounds the DecryptFunc calls in flight. Default
 	// DefaultConcurrency when zero or negative.
 	Concurrency int
+	// Keys decrypt the markers of other key ids ("#02#...#10#"): key id
+	// (see CheckKeyID) to its DecryptFunc. Decrypt's decrypt argument
+	// decrypts DefaultKeyID's markers unless Keys names "01" too. Default
+	// none: only "#01#" markers are found, as in the seed.
+	Keys map[string]DecryptFunc
 }
 
 // DefaultConcurrency is how many markers Decrypt decrypts at once by default:
@@ -351,16 +422,33 @@ func Decrypt(ctx context.Context, text []byte, decrypt DecryptFunc, opts *Decryp
 	if o.Concurrency <= 0 {
 		o.Concurrency = DefaultConcurrency
 	}
-	if o.Substitution != Raw && o.Substitution != JSONString {
-		return nil, fmt.Errorf("fle: substitution %d: expected Raw or JSONString", o.Substitution)
+	if o.Substitution != Raw && o.Substitution != JSONString && o.Substitution != Form {
+		return nil, fmt.Errorf("fle: substitution %d: expected Raw, JSONString or Form", o.Substitution)
+	}
+	decrypts := map[string]DecryptFunc{DefaultKeyID: decrypt}
+	for id, f := range o.Keys {
+		decrypts[id] = f
 	}
 	markers := FindMarkers(text)
+	if len(o.Keys) > 0 {
+		var err error
+		if markers, err = FindKeyMarkers(text, slices.Collect(maps.Keys(decrypts))); err != nil {
+			return nil, err
+		}
+	}
 	if len(markers) == 0 {
 		return bytes.Clone(text), nil
 	}
 	cts := make([][]byte, len(markers))
 	for i, m := range markers {
-		ct, err := base64.StdEncoding.Strict().DecodeString(m.Ciphertext)
+		b64 := m.Ciphertext
+		if o.Substitution == Form {
+			var err error
+			if b64, err = url.QueryUnescape(b64); err != nil {
+				return nil, &MarkerError{Ordinal: i + 1, Offset: m.Start, Err: fmt.Errorf("expected form-encoded base64: %w", err)}
+			}
+		}
+		ct, err := base64.StdEncoding.Strict().DecodeString(b64)
 		switch {
 		case err != nil:
 			return nil, &MarkerError{Ordinal: i + 1, Offset: m.Start, Err: fmt.Errorf("expected base64: %w", err)}
@@ -385,7 +473,7 @@ func Decrypt(ctx context.Context, text []byte, decrypt DecryptFunc, opts *Decryp
 					errs[i] = err
 					continue
 				}
-				p, err := decrypt(ctx, cts[i])
+				p, err := decrypts[markers[i].KeyID](ctx, cts[i])
 				if err != nil {
 					errs[i] = err
 					cancel() // one failure fails the body: stop spending KMS calls
@@ -415,6 +503,8 @@ func Decrypt(ctx context.Context, text []byte, decrypt DecryptFunc, opts *Decryp
 				return nil, &MarkerError{Ordinal: i + 1, Offset: m.Start, Err: errors.New("plaintext is not UTF-8 text and cannot go into a JSON string")}
 			}
 			writeJSONStringContent(&out, plains[i])
+		} else if o.Substitution == Form {
+			out.WriteString(url.QueryEscape(string(plains[i])))
 		} else {
 			out.Write(plains[i])
 		}

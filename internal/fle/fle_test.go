@@ -367,12 +367,12 @@ func TestDecryptBoundsConcurrencyAndStopsAfterAFailure(t *testing.T) {
 }
 
 func TestParseSubstitution(t *testing.T) {
-	for in, want := range map[string]fle.Substitution{"text": fle.Raw, "json": fle.JSONString} {
+	for in, want := range map[string]fle.Substitution{"text": fle.Raw, "json": fle.JSONString, "form": fle.Form} {
 		if got, err := fle.ParseSubstitution(in); err != nil || got != want {
 			t.Errorf("%s: %v %v", in, got, err)
 		}
 	}
-	if _, err := fle.ParseSubstitution("xml"); err == nil || err.Error() != `format: expected text or json, got "xml"` {
+	if _, err := fle.ParseSubstitution("xml"); err == nil || err.Error() != `format: expected text, json or form, got "xml"` {
 		t.Errorf("xml: %v", err)
 	}
 }

@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/securestacks/securestacks/internal/fle"
+	"github.com/securestacks/securestacks/internal/testenv"
 )
 
 func writePEMs(t *testing.T, dir string) (pubPath, privPath string) {
@@ -76,33 +77,14 @@ func TestOpenSSLOAEPCiphertextsDecryptAndOursDecryptInOpenSSL(t *testing.T) {
 	}
 }
 
-// seedPython returns a python3 command that runs testdata/seed_protect.py. The
-// seed imports PyCryptodome as Crypto; Debian ships it as Cryptodome
-// (python3-pycryptodome), which a symlink presents under the seed's name.
+// seedPython runs testdata/seed_protect.py, the seed's own code.
 func seedPython(t *testing.T) *exec.Cmd {
 	t.Helper()
 	script, err := filepath.Abs(filepath.Join("testdata", "seed_protect.py"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, py := range []string{"/usr/bin/python3", "python3"} {
-		if exec.Command(py, "-c", "import Crypto.Cipher.PKCS1_OAEP").Run() == nil {
-			return exec.Command(py, script)
-		}
-		out, err := exec.Command(py, "-c", "import Cryptodome, os; print(os.path.dirname(Cryptodome.__file__))").Output()
-		if err != nil {
-			continue
-		}
-		shim := t.TempDir()
-		if err := os.Symlink(strings.TrimSpace(string(out)), filepath.Join(shim, "Crypto")); err != nil {
-			t.Fatal(err)
-		}
-		cmd := exec.Command(py, script)
-		cmd.Env = append(os.Environ(), "PYTHONPATH="+shim)
-		return cmd
-	}
-	t.Fatal("the seed's Python needs PyCryptodome: apt-get install python3-pycryptodome (make test installs it)")
-	return nil
+	return testenv.SeedPython(t, script)
 }
 
 func runSeed(t *testing.T, mode, key string, in []byte) []byte {

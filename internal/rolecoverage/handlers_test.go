@@ -133,6 +133,14 @@ var handlers = map[string]handler{
 			"securityhub.BatchImportFindings": defaultProduct,
 		},
 	},
+	"fieldencryption-store": {
+		functions: []string{"FieldEncryptionStoreFunction"},
+		targets: map[string]targetsFunc{
+			// One object per request under records/, SSE-KMS named in the request.
+			"s3.PutObject": withContext(map[string]any{"s3:x-amz-server-side-encryption": "aws:kms"},
+				object(env("BUCKET"), "records/2026/12/03/req-1")),
+		},
+	},
 	"fle-decrypt": {
 		functions: []string{"EncryptionKeyDecryptFunction"},
 		targets: map[string]targetsFunc{

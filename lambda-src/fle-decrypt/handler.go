@@ -105,6 +105,10 @@ type Handler struct {
 	// KeyID is the KMS key every marker must decrypt under. KMS needs it for
 	// RSA ciphertexts, and naming it keeps a caller from choosing the key.
 	KeyID string
+	// MarkerKeys are the KMS keys of other marker prefixes: key id ("02",
+	// see fle.CheckKeyID) to key ARN, so "#02#...#10#" decrypts under
+	// MarkerKeys["02"] only. Default none: only "#01#" markers, under KeyID.
+	MarkerKeys map[string]string
 	// Retry bounds each KMS Decrypt. Zero value: 3 attempts of at most
 	// DefaultAttemptTimeout each.
 	Retry awsretry.Policy
@@ -177,7 +181,20 @@ func (h *Handler) handle(ctx context.Context, req Request) (Response, error) {
 	}
 	markers := len(fle.FindMarkers([]byte(req.Body)))
 	decrypt := fle.KMSDecryptFunc(h.KMS, h.KeyID, h.retry)
-	out, err := fle.Decrypt(ctx, []byte(req.Body), decrypt, &fle.DecryptOptions{Substitution: sub, Concurrency: h.Concurrency})
+	opts := &fle.DecryptOptions{Substitution: sub, Concurrency: h.Concurrency}
+	if len(h.MarkerKeys) > 0 {
+		opts.Keys = fle.MarkerDecryptFuncs(h.KMS, h.MarkerKeys, h.retry)
+		ids := []string{fle.DefaultKeyID}
+		for id := range h.MarkerKeys {
+			ids = append(ids, id)
+		}
+		found, err := fle.FindKeyMarkers([]byte(req.Body), ids)
+		if err != nil {
+			return Response{}, fmt.Errorf("configuration: MARKER_KEYS: %w", err)
+		}
+		markers = len(found)
+	}
+	out, err := fle.Decrypt(ctx, []byte(req.Body), decrypt, opts)
 	if err != nil {
 		return Response{}, err
 	}

@@ -171,7 +171,7 @@ func TestHandleFailsWholeWhenAnyFieldFails(t *testing.T) {
 func TestHandleRejectsBadRequestsAndConfiguration(t *testing.T) {
 	// GIVEN an unknown format WHEN handling THEN the error names the field and the choices
 	_, err := handler(&fakeKMS{}, &bytes.Buffer{}).Handle(context.Background(), main.Request{Body: "x", Format: "xml"})
-	if err == nil || err.Error() != `request: format: expected text or json, got "xml"` {
+	if err == nil || err.Error() != `request: format: expected text, json or form, got "xml"` {
 		t.Errorf("format: %v", err)
 	}
 	// GIVEN no key configured WHEN handling THEN KMS is not called

@@ -161,3 +161,14 @@ func TestBootstrapDecryptsUnderTheLambdaRuntime(t *testing.T) {
 		t.Fatalf("%s", out)
 	}
 }
+
+func fetchPublicKey(t *testing.T, c *kms.Client, keyID string) *kmskey.PublicKey {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	pub, err := kmskey.Fetch(ctx, c, keyID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return pub
+}

@@ -5,7 +5,10 @@
 //
 // Environment: KEY_ID (required) the KMS key ARN; INVOKE_KEY_ID (required)
 // the HMAC_256 key under which every request's authorization must verify;
-// CONCURRENCY (optional) the Decrypt calls in flight, default 8.
+// CONCURRENCY (optional) the Decrypt calls in flight, default 8;
+// MARKER_KEYS (optional) the keys of other marker prefixes, as
+// "02=<key ARN>,03=<key ARN>": a "#02#...#10#" marker decrypts under the
+// key named for 02 only.
 package main
 
 import (
@@ -15,6 +18,7 @@ import (
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 
+	"github.com/securestacks/securestacks/internal/fle"
 	"github.com/securestacks/securestacks/lambda-src/internal/awsconfig"
 	"github.com/securestacks/securestacks/lambda-src/internal/logging"
 )
@@ -40,10 +44,15 @@ func main() {
 		}
 		concurrency = n
 	}
+	markerKeys, err := fle.ParseMarkerKeys(os.Getenv("MARKER_KEYS"))
+	if err != nil {
+		logger.Error("configuration: MARKER_KEYS: " + err.Error())
+		os.Exit(1)
+	}
 	// One retry layer: awsretry in the handler, so the SDK makes one attempt per call.
 	cfg := awsconfig.FromEnv(1)
 	client := kms.NewFromConfig(cfg)
-	h := &Handler{KMS: client, KeyID: keyID, Concurrency: concurrency, Logger: logger,
+	h := &Handler{KMS: client, KeyID: keyID, MarkerKeys: markerKeys, Concurrency: concurrency, Logger: logger,
 		Authorizer: &Authorizer{KMS: client, InvokeKeyID: invokeKeyID, Audience: os.Getenv("AWS_LAMBDA_FUNCTION_NAME")}}
 	lambda.Start(h.Handle)
 }

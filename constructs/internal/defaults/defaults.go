@@ -179,6 +179,18 @@ func Bucket(scope constructs.Construct, id string, props *awss3.BucketProps) aws
 // Defaults: versioned, logs expire after 365 days, RETAIN. Always: public
 // access blocked and TLS enforced.
 func AccessLogsBucket(scope constructs.Construct, id string) awss3.Bucket {
+	return logsTarget(scope, id, awss3.ObjectOwnership_BUCKET_OWNER_ENFORCED)
+}
+
+// CloudFrontLogsBucket is AccessLogsBucket for CloudFront standard logs,
+// which CloudFront delivers with an object ACL: ACLs stay enabled
+// (ObjectWriter ownership), or delivery fails.
+// https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/standard-logging-legacy-s3.html
+func CloudFrontLogsBucket(scope constructs.Construct, id string) awss3.Bucket {
+	return logsTarget(scope, id, awss3.ObjectOwnership_OBJECT_WRITER)
+}
+
+func logsTarget(scope constructs.Construct, id string, ownership awss3.ObjectOwnership) awss3.Bucket {
 	p := awss3.BucketProps{
 		Encryption:    awss3.BucketEncryption_S3_MANAGED,
 		Versioned:     jsii.Bool(true),
@@ -190,6 +202,7 @@ func AccessLogsBucket(scope constructs.Construct, id string) awss3.Bucket {
 		}},
 	}
 	forceBucketSecurity(&p)
+	p.ObjectOwnership = ownership
 	b := awss3.NewBucket(scope, jsii.String(id), &p)
 	enableEventBridge(b)
 	const isTarget = "This bucket is the server access log target; logging it into itself would loop and logging it elsewhere only moves the question"

@@ -6,6 +6,10 @@
 #
 # usage: seed_protect.py protect PUBLIC_KEY_PEM < plaintext.json > protected.json
 #        seed_protect.py unprotect PRIVATE_KEY_PEM < protected.txt > plaintext.txt
+#        seed_protect.py bench PUBLIC_KEY_PEM N FIELD,FIELD,... < body.json > ns.json
+# bench runs the seed's lambda_handler N times on an origin-request event
+# carrying the body, with the given field names, and writes each run's time
+# in nanoseconds.
 import sys
 
 import Crypto
@@ -28,6 +32,19 @@ PII_SENSITIVE_FIELD_NAMES = ["fname", "lname", "email", "ssn", "dob", "phone"]
 
 CIPHERTEXT_PREFIX = "#01#"
 CIPHERTEXT_SUFFIX = "#10#"
+
+
+def lambda_handler(event, context):
+    # Extract HTTP request and its body as per documentation:
+    # https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/lambda-event-structure.html
+    http_request = event['Records'][0]['cf']['request']
+    body = http_request['body']
+    org_body = base64.b64decode(body['data'])
+    mod_body = protect_sensitive_fields_json(org_body)
+    body['action'] = 'replace'
+    body['encoding'] = 'text'
+    body['data'] = mod_body
+    return http_request
 
 
 def protect_sensitive_fields_json(body):
@@ -91,7 +108,23 @@ def unprotect_fields(org_data, prefix, suffix):
 
 
 data = sys.stdin.buffer.read()
-if mode == "protect":
+if mode == "bench":
+    import copy
+    import time
+    n = int(sys.argv[3])
+    PII_SENSITIVE_FIELD_NAMES = sys.argv[4].split(",")
+    event = {"Records": [{"cf": {"config": {"eventType": "origin-request"}, "request": {
+        "method": "POST", "uri": "/records", "headers": {},
+        "body": {"inputTruncated": False, "action": "read-only", "encoding": "base64",
+                 "data": base64.b64encode(data).decode()}}}}]}
+    times = []
+    for _ in range(n):
+        ev = copy.deepcopy(event)
+        t0 = time.perf_counter_ns()
+        lambda_handler(ev, None)
+        times.append(time.perf_counter_ns() - t0)
+    sys.stdout.write(json.dumps(times))
+elif mode == "protect":
     sys.stdout.write(protect_sensitive_fields_json(data))
 else:
     out = unprotect_fields(data.decode("utf-8"), CIPHERTEXT_PREFIX, CIPHERTEXT_SUFFIX)
