@@ -178,3 +178,18 @@ type Response struct {
 
 // EvidencePrefix is where a case's artifacts live in the evidence bucket.
 func EvidencePrefix(caseID string) string { return "cases/" + caseID + "/" }
+
+// Environment variables of the Lambda tasks, set by the construct.
+const (
+	EnvBucket             = "IR_BUCKET"
+	EnvKMSKeyARN          = "IR_KMS_KEY_ARN"
+	EnvBucketOwner        = "IR_BUCKET_OWNER"
+	EnvTopicARN           = "IR_TOPIC_ARN"
+	EnvTable              = "IR_TABLE"
+	EnvDeployment         = "IR_DEPLOYMENT"
+	EnvProtectedTagKey    = "IR_PROTECTED_TAG_KEY"
+	EnvProtectedTagValue  = "IR_PROTECTED_TAG_VALUE"
+	EnvForensicProfileARN = "IR_FORENSIC_PROFILE_ARN"
+	EnvForensicTimeout    = "IR_FORENSIC_TIMEOUT_SECONDS"
+	EnvStateMachineARN    = "IR_STATE_MACHINE_ARN"
+)

@@ -3,9 +3,7 @@ package irworkflow
 import (
 	"context"
 
-	"github.com/aws/aws-sdk-go-v2/service/autoscaling"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
-	elb "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 )
@@ -98,34 +96,30 @@ type DeleteTagsAPI interface {
 	DeleteTags(context.Context, *ec2.DeleteTagsInput, ...func(*ec2.Options)) (*ec2.DeleteTagsOutput, error)
 }
 
-// DescribeAutoScalingInstancesAPI is autoscaling:DescribeAutoScalingInstances.
-type DescribeAutoScalingInstancesAPI interface {
-	DescribeAutoScalingInstances(context.Context, *autoscaling.DescribeAutoScalingInstancesInput, ...func(*autoscaling.Options)) (*autoscaling.DescribeAutoScalingInstancesOutput, error)
+// AutoScaling is the Auto Scaling part of containment, over
+// autoscaling:DescribeAutoScalingInstances, EnterStandby and DetachInstances
+// (irworkflow/irlb has the SDK implementation; the interface keeps the
+// Auto Scaling and ELB packages out of the evidence function's binary).
+type AutoScaling interface {
+	// GroupOf returns the instance's group and lifecycle state; "" when it
+	// is in none.
+	GroupOf(ctx context.Context, instanceID string) (group, lifecycleState string, err error)
+	// EnterStandby moves the instance to standby, decrementing the desired capacity.
+	EnterStandby(ctx context.Context, group, instanceID string) error
+	// Detach removes the instance from the group without decrementing.
+	Detach(ctx context.Context, group, instanceID string) error
 }
 
-// EnterStandbyAPI is autoscaling:EnterStandby.
-type EnterStandbyAPI interface {
-	EnterStandby(context.Context, *autoscaling.EnterStandbyInput, ...func(*autoscaling.Options)) (*autoscaling.EnterStandbyOutput, error)
-}
-
-// DetachInstancesAPI is autoscaling:DetachInstances.
-type DetachInstancesAPI interface {
-	DetachInstances(context.Context, *autoscaling.DetachInstancesInput, ...func(*autoscaling.Options)) (*autoscaling.DetachInstancesOutput, error)
-}
-
-// DescribeTargetGroupsAPI is elasticloadbalancing:DescribeTargetGroups.
-type DescribeTargetGroupsAPI interface {
-	DescribeTargetGroups(context.Context, *elb.DescribeTargetGroupsInput, ...func(*elb.Options)) (*elb.DescribeTargetGroupsOutput, error)
-}
-
-// DescribeTargetHealthAPI is elasticloadbalancing:DescribeTargetHealth.
-type DescribeTargetHealthAPI interface {
-	DescribeTargetHealth(context.Context, *elb.DescribeTargetHealthInput, ...func(*elb.Options)) (*elb.DescribeTargetHealthOutput, error)
-}
-
-// DeregisterTargetsAPI is elasticloadbalancing:DeregisterTargets.
-type DeregisterTargetsAPI interface {
-	DeregisterTargets(context.Context, *elb.DeregisterTargetsInput, ...func(*elb.Options)) (*elb.DeregisterTargetsOutput, error)
+// TargetGroups is the load-balancer part of containment, over
+// elasticloadbalancing:DescribeTargetGroups, DescribeTargetHealth and
+// DeregisterTargets.
+type TargetGroups interface {
+	// Registrations lists the instance's registrations in instance-type
+	// target groups of vpc (every VPC when vpc is ""). A partial list comes
+	// with an error for the groups it could not read.
+	Registrations(ctx context.Context, instanceID, vpc string) ([]Registration, error)
+	// Deregister removes one registration.
+	Deregister(ctx context.Context, instanceID string, r Registration) error
 }
 
 // PutObjectAPI is s3:PutObject.

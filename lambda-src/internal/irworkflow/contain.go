@@ -8,11 +8,8 @@ import (
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/autoscaling"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
-	elb "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
-	elbtypes "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
 
 	"github.com/securestacks/securestacks/internal/incident"
 )
@@ -80,18 +77,16 @@ func (w *Workflow) profile(ctx context.Context, c *Case) (string, error) {
 
 func (w *Workflow) autoScaling(ctx context.Context, c *Case) (string, error) {
 	cctx, cancel := w.call(ctx)
-	out, err := w.DescribeAutoScalingInstances.DescribeAutoScalingInstances(cctx, &autoscaling.DescribeAutoScalingInstancesInput{InstanceIds: []string{c.InstanceID}})
+	group, state, err := w.AutoScaling.GroupOf(cctx, c.InstanceID)
 	cancel()
 	if err != nil {
-		return "", fmt.Errorf("autoscaling:DescribeAutoScalingInstances: %w", err)
+		return "", err
 	}
-	if len(out.AutoScalingInstances) == 0 {
+	if group == "" {
 		return "", skip("not in an Auto Scaling group")
 	}
-	in := out.AutoScalingInstances[0]
-	group := aws.ToString(in.AutoScalingGroupName)
 	c.Saved.AutoScalingGroup = group
-	if state := aws.ToString(in.LifecycleState); strings.HasPrefix(state, "Standby") || strings.HasPrefix(state, "EnteringStandby") {
+	if strings.HasPrefix(state, "Standby") || strings.HasPrefix(state, "EnteringStandby") {
 		c.Saved.AutoScaling = "standby"
 		return "already in standby in " + group, nil
 	}
@@ -100,9 +95,7 @@ func (w *Workflow) autoScaling(ctx context.Context, c *Case) (string, error) {
 	// size. Detach then, without decrementing: the group launches a
 	// replacement and keeps serving.
 	cctx, cancel = w.call(ctx)
-	_, err = w.EnterStandby.EnterStandby(cctx, &autoscaling.EnterStandbyInput{
-		AutoScalingGroupName: aws.String(group), InstanceIds: []string{c.InstanceID}, ShouldDecrementDesiredCapacity: aws.Bool(true),
-	})
+	err = w.AutoScaling.EnterStandby(cctx, group, c.InstanceID)
 	cancel()
 	if err == nil {
 		c.Saved.AutoScaling = "standby"
@@ -110,73 +103,41 @@ func (w *Workflow) autoScaling(ctx context.Context, c *Case) (string, error) {
 	}
 	standbyErr := err
 	cctx, cancel = w.call(ctx)
-	_, err = w.DetachInstances.DetachInstances(cctx, &autoscaling.DetachInstancesInput{
-		AutoScalingGroupName: aws.String(group), InstanceIds: []string{c.InstanceID}, ShouldDecrementDesiredCapacity: aws.Bool(false),
-	})
+	err = w.AutoScaling.Detach(cctx, group, c.InstanceID)
 	cancel()
 	if err != nil {
-		return "", fmt.Errorf("autoscaling:EnterStandby: %v; autoscaling:DetachInstances: %w", standbyErr, err)
+		return "", fmt.Errorf("%v; %w", standbyErr, err)
 	}
 	c.Saved.AutoScaling = "detached"
 	return "detached from " + group + " (standby refused: " + oneLine(standbyErr.Error()) + ")", nil
 }
 
 func (w *Workflow) targets(ctx context.Context, c *Case) (string, error) {
-	var groups []elbtypes.TargetGroup
-	var marker *string
-	for {
-		cctx, cancel := w.call(ctx)
-		out, err := w.DescribeTargetGroups.DescribeTargetGroups(cctx, &elb.DescribeTargetGroupsInput{Marker: marker})
-		cancel()
-		if err != nil {
-			return "", fmt.Errorf("elasticloadbalancing:DescribeTargetGroups: %w", err)
-		}
-		groups = append(groups, out.TargetGroups...)
-		if marker = out.NextMarker; marker == nil {
-			break
-		}
-	}
 	vpc := ""
 	if c.Instance != nil {
 		vpc = c.Instance.VpcID
 	}
+	regs, err := w.TargetGroups.Registrations(ctx, c.InstanceID, vpc)
+	if err != nil && len(regs) == 0 {
+		return "", err
+	}
 	var problems []string
+	if err != nil {
+		problems = append(problems, err.Error())
+	}
 	n := 0
-	for _, g := range groups {
-		if g.TargetType != elbtypes.TargetTypeEnumInstance || (vpc != "" && aws.ToString(g.VpcId) != vpc) {
-			continue
-		}
+	for _, reg := range regs {
 		cctx, cancel := w.call(ctx)
-		h, err := w.DescribeTargetHealth.DescribeTargetHealth(cctx, &elb.DescribeTargetHealthInput{
-			TargetGroupArn: g.TargetGroupArn, Targets: []elbtypes.TargetDescription{{Id: aws.String(c.InstanceID)}},
-		})
+		err := w.TargetGroups.Deregister(cctx, c.InstanceID, reg)
 		cancel()
 		if err != nil {
-			problems = append(problems, aws.ToString(g.TargetGroupArn)+": "+err.Error())
+			problems = append(problems, err.Error())
 			continue
 		}
-		for _, d := range h.TargetHealthDescriptions {
-			if d.Target == nil || aws.ToString(d.Target.Id) != c.InstanceID {
-				continue
-			}
-			if d.TargetHealth != nil && (d.TargetHealth.State == elbtypes.TargetHealthStateEnumUnused || d.TargetHealth.State == elbtypes.TargetHealthStateEnumDraining) {
-				continue
-			}
-			reg := Registration{TargetGroupARN: aws.ToString(g.TargetGroupArn), Port: aws.ToInt32(d.Target.Port), AvailabilityZone: aws.ToString(d.Target.AvailabilityZone)}
-			cctx, cancel := w.call(ctx)
-			_, err := w.DeregisterTargets.DeregisterTargets(cctx, &elb.DeregisterTargetsInput{
-				TargetGroupArn: g.TargetGroupArn, Targets: []elbtypes.TargetDescription{{Id: aws.String(c.InstanceID), Port: d.Target.Port}},
-			})
-			cancel()
-			if err != nil {
-				problems = append(problems, "deregistering from "+reg.TargetGroupARN+": "+err.Error())
-				continue
-			}
-			if !slices.Contains(c.Saved.Targets, reg) {
-				c.Saved.Targets = append(c.Saved.Targets, reg)
-			}
-			n++
+		if !slices.Contains(c.Saved.Targets, reg) {
+			c.Saved.Targets = append(c.Saved.Targets, reg)
 		}
+		n++
 	}
 	if len(problems) > 0 {
 		return fmt.Sprintf("deregistered from %d", n), errors.New(strings.Join(problems, "; "))

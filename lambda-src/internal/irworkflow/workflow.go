@@ -97,12 +97,8 @@ type Workflow struct {
 	DeleteSecurityGroup                    DeleteSecurityGroupAPI
 	CreateTags                             CreateTagsAPI
 	DeleteTags                             DeleteTagsAPI
-	DescribeAutoScalingInstances           DescribeAutoScalingInstancesAPI
-	EnterStandby                           EnterStandbyAPI
-	DetachInstances                        DetachInstancesAPI
-	DescribeTargetGroups                   DescribeTargetGroupsAPI
-	DescribeTargetHealth                   DescribeTargetHealthAPI
-	DeregisterTargets                      DeregisterTargetsAPI
+	AutoScaling                            AutoScaling
+	TargetGroups                           TargetGroups
 	PutObject                              PutObjectAPI
 	Publish                                PublishAPI
 	SSM                                    SSM

@@ -385,3 +385,29 @@ func TestReleaseRefusesARunningCase(t *testing.T) {
 		t.Errorf("%d mutating calls", n)
 	}
 }
+
+func TestHandleTaskRecordsTheCaughtStep(t *testing.T) {
+	// GIVEN the state after the Catch of the snapshots task
+	cloud := irfake.New(instanceID, 1, 1)
+	w, store := newCase(t, cloud)
+	var in irworkflow.TaskInput
+	if err := json.Unmarshal([]byte(`{"step":"protect","state":{"caseId":"case-1","caught_snapshots":{"Error":"Lambda.Unknown","Cause":"out of memory"}}}`), &in); err != nil {
+		t.Fatal(err)
+	}
+	// WHEN the protect task runs
+	out, err := w.HandleTask(context.Background(), in)
+	// THEN it answers the case ID, ran, and recorded the failure of snapshots
+	if err != nil || out.CaseID != "case-1" {
+		t.Fatalf("out %+v, err %v", out, err)
+	}
+	c, _ := store.Load(context.Background(), "case-1")
+	if r := outcome(t, c, incident.StepSnapshots); r.Outcome != irworkflow.OutcomeFailed || !strings.Contains(r.Error, "out of memory") {
+		t.Errorf("snapshots %+v", r)
+	}
+	if outcome(t, c, incident.StepProtect).Outcome != irworkflow.OutcomeOK {
+		t.Error("protect did not run")
+	}
+	if _, err := w.HandleTask(context.Background(), irworkflow.TaskInput{Step: "protect"}); !errors.Is(err, irworkflow.ErrBadTask) {
+		t.Errorf("no case ID: %v", err)
+	}
+}

@@ -28,6 +28,7 @@ import (
 	"github.com/aws/smithy-go"
 
 	"github.com/securestacks/securestacks/lambda-src/internal/irworkflow"
+	"github.com/securestacks/securestacks/lambda-src/internal/irworkflow/irlb"
 )
 
 // Mutating lists the operations that change the instance, its network, its
@@ -187,9 +188,11 @@ func (c *Cloud) Wire(cfg irworkflow.Config, store irworkflow.Store) *irworkflow.
 		ModifyInstanceAttribute: c, DescribeIamInstanceProfileAssociations: c, DisassociateIamInstanceProfile: c,
 		AssociateIamInstanceProfile: c, ModifyNetworkInterfaceAttribute: c, CreateSecurityGroup: c,
 		AuthorizeSecurityGroupIngress: c, AuthorizeSecurityGroupEgress: c, RevokeSecurityGroupEgress: c,
-		DeleteSecurityGroup: c, CreateTags: c, DeleteTags: c, DescribeAutoScalingInstances: c, EnterStandby: c,
-		DetachInstances: c, DescribeTargetGroups: c, DescribeTargetHealth: c, DeregisterTargets: c, PutObject: c,
-		Publish: c, SSM: ssmFake{c},
+		DeleteSecurityGroup: c, CreateTags: c, DeleteTags: c,
+		AutoScaling:  &irlb.AutoScaling{DescribeAutoScalingInstances: c, EnterStandbyAPI: c, DetachInstances: c},
+		TargetGroups: &irlb.TargetGroups{DescribeTargetGroups: c, DescribeTargetHealth: c, DeregisterTargets: c},
+		PutObject:    c,
+		Publish:      c, SSM: ssmFake{c},
 		Sleep: func(ctx context.Context, _ time.Duration) error { return ctx.Err() },
 	}
 }
