@@ -193,3 +193,8 @@ const (
 	EnvForensicTimeout    = "IR_FORENSIC_TIMEOUT_SECONDS"
 	EnvStateMachineARN    = "IR_STATE_MACHINE_ARN"
 )
+
+// CaughtPrefix prefixes the state field where the state machine's Catch of
+// a step puts the error ("caught_metadata": {"Error": ..., "Cause": ...}),
+// so the next step knows which step failed and records it.
+const CaughtPrefix = "caught_"

@@ -6,12 +6,9 @@ import (
 	"errors"
 	"sort"
 	"strings"
-)
 
-// CaughtPrefix prefixes the state field where the state machine's Catch of
-// a step puts the error ("caught_metadata": {"Error": ..., "Cause": ...}),
-// so the next step knows which step failed.
-const CaughtPrefix = "caught_"
+	"github.com/securestacks/securestacks/internal/incident"
+)
 
 // TaskInput is what the state machine sends a task: the step and the whole
 // state ({"caseId": ..., "caught_<step>": {...}}).
@@ -44,7 +41,7 @@ func (w *Workflow) HandleTask(ctx context.Context, in TaskInput) (TaskOutput, er
 	}
 	sort.Strings(keys)
 	for _, k := range keys {
-		step, ok := strings.CutPrefix(k, CaughtPrefix)
+		step, ok := strings.CutPrefix(k, incident.CaughtPrefix)
 		if !ok {
 			continue
 		}
