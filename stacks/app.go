@@ -36,6 +36,7 @@ var systems = []System{
 	{Name: "AppStreamSandbox", New: NewAppStreamSandboxStack},
 	{Name: "Mtls", New: NewMtlsStack},
 	{Name: "DevSecOps", New: NewDevSecOpsStack},
+	{Name: "IncidentResponse", New: NewIncidentResponseStack},
 }
 
 // Systems returns the registered systems, sorted by name.

@@ -43,6 +43,7 @@ type Environment struct {
 	AppStreamSandbox *AppStreamSandboxConfig `json:"appStreamSandbox,omitempty"`
 	Mtls             *MtlsConfig             `json:"mtls,omitempty"`
 	DevSecOps        *DevSecOpsConfig        `json:"devSecOps,omitempty"`
+	IncidentResponse *IncidentResponseConfig `json:"incidentResponse,omitempty"`
 }
 
 // Config is the validated "environments" map.

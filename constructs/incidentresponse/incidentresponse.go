@@ -26,6 +26,7 @@ import (
 	"github.com/securestacks/securestacks/constructs/gofunction"
 	"github.com/securestacks/securestacks/constructs/internal/defaults"
 	"github.com/securestacks/securestacks/internal/incident"
+	"github.com/securestacks/securestacks/internal/nag"
 )
 
 // Handler import paths.
@@ -42,10 +43,11 @@ type IncidentResponse struct {
 	EvidenceBucket awss3.IBucket
 	// EvidenceKey encrypts the evidence.
 	EvidenceKey awskms.IKey
-	// Key encrypts the case table, the topic and the state machine's logs.
+	// Key encrypts the case table, the topic and the logs: the stack's
+	// shared logs key (one key less to pay for).
 	Key awskms.Key
 	// Cases is the case table (one record per case, one lock per instance).
-	Cases awsdynamodb.TableV2
+	Cases awsdynamodb.Table
 	// Topic receives one notification per case.
 	Topic awssns.ITopic
 	// StateMachine runs a case.
@@ -82,16 +84,19 @@ func NewIncidentResponse(scope constructs.Construct, id string, props *IncidentR
 		protectedKey = *props.ProtectedTagKey
 	}
 
-	ir.Key = defaults.Key(ir, "Key", &awskms.KeyProps{Description: jsii.String("Encrypts the incident-response case table, topic and logs")})
+	ir.Key = defaults.SharedLogsKey(ir)
 	ir.newEvidenceStore(props)
-	ir.Cases = awsdynamodb.NewTableV2(ir, jsii.String("Cases"), &awsdynamodb.TablePropsV2{
+	ir.Cases = awsdynamodb.NewTable(ir, jsii.String("Cases"), &awsdynamodb.TableProps{
 		PartitionKey:                     &awsdynamodb.Attribute{Name: jsii.String("pk"), Type: awsdynamodb.AttributeType_STRING},
-		Billing:                          awsdynamodb.Billing_OnDemand(nil),
-		Encryption:                       awsdynamodb.TableEncryptionV2_CustomerManagedKey(ir.Key, nil),
+		BillingMode:                      awsdynamodb.BillingMode_PAY_PER_REQUEST,
+		Encryption:                       awsdynamodb.TableEncryption_CUSTOMER_MANAGED,
+		EncryptionKey:                    ir.Key,
 		PointInTimeRecoverySpecification: &awsdynamodb.PointInTimeRecoverySpecification{PointInTimeRecoveryEnabled: jsii.Bool(true)},
 		DeletionProtection:               jsii.Bool(true),
 		RemovalPolicy:                    awscdk.RemovalPolicy_RETAIN,
 	})
+	nag.Suppress(ir.Cases, nag.NISTAndHIPAA("DynamoDBInBackupPlan",
+		"The case table has point-in-time recovery; the durable record of each case is its manifest in the Object Lock evidence bucket, so a Backup plan (and its vault) would add cost and nothing to recover")...)
 	if props.ExistingTopic != nil {
 		ir.Topic = props.ExistingTopic
 	} else {
