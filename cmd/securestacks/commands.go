@@ -32,6 +32,7 @@ type command struct {
 var commands = []command{
 	{name: "asff", summary: "convert scanner reports to ASFF findings and import them into Security Hub", subcommands: asffCommands},
 	{name: "fle", summary: "field-level encryption: encrypt JSON fields, decrypt through KMS", subcommands: fleCommands},
+	{name: "ir", summary: "EC2 incident response: start, follow and release cases", subcommands: irCommands},
 	{name: "kms", summary: "sign with KMS asymmetric keys and verify offline", subcommands: kmsCommands},
 	{name: "version", summary: "print the securestacks and Go versions", run: runVersion},
 }
