@@ -43,10 +43,11 @@ type IncidentResponse struct {
 	EvidenceBucket awss3.IBucket
 	// EvidenceKey encrypts the evidence.
 	EvidenceKey awskms.IKey
-	// Key encrypts the case table, the topic and the logs: the stack's
-	// shared logs key (one key less to pay for).
+	// Key encrypts the logs: the stack's shared logs key. The case table and
+	// the topic use their services' AWS managed keys.
 	Key awskms.Key
-	// Cases is the case table (one record per case, one lock per instance).
+	// Cases is the case table (one record per case, one lock per instance),
+	// encrypted with the AWS managed DynamoDB key.
 	Cases awsdynamodb.Table
 	// Topic receives one notification per case.
 	Topic awssns.ITopic
@@ -87,10 +88,11 @@ func NewIncidentResponse(scope constructs.Construct, id string, props *IncidentR
 	ir.Key = defaults.SharedLogsKey(ir)
 	ir.newEvidenceStore(props)
 	ir.Cases = awsdynamodb.NewTable(ir, jsii.String("Cases"), &awsdynamodb.TableProps{
-		PartitionKey:                     &awsdynamodb.Attribute{Name: jsii.String("pk"), Type: awsdynamodb.AttributeType_STRING},
-		BillingMode:                      awsdynamodb.BillingMode_PAY_PER_REQUEST,
-		Encryption:                       awsdynamodb.TableEncryption_CUSTOMER_MANAGED,
-		EncryptionKey:                    ir.Key,
+		PartitionKey: &awsdynamodb.Attribute{Name: jsii.String("pk"), Type: awsdynamodb.AttributeType_STRING},
+		BillingMode:  awsdynamodb.BillingMode_PAY_PER_REQUEST,
+		// The AWS managed key: its key policy lets every principal of the
+		// account that may use the table use it through DynamoDB.
+		Encryption:                       awsdynamodb.TableEncryption_AWS_MANAGED,
 		PointInTimeRecoverySpecification: &awsdynamodb.PointInTimeRecoverySpecification{PointInTimeRecoveryEnabled: jsii.Bool(true)},
 		DeletionProtection:               jsii.Bool(true),
 		RemovalPolicy:                    awscdk.RemovalPolicy_RETAIN,
@@ -100,7 +102,11 @@ func NewIncidentResponse(scope constructs.Construct, id string, props *IncidentR
 	if props.ExistingTopic != nil {
 		ir.Topic = props.ExistingTopic
 	} else {
-		ir.Topic = awssns.NewTopic(ir, jsii.String("Topic"), &awssns.TopicProps{MasterKey: ir.Key, EnforceSSL: jsii.Bool(true)})
+		// The AWS managed key of SNS: only the evidence function publishes,
+		// which that key allows without a grant, and email subscribers need none.
+		ir.Topic = awssns.NewTopic(ir, jsii.String("Topic"), &awssns.TopicProps{
+			MasterKey: awskms.Alias_FromAliasName(ir, jsii.String("SnsKey"), jsii.String("alias/aws/sns")), EnforceSSL: jsii.Bool(true),
+		})
 	}
 	ir.newForensicProfile()
 

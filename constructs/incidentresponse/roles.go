@@ -48,7 +48,6 @@ func addAll(fn *gofunction.GoFunction, statements ...awsiam.PolicyStatement) {
 
 func (ir *IncidentResponse) grantCases(fn *gofunction.GoFunction, actions ...string) {
 	addAll(fn, statement("Cases", actions, []string{*ir.Cases.TableArn()}, nil))
-	ir.Key.GrantEncryptDecrypt(fn)
 }
 
 func (ir *IncidentResponse) grantEvidence(protectedKey string, protectedValue *string) {
@@ -66,8 +65,9 @@ func (ir *IncidentResponse) grantEvidence(protectedKey string, protectedValue *s
 		statement("PassForensicRole", []string{"iam:PassRole"}, []string{*ir.ForensicRole.RoleArn()},
 			map[string]any{"StringEquals": map[string]any{"iam:PassedToService": "ec2.amazonaws.com"}}),
 		statement("ForensicCommand", []string{"ssm:SendCommand"}, []string{instance,
-			"arn:" + *awscdk.Aws_PARTITION() + ":ssm:" + *awscdk.Aws_REGION() + "::document/AWS-RunShellScript",
-			"arn:" + *awscdk.Aws_PARTITION() + ":ssm:" + *awscdk.Aws_REGION() + "::document/AWS-RunPowerShellScript"}, nil),
+			// AWS-owned documents: their ARN has no account, which * matches.
+			"arn:" + *awscdk.Aws_PARTITION() + ":ssm:" + *awscdk.Aws_REGION() + ":*:document/AWS-RunShellScript",
+			"arn:" + *awscdk.Aws_PARTITION() + ":ssm:" + *awscdk.Aws_REGION() + ":*:document/AWS-RunPowerShellScript"}, nil),
 		statement("ForensicResult", []string{"ssm:GetCommandInvocation"}, []string{"*"}, nil),
 		statement("Artifacts", []string{"s3:PutObject"}, []string{*ir.EvidenceBucket.ArnForObjects(jsii.String("cases/*"))}, nil),
 		statement("EncryptArtifacts", []string{"kms:GenerateDataKey"}, []string{*ir.EvidenceKey.KeyArn()}, nil),

@@ -13,18 +13,22 @@ import (
 	_ "github.com/aws/aws-sdk-go-v2/service/acm"
 	_ "github.com/aws/aws-sdk-go-v2/service/acmpca"
 	_ "github.com/aws/aws-sdk-go-v2/service/appstream"
+	_ "github.com/aws/aws-sdk-go-v2/service/autoscaling"
+	_ "github.com/aws/aws-sdk-go-v2/service/ec2"
 	_ "github.com/aws/aws-sdk-go-v2/service/ecs"
+	_ "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 	_ "github.com/aws/aws-sdk-go-v2/service/iam"
 	_ "github.com/aws/aws-sdk-go-v2/service/kms"
 	_ "github.com/aws/aws-sdk-go-v2/service/lambda"
 	_ "github.com/aws/aws-sdk-go-v2/service/s3"
 	_ "github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	_ "github.com/aws/aws-sdk-go-v2/service/securityhub"
+	_ "github.com/aws/aws-sdk-go-v2/service/sns"
 	_ "github.com/aws/aws-sdk-go-v2/service/ssm"
 )
 
 // prebuilt lists the services imported above.
-var prebuilt = []string{"acm", "acmpca", "appstream", "ecs", "iam", "kms", "lambda", "s3", "secretsmanager", "securityhub", "ssm"}
+var prebuilt = []string{"acm", "acmpca", "appstream", "autoscaling", "ec2", "ecs", "elasticloadbalancingv2", "iam", "kms", "lambda", "s3", "secretsmanager", "securityhub", "sns", "ssm"}
 
 func TestEveryHandlerServiceIsPrebuilt(t *testing.T) {
 	ready(t)

@@ -89,7 +89,7 @@ func instanceKey(id string) map[string]attr {
 // Load reads a case.
 func (s *Store) Load(ctx context.Context, caseID string) (*irworkflow.Case, error) {
 	var out getItemOutput
-	if err := s.API.Call(ctx, "GetItem", &GetItemInput{TableName: s.Table, Key: caseKey(caseID), ConsistentRead: true}, &out); err != nil {
+	if err := s.getItem(ctx, &GetItemInput{TableName: s.Table, Key: caseKey(caseID), ConsistentRead: true}, &out); err != nil {
 		return nil, fmt.Errorf("dynamodb:GetItem: %w", err)
 	}
 	rec, ok := out.Item["record"]
@@ -112,7 +112,7 @@ func (s *Store) Save(ctx context.Context, c *irworkflow.Case) error {
 	item := caseKey(c.CaseID)
 	item["record"] = attr{S: string(b)}
 	item["instanceId"] = attr{S: c.InstanceID}
-	if err := s.API.Call(ctx, "PutItem", &PutItemInput{TableName: s.Table, Item: item}, nil); err != nil {
+	if err := s.putItem(ctx, &PutItemInput{TableName: s.Table, Item: item}); err != nil {
 		return fmt.Errorf("dynamodb:PutItem: %w", err)
 	}
 	return nil
@@ -122,12 +122,12 @@ func (s *Store) Save(ctx context.Context, c *irworkflow.Case) error {
 func (s *Store) Open(ctx context.Context, c *irworkflow.Case) (string, bool, error) {
 	lock := instanceKey(c.InstanceID)
 	lock["caseId"] = attr{S: c.CaseID}
-	err := s.API.Call(ctx, "PutItem", &PutItemInput{TableName: s.Table, Item: lock,
-		ConditionExpression: "attribute_not_exists(#k)", ExpressionAttributeNames: map[string]string{"#k": KeyAttribute}}, nil)
+	err := s.putItem(ctx, &PutItemInput{TableName: s.Table, Item: lock,
+		ConditionExpression: "attribute_not_exists(#k)", ExpressionAttributeNames: map[string]string{"#k": KeyAttribute}})
 	var apiErr *awsjson.Error
 	if errors.As(err, &apiErr) && apiErr.Code == "ConditionalCheckFailedException" {
 		var out getItemOutput
-		if err := s.API.Call(ctx, "GetItem", &GetItemInput{TableName: s.Table, Key: instanceKey(c.InstanceID), ConsistentRead: true}, &out); err != nil {
+		if err := s.getItem(ctx, &GetItemInput{TableName: s.Table, Key: instanceKey(c.InstanceID), ConsistentRead: true}, &out); err != nil {
 			return "", false, fmt.Errorf("dynamodb:GetItem: %w", err)
 		}
 		if id := out.Item["caseId"].S; id != "" {
@@ -146,8 +146,8 @@ func (s *Store) Open(ctx context.Context, c *irworkflow.Case) (string, bool, err
 
 // Close drops the instance's lock if caseID holds it.
 func (s *Store) Close(ctx context.Context, instanceID, caseID string) error {
-	err := s.API.Call(ctx, "DeleteItem", &DeleteItemInput{TableName: s.Table, Key: instanceKey(instanceID),
-		ConditionExpression: "caseId = :c", ExpressionAttributeValues: map[string]attr{":c": {S: caseID}}}, nil)
+	err := s.deleteItem(ctx, &DeleteItemInput{TableName: s.Table, Key: instanceKey(instanceID),
+		ConditionExpression: "caseId = :c", ExpressionAttributeValues: map[string]attr{":c": {S: caseID}}})
 	var apiErr *awsjson.Error
 	if errors.As(err, &apiErr) && apiErr.Code == "ConditionalCheckFailedException" {
 		return nil
@@ -156,4 +156,18 @@ func (s *Store) Close(ctx context.Context, instanceID, caseID string) error {
 		return fmt.Errorf("dynamodb:DeleteItem (lock): %w", err)
 	}
 	return nil
+}
+
+// One method per operation, so internal/rolecoverage sees each (it finds
+// operations by their <Op>Input parameter).
+func (s *Store) getItem(ctx context.Context, in *GetItemInput, out *getItemOutput) error {
+	return s.API.Call(ctx, "GetItem", in, out)
+}
+
+func (s *Store) putItem(ctx context.Context, in *PutItemInput) error {
+	return s.API.Call(ctx, "PutItem", in, nil)
+}
+
+func (s *Store) deleteItem(ctx context.Context, in *DeleteItemInput) error {
+	return s.API.Call(ctx, "DeleteItem", in, nil)
 }
