@@ -5,9 +5,7 @@
 package main
 
 import (
-	"context"
 	"fmt"
-	"net/url"
 	"os"
 	"strconv"
 
@@ -43,7 +41,7 @@ func main() {
 	}
 	awsCfg := awsconfig.FromEnv(0)
 	ec2c := ec2.NewFromConfig(awsCfg)
-	suffix := awsjson.SuffixFrom("ec2", ec2Endpoint)
+	suffix := awsjson.SuffixFrom("ec2", irworkflow.EC2Endpoint)
 	store := irdynamo.New(table, awsCfg, suffix)
 	states := irsfn.New(awsCfg, suffix)
 	logger := logging.New(os.Stderr)
@@ -54,11 +52,4 @@ func main() {
 		StateMachineARN: os.Getenv(incident.EnvStateMachineARN), MinSeverity: minSeverity, Logger: logger,
 	}
 	lambda.Start(a.Handle)
-}
-
-// ec2Endpoint is the EC2 endpoint of region from the SDK's endpoint rules:
-// the JSON calls take their partition's DNS suffix from it.
-func ec2Endpoint(ctx context.Context, region string) (url.URL, error) {
-	ep, err := ec2.NewDefaultEndpointResolverV2().ResolveEndpoint(ctx, ec2.EndpointParameters{Region: &region})
-	return ep.URI, err
 }

@@ -5,9 +5,7 @@
 package main
 
 import (
-	"context"
 	"fmt"
-	"net/url"
 	"os"
 
 	"github.com/aws/aws-lambda-go/lambda"
@@ -34,7 +32,7 @@ func main() {
 	asg := autoscaling.NewFromConfig(awsCfg)
 	lb := elb.NewFromConfig(awsCfg)
 	w := &irworkflow.Workflow{
-		Config: cfg, Store: irdynamo.New(table, awsCfg, awsjson.SuffixFrom("ec2", ec2Endpoint)),
+		Config: cfg, Store: irdynamo.New(table, awsCfg, awsjson.SuffixFrom("ec2", irworkflow.EC2Endpoint)),
 		DescribeInstances: ec2c, DescribeSecurityGroups: ec2c, ModifyInstanceAttribute: ec2c,
 		DescribeIamInstanceProfileAssociations: ec2c, DisassociateIamInstanceProfile: ec2c,
 		ModifyNetworkInterfaceAttribute: ec2c, CreateSecurityGroup: ec2c, AuthorizeSecurityGroupIngress: ec2c,
@@ -44,11 +42,4 @@ func main() {
 		Logger:       logging.New(os.Stderr),
 	}
 	lambda.Start(w.HandleTask)
-}
-
-// ec2Endpoint is the EC2 endpoint of region from the SDK's endpoint rules:
-// the DynamoDB calls take their partition's DNS suffix from it.
-func ec2Endpoint(ctx context.Context, region string) (url.URL, error) {
-	ep, err := ec2.NewDefaultEndpointResolverV2().ResolveEndpoint(ctx, ec2.EndpointParameters{Region: &region})
-	return ep.URI, err
 }

@@ -5,9 +5,7 @@
 package main
 
 import (
-	"context"
 	"fmt"
-	"net/url"
 	"os"
 
 	"github.com/aws/aws-lambda-go/lambda"
@@ -31,7 +29,7 @@ func main() {
 	}
 	awsCfg := awsconfig.FromEnv(0)
 	ec2c := ec2.NewFromConfig(awsCfg)
-	suffix := awsjson.SuffixFrom("ec2", ec2Endpoint)
+	suffix := awsjson.SuffixFrom("ec2", irworkflow.EC2Endpoint)
 	w := &irworkflow.Workflow{
 		Config: cfg, Store: irdynamo.New(table, awsCfg, suffix),
 		DescribeInstances: ec2c, DescribeSecurityGroups: ec2c, GetConsoleScreenshot: ec2c, GetConsoleOutput: ec2c,
@@ -40,11 +38,4 @@ func main() {
 		Logger: logging.New(os.Stderr),
 	}
 	lambda.Start(w.HandleTask)
-}
-
-// ec2Endpoint is the EC2 endpoint of region from the SDK's endpoint rules:
-// the JSON calls take their partition's DNS suffix from it.
-func ec2Endpoint(ctx context.Context, region string) (url.URL, error) {
-	ep, err := ec2.NewDefaultEndpointResolverV2().ResolveEndpoint(ctx, ec2.EndpointParameters{Region: &region})
-	return ep.URI, err
 }
