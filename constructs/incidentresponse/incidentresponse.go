@@ -6,7 +6,6 @@
 package incidentresponse
 
 import (
-	"fmt"
 	"strconv"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
@@ -261,12 +260,6 @@ func (ir *IncidentResponse) newFunction(id, entry, description string, timeout a
 	})
 	suppressFunction(fn)
 	return fn
-}
-
-func must(cond bool, format string, args ...any) {
-	if !cond {
-		panic(fmt.Sprintf("incidentresponse: "+format, args...))
-	}
 }
 
 // GrantInvoke lets grantee call the API (execute-api:Invoke on every
