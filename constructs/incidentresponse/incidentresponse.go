@@ -155,6 +155,14 @@ func NewIncidentResponse(scope constructs.Construct, id string, props *IncidentR
 			Targets:      &[]awsevents.IRuleTarget{awseventstargets.NewLambdaFunction(ir.ApiFunction, &awseventstargets.LambdaFunctionProps{RetryAttempts: jsii.Number(4)})},
 		})
 	}
+	// API Gateway and EventBridge invoke the API function with SourceArn
+	// only; SourceAccount as well keeps the permissions to this account
+	// (Control Tower lambda_function_public_access_prohibited_check).
+	for _, c := range *ir.Node().FindAll(constructs.ConstructOrder_PREORDER) {
+		if p, ok := c.(awslambda.CfnPermission); ok {
+			p.AddPropertyOverride(jsii.String("SourceAccount"), stack.Account())
+		}
+	}
 	return ir
 }
 

@@ -217,3 +217,17 @@ func TestPropsValidation(t *testing.T) {
 		t.Errorf("not one line: %v", err)
 	}
 }
+
+func TestLambdaPermissionsNameTheAccount(t *testing.T) {
+	// Control Tower's lambda_function_public_access_prohibited_check wants
+	// SourceAccount (or a principal that is an account) on every permission.
+	perms := *configuredTpl.FindResources(jsii.String("AWS::Lambda::Permission"), nil)
+	if len(perms) < 4 {
+		t.Fatalf("%d permissions", len(perms))
+	}
+	for id, p := range perms {
+		if (*p)["Properties"].(map[string]any)["SourceAccount"] != "111122223333" {
+			t.Errorf("%s: %v", id, (*p)["Properties"])
+		}
+	}
+}
