@@ -56,7 +56,8 @@ func (ir *IncidentResponse) newAPI(invokers []*string) {
 			ThrottlingBurstLimit: jsii.Number(20),
 		},
 	})
-	integration := awsapigateway.NewLambdaIntegration(ir.ApiFunction, nil)
+	// No test-invoke permissions: the console's test button bypasses IAM authorization.
+	integration := awsapigateway.NewLambdaIntegration(ir.ApiFunction, &awsapigateway.LambdaIntegrationOptions{AllowTestInvoke: jsii.Bool(false)})
 	validator := ir.Api.AddRequestValidator(jsii.String("Validator"), &awsapigateway.RequestValidatorOptions{
 		ValidateRequestBody: jsii.Bool(true), ValidateRequestParameters: jsii.Bool(true),
 	})
