@@ -231,3 +231,28 @@ func TestLambdaPermissionsNameTheAccount(t *testing.T) {
 		}
 	}
 }
+
+func TestEvidenceKeyPolicy(t *testing.T) {
+	// The evidence key rotates, and its policy lets only AWS services create
+	// grants (CT.KMS.PR.3); the evidence function may only generate data keys
+	// under it (https://docs.aws.amazon.com/AmazonS3/latest/userguide/UsingKMSEncryption.html).
+	defaultTpl.HasResourceProperties(jsii.String("AWS::KMS::Key"), &map[string]any{
+		"Description":       "Encrypts the objects of bucket Evidence",
+		"EnableKeyRotation": true,
+		"KeyPolicy": assertions.Match_ObjectLike(&map[string]any{"Statement": assertions.Match_ArrayWith(&[]any{
+			assertions.Match_ObjectLike(&map[string]any{"Sid": "DenyGrantsExceptForAWSServices", "Effect": "Deny", "Action": "kms:CreateGrant"}),
+		})}),
+	})
+	var found bool
+	for _, s := range statements(t, defaultTpl, "EvidenceFunction") {
+		if s["Sid"] == "EncryptArtifacts" {
+			found = s["Action"] == "kms:GenerateDataKey"
+		}
+		if a, _ := json.Marshal(s["Action"]); strings.Contains(string(a), "kms:Decrypt") {
+			t.Errorf("evidence role may decrypt: %v", s)
+		}
+	}
+	if !found {
+		t.Error("no EncryptArtifacts statement with kms:GenerateDataKey alone")
+	}
+}
