@@ -10,6 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
+	"github.com/aws/smithy-go"
 
 	"github.com/securestacks/securestacks/internal/incident"
 )
@@ -225,6 +226,20 @@ func (w *Workflow) containmentGroup(ctx context.Context, c *Case, vpc string) (s
 	if id, ok := c.Saved.ContainmentGroups[vpc]; ok {
 		return id, nil
 	}
+	id, err := w.findOrCreateContainment(ctx, c, vpc)
+	var apiErr smithy.APIError
+	if errors.As(err, &apiErr) && apiErr.ErrorCode() == "InvalidGroup.Duplicate" {
+		// Another case created it between our look and our create.
+		id, err = w.findOrCreateContainment(ctx, c, vpc)
+	}
+	if err != nil {
+		return "", err
+	}
+	c.Saved.ContainmentGroups[vpc] = id
+	return id, nil
+}
+
+func (w *Workflow) findOrCreateContainment(ctx context.Context, c *Case, vpc string) (string, error) {
 	cctx, cancel := w.call(ctx)
 	out, err := w.DescribeSecurityGroups.DescribeSecurityGroups(cctx, &ec2.DescribeSecurityGroupsInput{Filters: []ec2types.Filter{
 		{Name: aws.String("vpc-id"), Values: []string{vpc}},
@@ -236,9 +251,7 @@ func (w *Workflow) containmentGroup(ctx context.Context, c *Case, vpc string) (s
 		return "", fmt.Errorf("ec2:DescribeSecurityGroups: %w", err)
 	}
 	if len(out.SecurityGroups) > 0 {
-		id := aws.ToString(out.SecurityGroups[0].GroupId)
-		c.Saved.ContainmentGroups[vpc] = id
-		return id, nil
+		return aws.ToString(out.SecurityGroups[0].GroupId), nil
 	}
 	id, err := w.createGroup(ctx, vpc, "securestacks-ir-containment-"+w.Config.Deployment,
 		"No rules: isolates instances under incident response", incident.GroupRoleContainment, c.CaseID)
@@ -253,7 +266,6 @@ func (w *Workflow) containmentGroup(ctx context.Context, c *Case, vpc string) (s
 	if err != nil {
 		return "", fmt.Errorf("ec2:RevokeSecurityGroupEgress %s: %w", id, err)
 	}
-	c.Saved.ContainmentGroups[vpc] = id
 	return id, nil
 }
 

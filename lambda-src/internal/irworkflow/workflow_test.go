@@ -11,6 +11,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
+
 	"github.com/securestacks/securestacks/internal/incident"
 	"github.com/securestacks/securestacks/lambda-src/internal/irworkflow"
 	"github.com/securestacks/securestacks/lambda-src/internal/irworkflow/irfake"
@@ -409,5 +413,30 @@ func TestHandleTaskRecordsTheCaughtStep(t *testing.T) {
 	}
 	if _, err := w.HandleTask(context.Background(), irworkflow.TaskInput{Step: "protect"}); !errors.Is(err, irworkflow.ErrBadTask) {
 		t.Errorf("no case ID: %v", err)
+	}
+}
+
+func TestContainmentGroupCreatedByAnotherCaseMeanwhile(t *testing.T) {
+	// GIVEN another case that creates the containment group between this
+	// case's look and its create
+	cloud := irfake.New(instanceID, 1, 1)
+	cloud.RaceGroup = func(c *irfake.Cloud) {
+		_, _ = c.CreateSecurityGroup(context.Background(), &ec2.CreateSecurityGroupInput{
+			GroupName: aws.String("securestacks-ir-containment-" + testConfig.Deployment), VpcId: aws.String("vpc-1"),
+			TagSpecifications: []ec2types.TagSpecification{{Tags: []ec2types.Tag{
+				{Key: aws.String(incident.TagGroupRole), Value: aws.String(incident.GroupRoleContainment)},
+				{Key: aws.String(incident.TagDeployment), Value: aws.String(testConfig.Deployment)},
+			}}},
+		})
+	}
+	w, store := newCase(t, cloud)
+	// WHEN the case runs
+	c := run(t, w, store)
+	// THEN it uses that group and is contained
+	if r := outcome(t, c, incident.StepIsolate); r.Outcome != irworkflow.OutcomeOK || c.ContainedAt == nil {
+		t.Fatalf("isolate %+v", r)
+	}
+	if g := cloud.Interfaces[0].Groups; len(g) != 1 || g[0] != c.Saved.ContainmentGroups["vpc-1"] {
+		t.Errorf("interface in %v, containment %s", g, c.Saved.ContainmentGroups["vpc-1"])
 	}
 }

@@ -87,6 +87,9 @@ type Cloud struct {
 	Fail            map[string]error
 	TerminationProt bool
 	Shutdown        string
+	// RaceGroup, when set, runs once just before the first CreateSecurityGroup,
+	// as another case creating the same group would.
+	RaceGroup func(*Cloud)
 	// Latency is added to every call, for the benchmark.
 	Latency time.Duration
 	nextID  int
@@ -384,8 +387,17 @@ func (c *Cloud) CreateSecurityGroup(_ context.Context, in *ec2.CreateSecurityGro
 	if err := c.record("ec2:CreateSecurityGroup", aws.ToString(in.GroupName)); err != nil {
 		return nil, err
 	}
+	if race := c.RaceGroup; race != nil {
+		c.RaceGroup = nil
+		race(c)
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	for _, g := range c.Groups {
+		if aws.ToString(g.GroupName) == aws.ToString(in.GroupName) && aws.ToString(g.VpcId) == aws.ToString(in.VpcId) {
+			return nil, APIError("InvalidGroup.Duplicate")
+		}
+	}
 	id := c.newID("sg")
 	g := &ec2types.SecurityGroup{GroupId: aws.String(id), GroupName: in.GroupName, VpcId: in.VpcId,
 		IpPermissionsEgress: []ec2types.IpPermission{{IpProtocol: aws.String("-1"), IpRanges: []ec2types.IpRange{{CidrIp: aws.String("0.0.0.0/0")}}}}}
