@@ -2,6 +2,7 @@ package irworkflow
 
 import (
 	"fmt"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -26,6 +27,7 @@ func ConfigFromEnv(getenv func(string) string) (Config, string, error) {
 		}
 	}
 	if len(missing) > 0 {
+		sort.Strings(missing)
 		return Config{}, "", fmt.Errorf("environment: %s not set", strings.Join(missing, ", "))
 	}
 	if v := getenv(incident.EnvForensicTimeout); v != "" {
