@@ -35,6 +35,10 @@ type IncidentResponseConfig struct {
 	// ForensicTimeoutSeconds bounds the Systems Manager forensic commands,
 	// 30 to 840. Default 180.
 	ForensicTimeoutSeconds int `json:"forensicTimeoutSeconds,omitempty"`
+	// ApiAccessLogs turns on the API's access logs; the account's API
+	// Gateway settings must name a CloudWatch Logs role in the Region first.
+	// Default off.
+	ApiAccessLogs bool `json:"apiAccessLogs,omitempty"`
 	// EvidenceBucketName, EvidenceKeyArn and EvidenceAccount name an
 	// evidence bucket and its KMS key in another (security) account; all
 	// three or none. Default: a bucket in this stack.
@@ -103,7 +107,7 @@ func NewIncidentResponseStack(scope constructs.Construct, id string, props *Syst
 		c = &IncidentResponseConfig{}
 	}
 	stack := awscdk.NewStack(scope, jsii.String(id), &props.StackProps)
-	p := &incidentresponse.IncidentResponseProps{GuardDutyMinSeverity: c.GuardDutyMinSeverity}
+	p := &incidentresponse.IncidentResponseProps{GuardDutyMinSeverity: c.GuardDutyMinSeverity, ApiAccessLogs: jsii.Bool(c.ApiAccessLogs)}
 	for _, a := range c.Invokers {
 		p.Invokers = append(p.Invokers, jsii.String(a))
 	}

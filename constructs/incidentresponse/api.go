@@ -14,7 +14,7 @@ import (
 // invokers call it: an Allow for them, and a Deny for every other
 // principal, which wins over any identity policy of the caller's account
 // (https://docs.aws.amazon.com/apigateway/latest/developerguide/apigateway-authorization-flow.html).
-func (ir *IncidentResponse) newAPI(invokers []*string) {
+func (ir *IncidentResponse) newAPI(invokers []*string, accessLogs bool) {
 	statements := []awsiam.PolicyStatement{}
 	if len(invokers) > 0 {
 		var principals []awsiam.IPrincipal
@@ -39,7 +39,16 @@ func (ir *IncidentResponse) newAPI(invokers []*string) {
 			Actions:    jsii.Strings("execute-api:Invoke"), Resources: jsii.Strings("execute-api:/*"),
 		}))
 	}
-	access := defaults.LogGroup(ir, "ApiAccessLogs", &awslogs.LogGroupProps{EncryptionKey: ir.Key})
+	stage := &awsapigateway.StageOptions{
+		StageName:            jsii.String("v1"),
+		TracingEnabled:       jsii.Bool(true),
+		ThrottlingRateLimit:  jsii.Number(10),
+		ThrottlingBurstLimit: jsii.Number(20),
+	}
+	if accessLogs {
+		stage.AccessLogDestination = awsapigateway.NewLogGroupLogDestination(defaults.LogGroup(ir, "ApiAccessLogs", &awslogs.LogGroupProps{EncryptionKey: ir.Key}))
+		stage.AccessLogFormat = awsapigateway.AccessLogFormat_JsonWithStandardFields(nil)
+	}
 	ir.Api = awsapigateway.NewRestApi(ir, jsii.String("Api"), &awsapigateway.RestApiProps{
 		Description:               jsii.String("EC2 incident response: start, status and release of cases"),
 		Policy:                    awsiam.NewPolicyDocument(&awsiam.PolicyDocumentProps{Statements: &statements}),
@@ -47,14 +56,7 @@ func (ir *IncidentResponse) newAPI(invokers []*string) {
 		CloudWatchRole:            jsii.Bool(false),
 		DisableExecuteApiEndpoint: jsii.Bool(false),
 		DefaultMethodOptions:      &awsapigateway.MethodOptions{AuthorizationType: awsapigateway.AuthorizationType_IAM, ApiKeyRequired: jsii.Bool(false)},
-		DeployOptions: &awsapigateway.StageOptions{
-			StageName:            jsii.String("v1"),
-			AccessLogDestination: awsapigateway.NewLogGroupLogDestination(access),
-			AccessLogFormat:      awsapigateway.AccessLogFormat_JsonWithStandardFields(nil),
-			TracingEnabled:       jsii.Bool(true),
-			ThrottlingRateLimit:  jsii.Number(10),
-			ThrottlingBurstLimit: jsii.Number(20),
-		},
+		DeployOptions:             stage,
 	})
 	// No test-invoke permissions: the console's test button bypasses IAM authorization.
 	integration := awsapigateway.NewLambdaIntegration(ir.ApiFunction, &awsapigateway.LambdaIntegrationOptions{AllowTestInvoke: jsii.Bool(false)})
@@ -66,5 +68,5 @@ func (ir *IncidentResponse) newAPI(invokers []*string) {
 	one := cases.AddResource(jsii.String("{caseId}"), nil)
 	one.AddMethod(jsii.String("GET"), integration, &awsapigateway.MethodOptions{RequestValidator: validator})
 	one.AddResource(jsii.String("release"), nil).AddMethod(jsii.String("POST"), integration, &awsapigateway.MethodOptions{RequestValidator: validator})
-	suppressAPI(ir.Api)
+	suppressAPI(ir.Api, accessLogs)
 }

@@ -147,7 +147,7 @@ func NewIncidentResponse(scope constructs.Construct, id string, props *IncidentR
 	ir.ApiFunction = ir.newFunction("ApiFunction", APIEntry, "Incident response: API and GuardDuty findings",
 		awscdk.Duration_Seconds(jsii.Number(29)), apiEnv)
 	ir.grantAPI(protectedKey, props.ProtectedTagValue)
-	ir.newAPI(props.Invokers)
+	ir.newAPI(props.Invokers, props.ApiAccessLogs != nil && *props.ApiAccessLogs)
 	if props.GuardDutyMinSeverity != nil {
 		ir.FindingRule = awsevents.NewRule(ir, jsii.String("GuardDutyFindings"), &awsevents.RuleProps{
 			Description:  jsii.String("GuardDuty EC2 findings that start an incident-response case"),

@@ -31,6 +31,7 @@ func TestMain(m *testing.M) {
 		Invokers:             *jsii.Strings("arn:aws:iam::111122223333:role/Responder"),
 		GuardDutyMinSeverity: jsii.Number(7),
 		ProtectedTagKey:      jsii.String("ir:protected"),
+		ApiAccessLogs:        jsii.Bool(true),
 	})
 	nag.ApplyPacks(app)
 	defaultTpl = assertions.Template_FromStack(defaultStack, nil)
@@ -85,6 +86,10 @@ func TestApiIsIAMAuthorizedWithoutKeyAndOnlyForInvokers(t *testing.T) {
 		}
 	}
 	configuredTpl.ResourceCountIs(jsii.String("AWS::ApiGateway::ApiKey"), jsii.Number(0))
+	// Access logs only when asked: a stage with them needs the account's API Gateway CloudWatch role
+	// (https://docs.aws.amazon.com/apigateway/latest/developerguide/set-up-logging.html).
+	configuredTpl.HasResourceProperties(jsii.String("AWS::ApiGateway::Stage"), &map[string]any{"AccessLogSetting": assertions.Match_ObjectLike(&map[string]any{})})
+	defaultTpl.HasResourceProperties(jsii.String("AWS::ApiGateway::Stage"), &map[string]any{"AccessLogSetting": assertions.Match_Absent()})
 	configuredTpl.ResourceCountIs(jsii.String("AWS::ApiGateway::UsagePlan"), jsii.Number(0))
 	configuredTpl.HasResourceProperties(jsii.String("AWS::ApiGateway::RestApi"), &map[string]any{
 		"Policy": assertions.Match_ObjectLike(&map[string]any{"Statement": []any{

@@ -42,10 +42,14 @@ func suppressStateMachine(sm awsstepfunctions.StateMachine) {
 		nag.Rule{ID: "HIPAA.Security-IAMNoInlinePolicy", Reason: "CDK's default policy of the state machine role holds only the invoke grants of its own tasks"})
 }
 
-func suppressAPI(api awsapigateway.RestApi) {
+func suppressAPI(api awsapigateway.RestApi, accessLogs bool) {
 	const waf = "The API accepts only SigV4-signed calls from the principals its resource policy names; a web ACL adds cost and no protection for that audience"
 	const cache = "Every call starts, reads or releases a case; a cached answer would be stale"
 	const cognito = "IAM (SigV4) authorization: responders and automation call with their IAM credentials"
+	if !accessLogs {
+		const off = "Access logs need the account-wide API Gateway CloudWatch role, which a fresh account lacks (ApiAccessLogs turns them on); ir-api logs every request with the caller ARN and request ID"
+		nag.SuppressTree(api, append([]nag.Rule{{ID: "AwsSolutions-APIG1", Reason: off}}, nag.NISTAndHIPAA("APIGWAccessLogging", off)...)...)
+	}
 	nag.SuppressTree(api, slices.Concat([]nag.Rule{
 		{ID: "AwsSolutions-APIG3", Reason: waf},
 		{ID: "AwsSolutions-COG4", Reason: cognito},

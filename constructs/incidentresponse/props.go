@@ -70,6 +70,13 @@ type IncidentResponseProps struct {
 	// ForensicTimeout bounds the Systems Manager forensic commands (30 s to
 	// 14 min). Default: DefaultForensicTimeoutSeconds.
 	ForensicTimeout awscdk.Duration
+	// ApiAccessLogs turns on the API stage's access logs (JSON, KMS). API
+	// Gateway refuses a stage with access logs until the account's API Gateway
+	// settings name a CloudWatch Logs role for the Region (an account-wide
+	// setting no stack of ours owns), so they are off by default; ir-api logs
+	// every request with the caller's ARN and request ID either way.
+	// (https://docs.aws.amazon.com/apigateway/latest/developerguide/set-up-logging.html)
+	ApiAccessLogs *bool
 	// ExistingTopic receives the case notifications. Default: a new topic
 	// encrypted with the stack's key.
 	ExistingTopic awssns.ITopic
