@@ -38,6 +38,7 @@ var systems = []System{
 	{Name: "DevSecOps", New: NewDevSecOpsStack},
 	{Name: "TenantIsolation", New: NewTenantIsolationStack},
 	{Name: "CloudFrontOrigin", New: NewCloudFrontOriginStack},
+	{Name: "IncidentResponse", New: NewIncidentResponseStack},
 }
 
 // Systems returns the registered systems, sorted by name.

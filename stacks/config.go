@@ -45,6 +45,7 @@ type Environment struct {
 	DevSecOps        *DevSecOpsConfig        `json:"devSecOps,omitempty"`
 	TenantIsolation  *TenantIsolationConfig  `json:"tenantIsolation,omitempty"`
 	CloudFrontOrigin *CloudFrontOriginConfig `json:"cloudFrontOrigin,omitempty"`
+	IncidentResponse *IncidentResponseConfig `json:"incidentResponse,omitempty"`
 }
 
 // Config is the validated "environments" map.

@@ -33,6 +33,7 @@ var commands = []command{
 	{name: "appstream", summary: "audit the AppStream sandbox: who did what to which object", subcommands: appstreamCommands},
 	{name: "asff", summary: "convert scanner reports to ASFF findings and import them into Security Hub", subcommands: asffCommands},
 	{name: "fle", summary: "field-level encryption: encrypt JSON fields, decrypt through KMS", subcommands: fleCommands},
+	{name: "ir", summary: "EC2 incident response: start, follow and release cases", subcommands: irCommands},
 	{name: "kms", summary: "sign with KMS asymmetric keys and verify offline", subcommands: kmsCommands},
 	{name: "pca", summary: "portable root: export a subordinate CA's CSR, check and import what the external root signed", subcommands: pcaCommands},
 	{name: "origin", summary: "keep origins reachable from CloudFront only: plan the updater's changes offline", subcommands: originCommands},

@@ -13,21 +13,24 @@ import (
 	_ "github.com/aws/aws-sdk-go-v2/service/acm"
 	_ "github.com/aws/aws-sdk-go-v2/service/acmpca"
 	_ "github.com/aws/aws-sdk-go-v2/service/appstream"
+	_ "github.com/aws/aws-sdk-go-v2/service/autoscaling"
 	_ "github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	_ "github.com/aws/aws-sdk-go-v2/service/ec2"
 	_ "github.com/aws/aws-sdk-go-v2/service/ecs"
+	_ "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 	_ "github.com/aws/aws-sdk-go-v2/service/iam"
 	_ "github.com/aws/aws-sdk-go-v2/service/kms"
 	_ "github.com/aws/aws-sdk-go-v2/service/lambda"
 	_ "github.com/aws/aws-sdk-go-v2/service/s3"
 	_ "github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	_ "github.com/aws/aws-sdk-go-v2/service/securityhub"
+	_ "github.com/aws/aws-sdk-go-v2/service/sns"
 	_ "github.com/aws/aws-sdk-go-v2/service/ssm"
 	_ "github.com/aws/aws-sdk-go-v2/service/sts"
 )
 
 // prebuilt lists the services imported above.
-var prebuilt = []string{"acm", "acmpca", "appstream", "dynamodb", "ec2", "ecs", "iam", "kms", "lambda", "s3", "secretsmanager", "securityhub", "ssm", "sts"}
+var prebuilt = []string{"acm", "acmpca", "appstream", "autoscaling", "dynamodb", "ec2", "ecs", "elasticloadbalancingv2", "iam", "kms", "lambda", "s3", "secretsmanager", "securityhub", "sns", "ssm", "sts"}
 
 func TestEveryHandlerServiceIsPrebuilt(t *testing.T) {
 	ready(t)

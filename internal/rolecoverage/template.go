@@ -249,7 +249,8 @@ func (t *Template) ref(name string) (any, error) {
 	}
 	switch r.Type {
 	case "AWS::SecretsManager::Secret", "AWS::CertificateManager::Certificate", "AWS::SNS::Topic",
-		"AWS::ACMPCA::CertificateAuthority", "AWS::ECS::Service", "AWS::IAM::ManagedPolicy", "AWS::SageMaker::NotebookInstance":
+		"AWS::ACMPCA::CertificateAuthority", "AWS::ECS::Service", "AWS::IAM::ManagedPolicy", "AWS::SageMaker::NotebookInstance",
+		"AWS::StepFunctions::StateMachine":
 		return t.getAtt(name, "Arn")
 	case "AWS::SQS::Queue":
 		return "https://sqs." + t.Env.Region + ".amazonaws.com/" + t.Env.Account + "/" + t.name(r, "QueueName"), nil
@@ -278,6 +279,8 @@ var physicalNameProperty = map[string]string{
 	"AWS::Events::Rule":                "Name",
 	"AWS::SNS::Topic":                  "TopicName",
 	"AWS::DynamoDB::Table":             "TableName",
+	"AWS::StepFunctions::StateMachine": "StateMachineName",
+	"AWS::IAM::InstanceProfile":        "InstanceProfileName",
 }
 
 // name is the resource's physical name: the property prop when set, else a
@@ -359,6 +362,12 @@ func (t *Template) getAtt(id, attr string) (any, error) {
 		return arn("ec2", reg, acct, "prefix-list/pl-"+strings.ToLower(id)), nil
 	case "AWS::AppStream::Fleet.Arn":
 		return arn("appstream", reg, acct, "fleet/"+t.name(r, "Name")), nil
+	case "AWS::IAM::InstanceProfile.Arn":
+		return arn("iam", "", acct, "instance-profile/"+t.name(r, "InstanceProfileName")), nil
+	case "AWS::StepFunctions::StateMachine.Arn":
+		return arn("states", reg, acct, "stateMachine:"+t.name(r, "StateMachineName")), nil
+	case "AWS::StepFunctions::StateMachine.Name":
+		return t.name(r, "StateMachineName"), nil
 	}
 	return nil, fmt.Errorf("rolecoverage: %s: Fn::GetAtt %s.%s (%s): add it to rolecoverage.Template.getAtt", t.Stack, id, attr, r.Type)
 }

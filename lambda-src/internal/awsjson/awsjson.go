@@ -45,6 +45,11 @@ type Service struct {
 	SigningName string
 	// TargetPrefix prefixes the operation in X-Amz-Target ("AmazonSSM", "SageMaker").
 	TargetPrefix string
+	// JSONVersion is "1.0" for the services that speak AWS JSON 1.0
+	// (DynamoDB, Step Functions); empty means 1.1. The two differ on the
+	// wire only in the Content-Type
+	// (https://smithy.io/2.0/aws/protocols/aws-json-1_0-protocol.html).
+	JSONVersion string
 }
 
 // maxErrorBody bounds what is read of an error answer.
@@ -80,7 +85,11 @@ func (c *Client) Call(ctx context.Context, operation string, in, out any) error 
 	if err != nil {
 		return fmt.Errorf("%s: %w", operation, err)
 	}
-	req.Header.Set("Content-Type", "application/x-amz-json-1.1")
+	version := c.Service.JSONVersion
+	if version == "" {
+		version = "1.1"
+	}
+	req.Header.Set("Content-Type", "application/x-amz-json-"+version)
 	req.Header.Set("X-Amz-Target", c.Service.TargetPrefix+"."+operation)
 	if err := c.sign(ctx, req, body); err != nil {
 		return fmt.Errorf("%s: %w", operation, err)
