@@ -327,8 +327,8 @@ func (c *DevSecOpsConfig) validate(key string) error {
 			}
 		}
 	}
-	if v := c.DockerHubCredentialsSecretArn; v != "" && (!secretArnRe.MatchString(v) || !strings.Contains(v, ":secret:ecr-pullthroughcache/")) {
-		return errorf(key+".dockerHubCredentialsSecretArn", "expected the complete ARN of a Secrets Manager secret whose name starts with ecr-pullthroughcache/, got %q", v)
+	if err := checkDockerHubSecret(key+".dockerHubCredentialsSecretArn", c.DockerHubCredentialsSecretArn); err != nil {
+		return err
 	}
 	if c.DockerHubCredentialsSecretArn != "" && c.SastTool != "semgrep" {
 		return errorf(key+".dockerHubCredentialsSecretArn", "expected only with sastTool semgrep, the one tool that pulls an image from Docker Hub")
@@ -502,4 +502,14 @@ func deployTarget(stack awscdk.Stack, env Environment, key, stage string, t *Dev
 		panic(errorf(key+".ecsServiceArn", "expected a service in this environment's account and region (%s, %s), got %q", env.Account, env.Region, t.EcsServiceArn).Error())
 	}
 	return devsecops.EcsDeploy(awsecs.BaseService_FromServiceArnWithCluster(stack, jsii.String(stage+"Service"), jsii.String(t.EcsServiceArn)))
+}
+
+// checkDockerHubSecret checks a dockerHubCredentialsSecretArn value (DevSecOps and Mtls) at
+// key: empty, or the complete ARN of a Secrets Manager secret whose name starts with
+// "ecr-pullthroughcache/", which ECR pull-through cache requires of its Docker Hub credentials.
+func checkDockerHubSecret(key, v string) error {
+	if v != "" && (!secretArnRe.MatchString(v) || !strings.Contains(v, ":secret:ecr-pullthroughcache/")) {
+		return errorf(key, "expected the complete ARN of a Secrets Manager secret whose name starts with ecr-pullthroughcache/, got %q", v)
+	}
+	return nil
 }

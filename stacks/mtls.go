@@ -222,8 +222,8 @@ func (c *MtlsConfig) validate(key string) error {
 	if c.NatGateways < 0 || c.NatGateways > 3 {
 		return errorf(key+".natGateways", "expected a whole number from 1 to 3, got %d", c.NatGateways)
 	}
-	if v := c.DockerHubCredentialsSecretArn; v != "" && (!secretArnRe.MatchString(v) || !strings.Contains(v, ":secret:ecr-pullthroughcache/")) {
-		return errorf(key+".dockerHubCredentialsSecretArn", "expected the complete ARN of a Secrets Manager secret whose name starts with ecr-pullthroughcache/, got %q", v)
+	if err := checkDockerHubSecret(key+".dockerHubCredentialsSecretArn", c.DockerHubCredentialsSecretArn); err != nil {
+		return err
 	}
 	if c.PublicCertificateArn != "" && !acmArnRe.MatchString(c.PublicCertificateArn) {
 		return errorf(key+".publicCertificateArn", "expected an ACM certificate ARN, got %q", c.PublicCertificateArn)
